@@ -1,0 +1,67 @@
+import type { ProcessorSupplier } from '../processors/api.ts';
+import type { Serde } from '../serdes/serde.ts';
+import type { StoreSpec } from '../state/store.ts';
+import { TopologyError } from '../topology/errors.ts';
+import type { ProcessorNode, SinkNode, SourceNode, TopologyNode } from '../topology/nodes.ts';
+
+/** Default serdes of a builder; `null` means "no default: every source, sink and store must name one". */
+export interface SerdeDefaults {
+  keySerde: Serde<unknown> | null;
+  valueSerde: Serde<unknown> | null;
+}
+
+/**
+ * Records the nodes and stores the DSL declares, in declaration order, and names them the way
+ * Kafka Streams does (`KSTREAM-FILTER-0000000001`). It executes nothing.
+ */
+export class InternalBuilder {
+  readonly nodes: TopologyNode[] = [];
+  readonly stores = new Map<string, StoreSpec>();
+  private counter = 0;
+
+  constructor(readonly defaults: SerdeDefaults) {}
+
+  /** A fresh generated name: `<prefix><10-digit index>`. */
+  newName(prefix: string): string {
+    return `${prefix}${String(this.counter++).padStart(10, '0')}`;
+  }
+
+  /** The given name, or a generated one. */
+  name(given: string | undefined, prefix: string): string {
+    if (given !== undefined) {
+      this.counter++;
+      return given;
+    }
+    return this.newName(prefix);
+  }
+
+  addSource(node: Omit<SourceNode, 'kind'>): string {
+    this.nodes.push({ kind: 'source', ...node });
+    return node.name;
+  }
+
+  addProcessor(name: string, parents: string[], supplier: ProcessorSupplier, stores: string[] = []): string {
+    const node: ProcessorNode = { kind: 'processor', name, parents, supplier, stores };
+    this.nodes.push(node);
+    return name;
+  }
+
+  addSink(node: Omit<SinkNode, 'kind'>): string {
+    this.nodes.push({ kind: 'sink', ...node });
+    return node.name;
+  }
+
+  addStore(spec: StoreSpec): void {
+    if (this.stores.has(spec.name)) {
+      throw new TopologyError(`a store named '${spec.name}' already exists: give each store a unique name`);
+    }
+    this.stores.set(spec.name, spec);
+  }
+
+  /** Connects an existing processor to more stores. */
+  connectStores(processorName: string, storeNames: string[]): void {
+    const node = this.nodes.find((n) => n.name === processorName);
+    if (node?.kind !== 'processor') throw new TopologyError(`'${processorName}' is not a processor`);
+    for (const s of storeNames) if (!node.stores.includes(s)) node.stores.push(s);
+  }
+}

@@ -1,0 +1,46 @@
+import { reduceAggregator, streamAggregateProcessor } from '../processors/aggregate.ts';
+import type { Serde } from '../serdes/serde.ts';
+import { Serdes } from '../serdes/serdes.ts';
+import type { KStream } from './kstream.ts';
+import { addTableStore, KTable } from './ktable.ts';
+import type { Grouped, Materialized } from './options.ts';
+
+/** A stream grouped by key, ready to aggregate (and repartitioned first if its key changed). */
+export class KGroupedStream<K, V> {
+  /** @internal */
+  constructor(
+    /** @internal */ readonly stream: KStream<K, V>,
+    /** @internal */ readonly grouped: Grouped<K, V>,
+  ) {}
+
+  /** @internal The stream to aggregate: repartitioned through `<base>-repartition` when the key changed. */
+  source(storeName: string): KStream<K, V> {
+    const keySerde = this.grouped.keySerde ?? this.stream.keySerde;
+    const valueSerde = this.grouped.valueSerde ?? this.stream.valueSerde;
+    if (!this.stream.repartitionRequired) return this.stream;
+    return this.stream.repartitionForGrouping(this.grouped.name ?? storeName, keySerde, valueSerde);
+  }
+
+  /** Counts records per key (records with a `null` key or value are dropped). */
+  count(materialized?: Materialized<K, number>): KTable<K, number> {
+    return this.aggregate(() => 0, (_k, _v, n) => n + 1, { valueSerde: Serdes.int64(), ...materialized });
+  }
+
+  /** Combines the values of each key: the first value is the initial aggregate. */
+  reduce(reducer: (aggregate: V, value: V, key: K) => V, materialized?: Materialized<K, V>): KTable<K, V> {
+    const table = this.aggregate<V | undefined>(() => undefined, reduceAggregator(reducer), { valueSerde: this.grouped.valueSerde ?? this.stream.valueSerde, ...materialized } as Materialized<K, V | undefined>);
+    return table as KTable<K, V>;
+  }
+
+  /** Aggregates the values of each key, starting from `initializer()`. */
+  aggregate<A>(initializer: () => A, aggregator: (key: K, value: V, aggregate: A) => A, materialized?: Materialized<K, A>): KTable<K, A> {
+    const builder = this.stream.builder;
+    const storeName = materialized?.storeName ?? builder.newName('KSTREAM-AGGREGATE-STATE-STORE-');
+    const input = this.source(storeName);
+    const keySerde = (materialized?.keySerde ?? input.keySerde) as Serde<K> | undefined;
+    addTableStore(builder, { ...materialized, storeName }, '', keySerde, materialized?.valueSerde);
+    const name = builder.newName('KSTREAM-AGGREGATE-');
+    builder.addProcessor(name, [input.nodeName], streamAggregateProcessor(storeName, initializer, aggregator), [storeName]);
+    return new KTable<K, A>(builder, name, keySerde, materialized?.valueSerde, storeName);
+  }
+}

@@ -1,0 +1,59 @@
+import { tableAggregateProcessor } from '../processors/table-aggregate.ts';
+import type { Serde } from '../serdes/serde.ts';
+import type { ChangeValue } from '../serdes/change.ts';
+import { Serdes } from '../serdes/serdes.ts';
+import type { InternalBuilder } from './internal-builder.ts';
+import { addTableStore, KTable } from './ktable.ts';
+import type { Materialized } from './options.ts';
+
+/** A re-keyed table, ready to aggregate with an adder and a subtractor. */
+export class KGroupedTable<K, V> {
+  /** @internal */
+  constructor(
+    private readonly builder: InternalBuilder,
+    private readonly selectNode: string,
+    private readonly keySerde: Serde<K> | undefined,
+    private readonly valueSerde: Serde<V> | undefined,
+    private readonly groupName: string | undefined,
+    private readonly changeSerdeOf: <T>(inner: Serde<T>) => Serde<ChangeValue<T>>,
+  ) {}
+
+  /** Counts rows per new key (an update moves a row from its old key to its new one). */
+  count(materialized?: Materialized<K, number>): KTable<K, number> {
+    return this.aggregate(() => 0, (_k, _v, n) => n + 1, (_k, _v, n) => n - 1, { valueSerde: Serdes.int64(), ...materialized });
+  }
+
+  /** Combines rows per key: `adder(aggregate, value)` on insert, `subtractor(aggregate, old)` on removal. */
+  reduce(adder: (aggregate: V, value: V, key: K) => V, subtractor: (aggregate: V, value: V, key: K) => V, materialized?: Materialized<K, V>): KTable<K, V> {
+    const table = this.aggregate<V | undefined>(
+      () => undefined,
+      (key, value, aggregate) => (aggregate === undefined ? value : adder(aggregate, value, key)),
+      (key, value, aggregate) => (aggregate === undefined ? undefined : subtractor(aggregate, value, key)),
+      { valueSerde: this.valueSerde, ...materialized } as Materialized<K, V | undefined>,
+    );
+    return table as KTable<K, V>;
+  }
+
+  /** Aggregates rows per key with an initializer, an adder and a subtractor. */
+  aggregate<A>(initializer: () => A, adder: (key: K, value: V, aggregate: A) => A, subtractor: (key: K, value: V, aggregate: A) => A, materialized?: Materialized<K, A>): KTable<K, A> {
+    const storeName = materialized?.storeName ?? this.builder.newName('KTABLE-AGGREGATE-STATE-STORE-');
+    const base = this.groupName ?? storeName;
+    const valueSerde = this.valueSerde ?? (this.builder.defaults.valueSerde as Serde<V> | null) ?? undefined;
+    const repartitionSerde = valueSerde ? (this.changeSerdeOf(valueSerde) as Serde<unknown>) : undefined;
+    this.builder.addSink({
+      name: `${base}-repartition-sink`, parents: [this.selectNode], topic: `${base}-repartition`, internal: true,
+      ...(this.keySerde ? { keySerde: this.keySerde as Serde<unknown> } : {}),
+      ...(repartitionSerde ? { valueSerde: repartitionSerde } : {}),
+    });
+    const sourceName = `${base}-repartition-source`;
+    this.builder.addSource({
+      name: sourceName, topics: [`${base}-repartition`], internal: true,
+      ...(this.keySerde ? { keySerde: this.keySerde as Serde<unknown> } : {}),
+      ...(repartitionSerde ? { valueSerde: repartitionSerde } : {}),
+    });
+    addTableStore(this.builder, { ...materialized, storeName }, '', this.keySerde, materialized?.valueSerde);
+    const name = this.builder.newName('KTABLE-AGGREGATE-');
+    this.builder.addProcessor(name, [sourceName], tableAggregateProcessor(storeName, initializer, adder, subtractor), [storeName]);
+    return new KTable<K, A>(this.builder, name, this.keySerde, materialized?.valueSerde, storeName);
+  }
+}

@@ -1,0 +1,242 @@
+import { Subject, type Observable } from 'rxjs';
+import type { ProcessorSupplier, StreamRecord } from '../processors/api.ts';
+import {
+  branchProcessor, filterProcessor, flatMapProcessor, flatMapValuesProcessor, foreachProcessor, mapProcessor,
+  mapValuesProcessor, observeProcessor, passThroughProcessor, peekProcessor, selectKeyProcessor,
+} from '../processors/stateless.ts';
+import type { Serde } from '../serdes/serde.ts';
+import type { TopicNameExtractor } from '../topology/nodes.ts';
+import { filterProcessor as keepNonNullKeys } from '../processors/stateless.ts';
+import { tableSourceProcessor } from '../processors/table-source.ts';
+import type { InternalBuilder } from './internal-builder.ts';
+import { KGroupedStream } from './kgrouped-stream.ts';
+import { addTableStore, KTable } from './ktable.ts';
+import type { Grouped, Materialized, Named, Produced, Repartitioned } from './options.ts';
+
+/** A record's key and value, for operators that return both. */
+export type KeyValuePair<K, V> = readonly [K, V];
+
+/**
+ * A record stream. Every operator returns a new stream and records a node in the topology; nothing
+ * runs until the topology is started (or driven by the test driver).
+ */
+export class KStream<K, V> {
+  /** @internal */
+  constructor(
+    /** @internal */ readonly builder: InternalBuilder,
+    /** @internal */ readonly nodeName: string,
+    /** @internal */ readonly keySerde: Serde<K> | undefined,
+    /** @internal */ readonly valueSerde: Serde<V> | undefined,
+    /** @internal True after a key-changing operator: a later grouping or join repartitions first. */ readonly repartitionRequired: boolean,
+  ) {}
+
+  /** @internal A child stream of a new processor node. */
+  protected derive<K2, V2>(prefix: string, named: Named | undefined, supplier: ProcessorSupplier, keySerde: Serde<K2> | undefined, valueSerde: Serde<V2> | undefined, repartitionRequired: boolean, stores: string[] = []): KStream<K2, V2> {
+    const name = this.builder.name(named?.name, prefix);
+    this.builder.addProcessor(name, [this.nodeName], supplier, stores);
+    return new KStream<K2, V2>(this.builder, name, keySerde, valueSerde, repartitionRequired);
+  }
+
+  /** Keeps records for which `predicate` is true. */
+  filter(predicate: (key: K, value: V) => boolean, named?: Named): KStream<K, V> {
+    return this.derive('KSTREAM-FILTER-', named, filterProcessor(predicate, false), this.keySerde, this.valueSerde, this.repartitionRequired);
+  }
+
+  /** Keeps records for which `predicate` is false. */
+  filterNot(predicate: (key: K, value: V) => boolean, named?: Named): KStream<K, V> {
+    return this.derive('KSTREAM-FILTER-', named, filterProcessor(predicate, true), this.keySerde, this.valueSerde, this.repartitionRequired);
+  }
+
+  /** Replaces key and value: `map((k, v) => [k2, v2])`. Marks the stream for repartitioning. */
+  map<K2, V2>(mapper: (key: K, value: V) => KeyValuePair<K2, V2>, named?: Named): KStream<K2, V2> {
+    return this.derive<K2, V2>('KSTREAM-MAP-', named, mapProcessor(mapper), undefined, undefined, true);
+  }
+
+  /** Replaces the value; the key (and partitioning) stays. */
+  mapValues<V2>(mapper: (value: V, key: K) => V2, named?: Named): KStream<K, V2> {
+    return this.derive<K, V2>('KSTREAM-MAPVALUES-', named, mapValuesProcessor(mapper), this.keySerde, undefined, this.repartitionRequired);
+  }
+
+  /** Replaces the key. Marks the stream for repartitioning. */
+  selectKey<K2>(selector: (key: K, value: V) => K2, named?: Named): KStream<K2, V> {
+    return this.derive<K2, V>('KSTREAM-KEY-SELECT-', named, selectKeyProcessor(selector), undefined, this.valueSerde, true);
+  }
+
+  /** Zero or more records per record: `flatMap((k, v) => [[k1, v1], [k2, v2]])`. Marks the stream for repartitioning. */
+  flatMap<K2, V2>(mapper: (key: K, value: V) => Iterable<KeyValuePair<K2, V2>>, named?: Named): KStream<K2, V2> {
+    return this.derive<K2, V2>('KSTREAM-FLATMAP-', named, flatMapProcessor(mapper), undefined, undefined, true);
+  }
+
+  /** Zero or more values per record, with the same key. */
+  flatMapValues<V2>(mapper: (value: V, key: K) => Iterable<V2>, named?: Named): KStream<K, V2> {
+    return this.derive<K, V2>('KSTREAM-FLATMAPVALUES-', named, flatMapValuesProcessor(mapper), this.keySerde, undefined, this.repartitionRequired);
+  }
+
+  /** Calls `action` for each record and passes it on unchanged. */
+  peek(action: (key: K, value: V) => void, named?: Named): KStream<K, V> {
+    return this.derive('KSTREAM-PEEK-', named, peekProcessor(action), this.keySerde, this.valueSerde, this.repartitionRequired);
+  }
+
+  /** Calls `action` for each record; a terminal operation. */
+  foreach(action: (key: K, value: V) => void, named?: Named): void {
+    this.derive('KSTREAM-FOREACH-', named, foreachProcessor(action), undefined, undefined, false);
+  }
+
+  /** Interleaves this stream with `other` in processing order. */
+  merge(other: KStream<K, V>, named?: Named): KStream<K, V> {
+    const name = this.builder.name(named?.name, 'KSTREAM-MERGE-');
+    this.builder.addProcessor(name, [this.nodeName, other.nodeName], passThroughProcessor());
+    return new KStream<K, V>(this.builder, name, this.keySerde ?? other.keySerde, this.valueSerde ?? other.valueSerde, this.repartitionRequired || other.repartitionRequired);
+  }
+
+  /** Splits the stream: each record goes to the first branch whose predicate matches. */
+  split(named?: Named): BranchedKStream<K, V> {
+    return new BranchedKStream<K, V>(this, named?.name ?? '');
+  }
+
+  /** Writes to and reads back from an internal topic `<applicationId>-<name>-repartition`. */
+  repartition(options: Repartitioned<K, V> = {}): KStream<K, V> {
+    const base = options.name ?? this.builder.newName('KSTREAM-REPARTITION-');
+    return this.repartitionAs(base, options.keySerde ?? this.keySerde, options.valueSerde ?? this.valueSerde, options.partitions, options);
+  }
+
+  /** @internal Sink to and source from `<base>-repartition`. */
+  repartitionAs(base: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined, partitions?: number, options: Repartitioned<K, V> = {}): KStream<K, V> {
+    const topic = `${base}-repartition`;
+    const sinkName = this.builder.name(options.name !== undefined ? `${base}-repartition-sink` : undefined, 'KSTREAM-SINK-');
+    this.builder.addSink({
+      name: sinkName,
+      parents: [this.nodeName],
+      topic,
+      internal: true,
+      ...(keySerde ? { keySerde: keySerde as Serde<unknown> } : {}),
+      ...(valueSerde ? { valueSerde: valueSerde as Serde<unknown> } : {}),
+      ...(options.partitioner ? { partitioner: options.partitioner as never } : {}),
+      ...(partitions !== undefined ? { partitions } : {}),
+    });
+    const sourceName = this.builder.name(options.name !== undefined ? `${base}-repartition-source` : undefined, 'KSTREAM-SOURCE-');
+    this.builder.addSource({
+      name: sourceName,
+      topics: [topic],
+      internal: true,
+      ...(keySerde ? { keySerde: keySerde as Serde<unknown> } : {}),
+      ...(valueSerde ? { valueSerde: valueSerde as Serde<unknown> } : {}),
+    });
+    return new KStream<K, V>(this.builder, sourceName, keySerde, valueSerde, false);
+  }
+
+  /** @internal The repartition a grouping inserts after a key change: drop null keys, then `<base>-repartition`. */
+  repartitionForGrouping(base: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined): KStream<K, V> {
+    const filterName = `${base}-repartition-filter`;
+    this.builder.addProcessor(filterName, [this.nodeName], keepNonNullKeys((key) => key != null, false));
+    const topic = `${base}-repartition`;
+    this.builder.addSink({
+      name: `${base}-repartition-sink`, parents: [filterName], topic, internal: true,
+      ...(keySerde ? { keySerde: keySerde as Serde<unknown> } : {}),
+      ...(valueSerde ? { valueSerde: valueSerde as Serde<unknown> } : {}),
+    });
+    const sourceName = `${base}-repartition-source`;
+    this.builder.addSource({
+      name: sourceName, topics: [topic], internal: true,
+      ...(keySerde ? { keySerde: keySerde as Serde<unknown> } : {}),
+      ...(valueSerde ? { valueSerde: valueSerde as Serde<unknown> } : {}),
+    });
+    return new KStream<K, V>(this.builder, sourceName, keySerde, valueSerde, false);
+  }
+
+  /** Groups by the current key (repartitioning first if an earlier operator changed the key). */
+  groupByKey(grouped: Grouped<K, V> = {}): KGroupedStream<K, V> {
+    return new KGroupedStream<K, V>(this, grouped);
+  }
+
+  /** Groups by a new key; always repartitions. */
+  groupBy<K2>(selector: (key: K, value: V) => K2, grouped: Grouped<K2, V> = {}): KGroupedStream<K2, V> {
+    const rekeyed = this.derive<K2, V>('KSTREAM-KEY-SELECT-', undefined, selectKeyProcessor(selector), grouped.keySerde, this.valueSerde, true);
+    return new KGroupedStream<K2, V>(rekeyed, grouped);
+  }
+
+  /** The stream as a table: the latest value per key; a `null` value deletes the key. */
+  toTable(materialized?: Materialized<K, V>): KTable<K, V> {
+    const storeName = addTableStore(this.builder, materialized, 'KSTREAM-TOTABLE-STATE-STORE-', this.keySerde, this.valueSerde);
+    const name = this.builder.newName('KSTREAM-TOTABLE-');
+    this.builder.addProcessor(name, [this.nodeName], tableSourceProcessor(storeName), [storeName]);
+    return new KTable<K, V>(this.builder, name, materialized?.keySerde ?? this.keySerde, materialized?.valueSerde ?? this.valueSerde, storeName);
+  }
+
+  /** Writes every record to a topic, or to the topic `extractor(key, value, ctx)` names per record. */
+  to(topic: string | TopicNameExtractor<K, V>, produced: Produced<K, V> = {}): void {
+    const keySerde = produced.keySerde ?? this.keySerde;
+    const valueSerde = produced.valueSerde ?? this.valueSerde;
+    this.builder.addSink({
+      name: this.builder.name(produced.name, 'KSTREAM-SINK-'),
+      parents: [this.nodeName],
+      topic: topic as string | TopicNameExtractor,
+      internal: false,
+      ...(keySerde ? { keySerde: keySerde as Serde<unknown> } : {}),
+      ...(valueSerde ? { valueSerde: valueSerde as Serde<unknown> } : {}),
+      ...(produced.partitioner ? { partitioner: produced.partitioner as never } : {}),
+    });
+  }
+
+  /** Runs a custom processor (Processor API) with access to the named stores. Marks the stream for repartitioning. */
+  process<KOut = K, VOut = V>(supplier: ProcessorSupplier<K, V, KOut, VOut>, ...storeNames: string[]): KStream<KOut, VOut> {
+    return this.derive<KOut, VOut>('KSTREAM-PROCESSOR-', undefined, supplier as ProcessorSupplier, undefined, undefined, true, storeNames);
+  }
+
+  /** The records of this stream as an RxJS observable (from every task that runs the topology). */
+  toObservable(): Observable<StreamRecord<K, V>> {
+    const subject = new Subject<StreamRecord<K, V>>();
+    this.derive('KSTREAM-OBSERVE-', undefined, observeProcessor(subject), undefined, undefined, false);
+    return subject.asObservable();
+  }
+}
+
+/** Options of one branch of `split()`. */
+export interface BranchOptions<K, V> extends Named {
+  /** Also write the branch's records to this topic. */
+  to?: string;
+  produced?: Produced<K, V>;
+}
+
+/** The result of `KStream.split()`: add branches, then end with `defaultBranch()` or `noDefaultBranch()`. */
+export class BranchedKStream<K, V> {
+  private readonly predicates: Array<(key: K, value: V) => boolean> = [];
+  private readonly branches: BranchOptions<K, V>[] = [];
+
+  /** @internal */
+  constructor(private readonly parent: KStream<K, V>, private readonly prefix: string) {}
+
+  /** Adds a branch; a record goes to the first branch whose predicate matches. */
+  branch(predicate: (key: K, value: V) => boolean, options: BranchOptions<K, V> = {}): this {
+    this.predicates.push(predicate);
+    this.branches.push(options);
+    return this;
+  }
+
+  /** Ends the split with a branch for records no predicate matched; returns the branches by name. */
+  defaultBranch(options: BranchOptions<K, V> = {}): Record<string, KStream<K, V>> {
+    return this.build(options);
+  }
+
+  /** Ends the split; unmatched records are dropped. Returns the branches by name. */
+  noDefaultBranch(): Record<string, KStream<K, V>> {
+    return this.build(undefined);
+  }
+
+  private build(defaultOptions: BranchOptions<K, V> | undefined): Record<string, KStream<K, V>> {
+    const builder = this.parent.builder;
+    const branchName = builder.name(this.prefix ? `${this.prefix}` : undefined, 'KSTREAM-BRANCH-');
+    const all = defaultOptions ? [...this.branches, defaultOptions] : this.branches;
+    const names = all.map((options, i) => this.prefix + (options.name ?? String(defaultOptions && i === all.length - 1 ? 0 : i + 1)));
+    const childNames = all.map(() => builder.newName('KSTREAM-BRANCHCHILD-'));
+    builder.addProcessor(branchName, [this.parent.nodeName], branchProcessor(this.predicates, childNames.slice(0, this.branches.length), defaultOptions ? childNames[childNames.length - 1] : undefined));
+    const result: Record<string, KStream<K, V>> = {};
+    all.forEach((options, i) => {
+      builder.addProcessor(childNames[i]!, [branchName], passThroughProcessor());
+      const stream = new KStream<K, V>(builder, childNames[i]!, this.parent.keySerde, this.parent.valueSerde, this.parent.repartitionRequired);
+      if (options.to !== undefined) stream.to(options.to, options.produced);
+      result[names[i]!] = stream;
+    });
+    return result;
+  }
+}

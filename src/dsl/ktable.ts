@@ -1,0 +1,77 @@
+import type { ProcessorSupplier } from '../processors/api.ts';
+import { tableFilterProcessor, tableMapValuesProcessor, tableToStreamProcessor } from '../processors/table-ops.ts';
+import { tableRepartitionMapProcessor } from '../processors/table-aggregate.ts';
+import type { Serde } from '../serdes/serde.ts';
+import { changeSerde } from '../serdes/change.ts';
+import type { InternalBuilder } from './internal-builder.ts';
+import { KGroupedTable } from './kgrouped-table.ts';
+import { KStream, type KeyValuePair } from './kstream.ts';
+import type { Grouped, Materialized, Named } from './options.ts';
+
+/** @internal Adds a timestamped key-value store for a table and returns its name. */
+export function addTableStore<K, V>(builder: InternalBuilder, materialized: Materialized<K, V> | undefined, prefix: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined): string {
+  const storeName = materialized?.storeName ?? builder.newName(prefix);
+  const ks = materialized?.keySerde ?? keySerde;
+  const vs = materialized?.valueSerde ?? valueSerde;
+  builder.addStore({
+    name: storeName,
+    type: 'key-value',
+    timestamped: true,
+    ...(ks ? { keySerde: ks as Serde<unknown> } : {}),
+    ...(vs ? { valueSerde: vs as Serde<unknown> } : {}),
+  });
+  return storeName;
+}
+
+/**
+ * A changelog stream: the latest value per key. Every update flows downstream as a change (new and
+ * old value); a `null` value is a tombstone. Each table is materialized in a store named
+ * `storeName`, which interactive queries and the test driver can read.
+ */
+export class KTable<K, V> {
+  /** @internal */
+  constructor(
+    /** @internal */ readonly builder: InternalBuilder,
+    /** @internal */ readonly nodeName: string,
+    /** @internal */ readonly keySerde: Serde<K> | undefined,
+    /** @internal */ readonly valueSerde: Serde<V> | undefined,
+    /** The store holding this table. */ readonly storeName: string,
+  ) {}
+
+  /** @internal A child table computed by a processor with its own store. */
+  protected deriveTable<V2>(prefix: string, materialized: Materialized<K, V2> | undefined, make: (storeName: string) => ProcessorSupplier, valueSerde: Serde<V2> | undefined): KTable<K, V2> {
+    const name = this.builder.newName(prefix);
+    const storeName = addTableStore(this.builder, materialized, 'KTABLE-STATE-STORE-', this.keySerde, valueSerde);
+    this.builder.addProcessor(name, [this.nodeName], make(storeName), [storeName]);
+    return new KTable<K, V2>(this.builder, name, this.keySerde, materialized?.valueSerde ?? valueSerde, storeName);
+  }
+
+  /** Keeps rows for which `predicate` is true; other rows become tombstones downstream. */
+  filter(predicate: (key: K, value: V) => boolean, materialized?: Materialized<K, V>): KTable<K, V> {
+    return this.deriveTable('KTABLE-FILTER-', materialized, (store) => tableFilterProcessor(store, predicate, false), this.valueSerde);
+  }
+
+  /** Keeps rows for which `predicate` is false. */
+  filterNot(predicate: (key: K, value: V) => boolean, materialized?: Materialized<K, V>): KTable<K, V> {
+    return this.deriveTable('KTABLE-FILTER-', materialized, (store) => tableFilterProcessor(store, predicate, true), this.valueSerde);
+  }
+
+  /** Maps each row's value; the mapper never sees a tombstone. */
+  mapValues<V2>(mapper: (value: V, key: K) => V2, materialized?: Materialized<K, V2>): KTable<K, V2> {
+    return this.deriveTable<V2>('KTABLE-MAPVALUES-', materialized, (store) => tableMapValuesProcessor(store, mapper), undefined);
+  }
+
+  /** The table's updates as a stream; tombstones become records with a `null` value. */
+  toStream(named?: Named): KStream<K, V> {
+    const name = this.builder.name(named?.name, 'KTABLE-TOSTREAM-');
+    this.builder.addProcessor(name, [this.nodeName], tableToStreamProcessor());
+    return new KStream<K, V>(this.builder, name, this.keySerde, this.valueSerde, false);
+  }
+
+  /** Re-keys the table for an aggregation: `groupBy((k, v) => [k2, v2])`. Always repartitions. */
+  groupBy<K2, V2>(selector: (key: K, value: V) => KeyValuePair<K2, V2>, grouped: Grouped<K2, V2> = {}): KGroupedTable<K2, V2> {
+    const selectName = this.builder.newName('KTABLE-SELECT-');
+    this.builder.addProcessor(selectName, [this.nodeName], tableRepartitionMapProcessor(selector));
+    return new KGroupedTable<K2, V2>(this.builder, selectName, grouped.keySerde, grouped.valueSerde, grouped.name, changeSerde);
+  }
+}

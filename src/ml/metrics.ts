@@ -1,0 +1,139 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ScoreStage } from './model.ts';
+
+/** The Prometheus registry holding every model metric; merge it into an app's registry with `mergeModelMetrics`. */
+export const modelMetrics = new Registry();
+
+const LATENCY_BUCKETS_MS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+const SCORE_BUCKETS = Array.from({ length: 21 }, (_, i) => Math.round((i / 10 - 1) * 10) / 10);
+const DIFF_BUCKETS = [0.0001, 0.001, 0.01, 0.05, 0.1, 0.2, 0.5, 1];
+
+const latency = new Histogram({
+  name: 'tributary_model_inference_latency_ms',
+  help: 'Time to run one batch through the model (queueing for the session included), in milliseconds',
+  labelNames: ['model', 'version'] as const,
+  buckets: LATENCY_BUCKETS_MS,
+  registers: [modelMetrics],
+});
+const batchSize = new Histogram({
+  name: 'tributary_model_batch_size',
+  help: 'Rows per inference batch',
+  labelNames: ['model', 'version'] as const,
+  buckets: BATCH_BUCKETS,
+  registers: [modelMetrics],
+});
+const rows = new Counter({
+  name: 'tributary_model_rows_scored_total',
+  help: 'Rows scored successfully',
+  labelNames: ['model', 'version'] as const,
+  registers: [modelMetrics],
+});
+const errors = new Counter({
+  name: 'tributary_model_errors_total',
+  help: 'Rows that could not be scored, by the stage that failed',
+  labelNames: ['model', 'version', 'stage'] as const,
+  registers: [modelMetrics],
+});
+const score = new Histogram({
+  name: 'tributary_model_score',
+  help: 'Distribution of the score output (probability of the positive class, or anomaly score)',
+  labelNames: ['model', 'version'] as const,
+  buckets: SCORE_BUCKETS,
+  registers: [modelMetrics],
+});
+const drift = new Gauge({
+  name: 'tributary_model_drift_psi',
+  help: 'Population stability index of a feature (or the score output) over the recent window against training',
+  labelNames: ['model', 'version', 'feature'] as const,
+  registers: [modelMetrics],
+});
+const activeVersion = new Gauge({
+  name: 'tributary_model_active_version',
+  help: 'The version a registry model currently routes new batches to',
+  labelNames: ['model'] as const,
+  registers: [modelMetrics],
+});
+const reloads = new Counter({
+  name: 'tributary_model_reloads_total',
+  help: 'Hot reloads by outcome (switched, or failed and kept the previous version)',
+  labelNames: ['model', 'version', 'outcome'] as const,
+  registers: [modelMetrics],
+});
+const shadowComparisons = new Counter({
+  name: 'tributary_model_shadow_comparisons_total',
+  help: 'Rows scored by both a primary and a shadow candidate, by whether their labels agree',
+  labelNames: ['model', 'primary', 'candidate', 'agree'] as const,
+  registers: [modelMetrics],
+});
+const shadowAgreement = new Gauge({
+  name: 'tributary_model_shadow_agreement_ratio',
+  help: 'Share of compared rows where the candidate agrees with the primary',
+  labelNames: ['model', 'primary', 'candidate'] as const,
+  registers: [modelMetrics],
+});
+const shadowScoreDiff = new Histogram({
+  name: 'tributary_model_shadow_score_diff',
+  help: 'Absolute difference between the candidate score and the primary score',
+  labelNames: ['model', 'primary', 'candidate'] as const,
+  buckets: DIFF_BUCKETS,
+  registers: [modelMetrics],
+});
+
+/** Registers every model metric in another registry too (e.g. prom-client's global one); idempotent. */
+export function mergeModelMetrics(target: Registry): void {
+  const all = [latency, batchSize, rows, errors, score, drift, activeVersion, reloads, shadowComparisons, shadowAgreement, shadowScoreDiff];
+  for (const metric of all) {
+    const name = (metric as unknown as { name: string }).name;
+    if (target.getSingleMetric(name) === undefined) target.registerMetric(metric);
+  }
+}
+
+/** The metric children of one model version, resolved once so the hot path does no label lookups. */
+export interface ModelInstruments {
+  batch(size: number, latencyMs: number): void;
+  scored(count: number): void;
+  failed(stage: ScoreStage, count?: number): void;
+  score(value: number): void;
+  drift(feature: string, psi: number): void;
+}
+
+export function instrumentsFor(model: string, version: string): ModelInstruments {
+  const labels = { model, version };
+  const latencyChild = latency.labels(labels);
+  const batchChild = batchSize.labels(labels);
+  const rowsChild = rows.labels(labels);
+  const scoreChild = score.labels(labels);
+  return {
+    batch: (size, ms) => {
+      batchChild.observe(size);
+      latencyChild.observe(ms);
+    },
+    scored: (count) => rowsChild.inc(count),
+    failed: (stage, count = 1) => errors.inc({ model, version, stage }, count),
+    score: (value) => scoreChild.observe(value),
+    drift: (feature, psi) => drift.set({ model, version, feature }, psi),
+  };
+}
+
+/** Records which version a registry model serves, and each reload's outcome. */
+export const registryInstruments = {
+  active: (model: string, version: string): void => activeVersion.set({ model }, Number(version)),
+  reload: (model: string, version: string, outcome: 'switched' | 'failed'): void =>
+    reloads.inc({ model, version, outcome }),
+};
+
+/** Records one shadow comparison. */
+export function shadowInstruments(model: string, primary: string, candidate: string): (agree: boolean, scoreDiff: number | undefined) => void {
+  const labels = { model, primary, candidate };
+  let compared = 0;
+  let agreed = 0;
+  const diff = shadowScoreDiff.labels(labels);
+  return (agree, scoreDiff) => {
+    compared++;
+    if (agree) agreed++;
+    shadowComparisons.inc({ ...labels, agree: String(agree) });
+    shadowAgreement.set(labels, agreed / compared);
+    if (scoreDiff !== undefined) diff.observe(Math.abs(scoreDiff));
+  };
+}

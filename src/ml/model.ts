@@ -1,0 +1,67 @@
+/** Who produced a prediction, so every result can be audited. */
+export interface PredictionMeta {
+  model: string;
+  version: string;
+  /** Wall time of the batch the record was scored in, from submission to outputs, in ms. */
+  latencyMs: number;
+}
+
+/** A model's output for one record, with its provenance. */
+export type Prediction<Out> = Out & PredictionMeta;
+
+/** One record handed to a model: the key routes A/B traffic stably, the value is scored. */
+export interface ScoreInput<In> {
+  key: unknown;
+  value: In;
+}
+
+/** Where scoring a record failed: its schema, its feature mapping, or the model run itself. */
+export type ScoreStage = 'validate' | 'features' | 'inference';
+
+/** The result of scoring one record: a prediction, or the reason it has none. */
+export type ScoreOutcome<Out> =
+  | { ok: true; prediction: Prediction<Out> }
+  | { ok: false; error: Error; stage: ScoreStage };
+
+/** A model the predict operator can call: scores one batch, one outcome per input, in input order. */
+export interface Model<In, Out> {
+  readonly name: string;
+  /** Resolves one outcome per input in input order; per-record problems are outcomes, never rejections. */
+  scoreBatch(inputs: readonly ScoreInput<In>[]): Promise<ScoreOutcome<Out>[]>;
+  /** Loads/warms up (idempotent); called by the runtime before the first batch. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The input type a model accepts. */
+export type ModelInput<M> = M extends Model<infer In, unknown> ? In : never;
+/** The output type a model produces (without its `PredictionMeta`). */
+export type ModelOutput<M> = M extends Model<never, infer Out> ? Out : never;
+
+export interface ModelErrorOptions {
+  model: string;
+  version?: string | undefined;
+  stage?: ScoreStage | undefined;
+  cause?: unknown;
+}
+
+/** A model could not be loaded, validated or run; names the model and version involved. */
+export class ModelError extends Error {
+  override readonly name = 'ModelError';
+  readonly model: string;
+  readonly version: string | undefined;
+  readonly stage: ScoreStage | undefined;
+
+  constructor(message: string, options: ModelErrorOptions) {
+    const where = options.version === undefined ? options.model : `${options.model}@${options.version}`;
+    super(`model ${where}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.model = options.model;
+    this.version = options.version;
+    this.stage = options.stage;
+  }
+}
+
+/** The message of anything thrown, for error texts. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

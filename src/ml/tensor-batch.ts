@@ -1,0 +1,228 @@
+/** Batch tensors as plain data: building one tensor per input from many rows, and splitting outputs back. */
+
+export type TensorType =
+  | 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32'
+  | 'int64' | 'uint64' | 'bool' | 'string';
+
+export type NumericArray =
+  | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
+export type TensorData = NumericArray | BigInt64Array | BigUint64Array | string[];
+
+/** A tensor as plain data, cheap to post to a worker (its typed-array buffer is transferred). */
+export interface PlainTensor {
+  type: TensorType;
+  data: TensorData;
+  dims: number[];
+}
+
+/** The values of one input for one record: its row of the batch tensor. */
+export type FeatureValues =
+  | readonly number[] | readonly bigint[] | readonly string[] | readonly boolean[]
+  | NumericArray | BigInt64Array | BigUint64Array;
+
+/** What a model's `inputs` mapping returns for one record: values per ONNX input name. */
+export type FeatureRow = Readonly<Record<string, FeatureValues>>;
+
+/** One record's slice of every output tensor: the k values of an [N, k] output, one value of an [N] output. */
+export type OutputRow = Readonly<Record<string, ArrayLike<number | bigint | string>>>;
+
+/** An input or output of a session: name, element type and shape (symbolic dims as strings). */
+export interface TensorSpec {
+  name: string;
+  type: TensorType | undefined;
+  shape: readonly (number | string)[] | undefined;
+  isTensor: boolean;
+}
+
+export interface SessionSignature {
+  inputs: readonly TensorSpec[];
+  outputs: readonly TensorSpec[];
+}
+
+export interface AssembledBatch {
+  feeds: Record<string, PlainTensor>;
+  /** For each batch row, the index of the record it came from. */
+  rows: number[];
+  /** Records that could not be placed in the tensors, with the reason. */
+  failures: Map<number, Error>;
+}
+
+interface Column {
+  spec: TensorSpec;
+  type: TensorType;
+  width: number;
+  rowDims: number[];
+  data: TensorData;
+}
+
+/** The fixed per-row shape of an input (dims after the batch dim) when all of them are known. */
+function staticRowDims(spec: TensorSpec): number[] | undefined {
+  if (spec.shape === undefined || spec.shape.length === 0) return undefined;
+  const rest = spec.shape.slice(1);
+  return rest.every((d): d is number => typeof d === 'number' && d >= 0) ? rest : undefined;
+}
+
+const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+
+function typeOfValues(values: FeatureValues): TensorType {
+  if (values instanceof Float32Array) return 'float32';
+  if (values instanceof Float64Array) return 'float64';
+  if (values instanceof Int32Array) return 'int32';
+  if (values instanceof BigInt64Array) return 'int64';
+  if (values instanceof BigUint64Array) return 'uint64';
+  if (values instanceof Uint8Array) return 'uint8';
+  if (values instanceof Int8Array) return 'int8';
+  if (values instanceof Int16Array) return 'int16';
+  if (values instanceof Uint16Array) return 'uint16';
+  if (values instanceof Uint32Array) return 'uint32';
+  const first: unknown = values[0];
+  if (typeof first === 'bigint') return 'int64';
+  if (typeof first === 'string') return 'string';
+  if (typeof first === 'boolean') return 'bool';
+  return 'float32';
+}
+
+function allocate(type: TensorType, length: number): TensorData {
+  switch (type) {
+    case 'float32': return new Float32Array(length);
+    case 'float64': return new Float64Array(length);
+    case 'int8': return new Int8Array(length);
+    case 'uint8': case 'bool': return new Uint8Array(length);
+    case 'int16': return new Int16Array(length);
+    case 'uint16': return new Uint16Array(length);
+    case 'int32': return new Int32Array(length);
+    case 'uint32': return new Uint32Array(length);
+    case 'int64': return new BigInt64Array(length);
+    case 'uint64': return new BigUint64Array(length);
+    case 'string': return new Array<string>(length).fill('');
+  }
+}
+
+/** Writes one record's values at `offset`; throws a readable error on a value of the wrong kind. */
+function write(column: Column, values: FeatureValues, offset: number): void {
+  const { data, type, spec } = column;
+  if (Array.isArray(data)) {
+    for (let i = 0; i < values.length; i++) {
+      const v: unknown = values[i];
+      if (typeof v !== 'string') throw new TypeError(`input '${spec.name}'[${i}] must be a string, got ${typeof v}`);
+      data[offset + i] = v;
+    }
+    return;
+  }
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    for (let i = 0; i < values.length; i++) {
+      const v: unknown = values[i];
+      if (typeof v === 'bigint') data[offset + i] = v;
+      else if (typeof v === 'number' && Number.isInteger(v)) data[offset + i] = BigInt(v);
+      else throw new TypeError(`input '${spec.name}'[${i}] must be an integer (${type}), got ${String(v)}`);
+    }
+    return;
+  }
+  if (ArrayBuffer.isView(values) && !(values instanceof BigInt64Array || values instanceof BigUint64Array)) {
+    data.set(values, offset);
+    return;
+  }
+  for (let i = 0; i < values.length; i++) {
+    const v: unknown = values[i];
+    if (typeof v === 'number') data[offset + i] = v;
+    else if (typeof v === 'boolean') data[offset + i] = v ? 1 : 0;
+    else if (typeof v === 'bigint') data[offset + i] = Number(v);
+    else throw new TypeError(`input '${spec.name}'[${i}] must be a number (${type}), got ${v === null ? 'null' : typeof v}`);
+  }
+}
+
+function truncate(data: TensorData, length: number): TensorData {
+  if (data.length === length) return data;
+  return Array.isArray(data) ? data.slice(0, length) : data.subarray(0, length);
+}
+
+/**
+ * Builds one tensor per model input for the whole batch. `rows[i]` is the mapped features of
+ * record i, or undefined when that record already failed. Per-row width comes from the model's
+ * static shape, else from the first usable row; a row that does not fit fails alone.
+ */
+export function assembleBatch(rows: readonly (FeatureRow | undefined)[], inputs: readonly TensorSpec[]): AssembledBatch {
+  const failures = new Map<number, Error>();
+  const placed: number[] = [];
+  const first = rows.find((r) => r !== undefined);
+  if (first === undefined) return { feeds: {}, rows: placed, failures };
+
+  const capacity = rows.length;
+  const columns: Column[] = [];
+  for (const spec of inputs) {
+    const sample = first[spec.name];
+    const rowDims = staticRowDims(spec) ?? [sample?.length ?? 0];
+    const width = product(rowDims);
+    const type = spec.type ?? (sample === undefined ? 'float32' : typeOfValues(sample));
+    columns.push({ spec, type, width, rowDims, data: allocate(type, capacity * width) });
+  }
+
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    if (row === undefined) continue;
+    try {
+      const slot = placed.length;
+      for (const column of columns) {
+        const values = row[column.spec.name];
+        if (values === undefined) {
+          throw new TypeError(`input '${column.spec.name}' is missing (the model takes ${inputs.map((i) => `'${i.name}'`).join(', ')})`);
+        }
+        if (values.length !== column.width) {
+          throw new TypeError(`input '${column.spec.name}' has ${values.length} values, expected ${column.width}`);
+        }
+        write(column, values, slot * column.width);
+      }
+      placed.push(r);
+    } catch (error) {
+      failures.set(r, error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  const feeds: Record<string, PlainTensor> = {};
+  for (const column of columns) {
+    feeds[column.spec.name] = {
+      type: column.type,
+      data: truncate(column.data, placed.length * column.width),
+      dims: [placed.length, ...column.rowDims],
+    };
+  }
+  return { feeds, rows: placed, failures };
+}
+
+/** A feed of `batch` rows of zeros (empty strings), for warming a session up; undefined if a dim is unknown. */
+export function zeroFeeds(inputs: readonly TensorSpec[], batch = 1): Record<string, PlainTensor> | undefined {
+  const feeds: Record<string, PlainTensor> = {};
+  for (const spec of inputs) {
+    const rowDims = staticRowDims(spec);
+    if (rowDims === undefined || spec.type === undefined) return undefined;
+    feeds[spec.name] = { type: spec.type, data: allocate(spec.type, batch * product(rowDims)), dims: [batch, ...rowDims] };
+  }
+  return feeds;
+}
+
+function slice(data: TensorData, start: number, end: number): ArrayLike<number | bigint | string> {
+  return Array.isArray(data) ? data.slice(start, end) : data.subarray(start, end);
+}
+
+/** Splits every output tensor of an n-row batch into n rows; an output without a batch dim goes whole to every row. */
+export function splitOutputs(outputs: Readonly<Record<string, PlainTensor>>, n: number): OutputRow[] {
+  const rows: Record<string, ArrayLike<number | bigint | string>>[] = [];
+  for (let i = 0; i < n; i++) rows.push({});
+  for (const [name, tensor] of Object.entries(outputs)) {
+    const perRow = tensor.dims.length > 0 && tensor.dims[0] === n && n > 0;
+    const width = perRow ? tensor.data.length / n : 0;
+    for (let i = 0; i < n; i++) {
+      rows[i]![name] = perRow ? slice(tensor.data, i * width, (i + 1) * width) : tensor.data;
+    }
+  }
+  return rows;
+}
+
+/** The ArrayBuffers behind a set of tensors, each once, to transfer to or from a worker. */
+export function transferables(tensors: Readonly<Record<string, PlainTensor>>): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const t of Object.values(tensors)) {
+    if (!Array.isArray(t.data) && t.data.buffer instanceof ArrayBuffer) buffers.add(t.data.buffer);
+  }
+  return [...buffers];
+}

@@ -1,0 +1,167 @@
+import { shadowInstruments } from './metrics.ts';
+import { ModelError, type Model, type Prediction, type ScoreInput, type ScoreOutcome } from './model.ts';
+
+/** Share of traffic per version, e.g. `{ '1': 0.9, '2': 0.1 }` (normalised to sum 1). */
+export type TrafficWeights = Readonly<Record<string, number>>;
+
+const encoder = new TextEncoder();
+
+function keyBytes(key: unknown): Uint8Array {
+  if (key instanceof Uint8Array) return key;
+  if (typeof key === 'string') return encoder.encode(key);
+  if (key === null || key === undefined) return new Uint8Array(0);
+  if (typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean') return encoder.encode(String(key));
+  return encoder.encode(JSON.stringify(key, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+}
+
+/**
+ * A stable position in [0, 1) for a record key: FNV-1a over the key's bytes (strings as UTF-8,
+ * other values as their JSON), finished with murmur3's fmix32 so that near-identical keys spread.
+ */
+export function keyHash(key: unknown): number {
+  const bytes = keyBytes(key);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i]!;
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 0x1_0000_0000;
+}
+
+/** Checks and normalises weights into cumulative bounds, in the object's key order. */
+function cumulative(name: string, weights: TrafficWeights): { version: string; upTo: number }[] {
+  const entries = Object.entries(weights);
+  const bad = entries.find(([, w]) => !Number.isFinite(w) || w < 0);
+  if (bad !== undefined) throw new ModelError(`traffic weight of version ${bad[0]} must be a finite number >= 0, got ${bad[1]}`, { model: name });
+  const total = entries.reduce((s, [, w]) => s + w, 0);
+  if (entries.length === 0 || total <= 0) throw new ModelError('traffic weights must give some version a share above 0', { model: name });
+  let acc = 0;
+  const bounds = entries.map(([version, w]) => ({ version, upTo: (acc += w / total) }));
+  bounds[bounds.length - 1]!.upTo = 1;
+  return bounds;
+}
+
+/**
+ * Routes each record to one of several models by a stable hash of its key (same key → same
+ * version), scores each version's sub-batch and merges the outcomes back in input order.
+ */
+export function splitTraffic<In, Out>(name: string, models: Readonly<Record<string, Model<In, Out>>>, weights: TrafficWeights): Model<In, Out> {
+  const bounds = cumulative(name, weights);
+  const missing = bounds.find((b) => models[b.version] === undefined);
+  if (missing !== undefined) throw new ModelError(`no model for version ${missing.version} in the traffic split`, { model: name });
+  const route = (key: unknown): string => {
+    const h = keyHash(key);
+    for (const b of bounds) if (h < b.upTo) return b.version;
+    return bounds[bounds.length - 1]!.version;
+  };
+  const used = bounds.map((b) => models[b.version]!);
+
+  return {
+    name,
+    async ready() {
+      await Promise.all(used.map((m) => m.ready()));
+    },
+    async close() {
+      await Promise.all(used.map((m) => m.close()));
+    },
+    async scoreBatch(inputs: readonly ScoreInput<In>[]): Promise<ScoreOutcome<Out>[]> {
+      const groups = new Map<string, number[]>();
+      inputs.forEach((input, i) => {
+        const version = route(input.key);
+        const group = groups.get(version);
+        if (group === undefined) groups.set(version, [i]);
+        else group.push(i);
+      });
+      const outcomes = new Array<ScoreOutcome<Out>>(inputs.length);
+      await Promise.all(
+        [...groups].map(async ([version, indexes]) => {
+          const results = await models[version]!.scoreBatch(indexes.map((i) => inputs[i]!));
+          indexes.forEach((i, k) => (outcomes[i] = results[k]!));
+        }),
+      );
+      return outcomes;
+    },
+  };
+}
+
+/** One record scored by both the primary and the shadow candidate. */
+export interface ShadowComparison<Out = unknown> {
+  model: string;
+  key: unknown;
+  primaryVersion: string | undefined;
+  candidateVersion: string | undefined;
+  primary: ScoreOutcome<Out>;
+  candidate: ScoreOutcome<Out>;
+  /** Both scored it and gave the same label. */
+  agree: boolean;
+  /** candidate score − primary score, when both scored it and have a numeric `score`. */
+  scoreDiff: number | undefined;
+}
+
+export interface ShadowOptions<Out> {
+  onCompare?: (comparison: ShadowComparison<Out>) => void;
+  /** How two predictions agree; defaults to equal `label` fields and the difference of `score` fields. */
+  compare?: (primary: Prediction<Out>, candidate: Prediction<Out>) => { agree: boolean; scoreDiff: number | undefined };
+}
+
+function defaultCompare<Out>(primary: Prediction<Out>, candidate: Prediction<Out>): { agree: boolean; scoreDiff: number | undefined } {
+  const p = primary as { label?: unknown; score?: unknown };
+  const c = candidate as { label?: unknown; score?: unknown };
+  const scoreDiff = typeof p.score === 'number' && typeof c.score === 'number' ? c.score - p.score : undefined;
+  return { agree: p.label === c.label, scoreDiff };
+}
+
+const versionOf = <Out>(o: ScoreOutcome<Out>): string | undefined => (o.ok ? o.prediction.version : undefined);
+
+/**
+ * Scores every batch with both models (in parallel) and returns only the primary's outcomes; the
+ * candidate's are compared with them, counted in the shadow metrics and passed to `onCompare`.
+ * A candidate failure never affects the primary's results.
+ */
+export function shadowModel<In, Out>(name: string, primary: Model<In, Out>, candidate: Model<In, Out>, options: ShadowOptions<Out> = {}): Model<In, Out> {
+  const compare = options.compare ?? defaultCompare;
+  const recorders = new Map<string, (agree: boolean, diff: number | undefined) => void>();
+  const record = (primaryVersion: string, candidateVersion: string, agree: boolean, diff: number | undefined): void => {
+    const id = `${primaryVersion}\u0000${candidateVersion}`;
+    let recorder = recorders.get(id);
+    if (recorder === undefined) recorders.set(id, (recorder = shadowInstruments(name, primaryVersion, candidateVersion)));
+    recorder(agree, diff);
+  };
+
+  return {
+    name,
+    async ready() {
+      await Promise.all([primary.ready(), candidate.ready()]);
+    },
+    async close() {
+      await Promise.all([primary.close(), candidate.close()]);
+    },
+    async scoreBatch(inputs: readonly ScoreInput<In>[]): Promise<ScoreOutcome<Out>[]> {
+      const [main, shadow] = await Promise.all([
+        primary.scoreBatch(inputs),
+        candidate.scoreBatch(inputs).catch((error: unknown): ScoreOutcome<Out>[] => {
+          const failure: ScoreOutcome<Out> = { ok: false, stage: 'inference', error: error instanceof Error ? error : new Error(String(error)) };
+          return inputs.map(() => failure);
+        }),
+      ]);
+      for (let i = 0; i < inputs.length; i++) {
+        const p = main[i]!;
+        const c = shadow[i]!;
+        const { agree, scoreDiff } = p.ok && c.ok ? compare(p.prediction, c.prediction) : { agree: false, scoreDiff: undefined };
+        if (p.ok && c.ok) record(p.prediction.version, c.prediction.version, agree, scoreDiff);
+        try {
+          options.onCompare?.({ model: name, key: inputs[i]!.key, primaryVersion: versionOf(p), candidateVersion: versionOf(c), primary: p, candidate: c, agree, scoreDiff });
+        } catch (error) {
+          // a failing comparison sink must not fail the primary's records
+          process.emitWarning(`shadow onCompare threw: ${error instanceof Error ? error.message : String(error)}`, 'TributaryShadowWarning');
+        }
+      }
+      return main;
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { KeyValueStore, ValueAndTimestamp } from '../state/store.ts';
+import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
+import { change } from './change.ts';
+
+/**
+ * The grouped-stream aggregation behind `count`, `reduce` and `aggregate`: records with a `null`
+ * key or value are dropped; the result's timestamp is the max of the record's and the previous
+ * aggregate's. Forwards `Change(new, old)` for every update.
+ */
+export function streamAggregateProcessor<K, V, A>(
+  storeName: string,
+  initializer: () => A,
+  aggregator: (key: K, value: V, aggregate: A) => A,
+): ProcessorSupplier {
+  return () => {
+    let ctx: ProcessorContext;
+    let store: KeyValueStore<K, ValueAndTimestamp<A>>;
+    return {
+      init(context) {
+        ctx = context;
+        store = context.getStateStore(storeName);
+      },
+      process(record: StreamRecord<K, V>) {
+        if (record.key == null || record.value == null) {
+          ctx.recordDropped(record.key == null ? 'null key' : 'null value');
+          return;
+        }
+        const old = store.get(record.key);
+        const next = aggregator(record.key, record.value, old ? old.value : initializer());
+        const timestamp = old ? Math.max(old.timestamp, record.timestamp) : record.timestamp;
+        store.put(record.key, { value: next, timestamp });
+        ctx.forward({ ...record, timestamp, value: change(next, old?.value ?? null) });
+      },
+    };
+  };
+}
+
+/** `reduce` as an aggregation: the first value is the initial aggregate. */
+export function reduceAggregator<K, V>(reducer: (aggregate: V, value: V, key: K) => V): (key: K, value: V, aggregate: V | undefined) => V {
+  return (key, value, aggregate) => (aggregate === undefined ? value : reducer(aggregate, value, key));
+}

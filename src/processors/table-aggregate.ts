@@ -1,0 +1,68 @@
+import type { KeyValueStore, ValueAndTimestamp } from '../state/store.ts';
+import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
+import { change, type Change } from './change.ts';
+
+/**
+ * Re-keys table changes for `KTable.groupBy`: the old row's mapping is forwarded (to be
+ * subtracted) before the new row's (to be added), as Kafka Streams does. A `null` mapped key or
+ * value is ignored. Values forwarded are `Change(new, null)` or `Change(null, old)`.
+ */
+export function tableRepartitionMapProcessor<K, V, K2, V2>(selector: (key: K, value: V) => readonly [K2, V2]): ProcessorSupplier {
+  return () => {
+    let ctx: ProcessorContext;
+    return {
+      init(context) {
+        ctx = context;
+      },
+      process(record: StreamRecord<K, Change<V>>) {
+        const { newValue, oldValue } = record.value;
+        const oldPair = oldValue === null ? null : selector(record.key, oldValue);
+        const newPair = newValue === null ? null : selector(record.key, newValue);
+        if (oldPair && oldPair[0] != null && oldPair[1] != null) {
+          const sameKey = newPair !== null && newPair[0] === oldPair[0];
+          if (sameKey) {
+            ctx.forward({ ...record, key: oldPair[0], value: change(newPair[1], oldPair[1]) });
+            return;
+          }
+          ctx.forward({ ...record, key: oldPair[0], value: change<V2>(null, oldPair[1]) });
+        }
+        if (newPair && newPair[0] != null && newPair[1] != null) ctx.forward({ ...record, key: newPair[0], value: change<V2>(newPair[1], null) });
+      },
+    };
+  };
+}
+
+/**
+ * The grouped-table aggregation: subtracts the old value, then adds the new one, and emits once.
+ * A change with only an old value (a tombstone upstream) only subtracts.
+ */
+export function tableAggregateProcessor<K, V, A>(
+  storeName: string,
+  initializer: () => A,
+  adder: (key: K, value: V, aggregate: A) => A,
+  subtractor: (key: K, value: V, aggregate: A) => A,
+): ProcessorSupplier {
+  return () => {
+    let ctx: ProcessorContext;
+    let store: KeyValueStore<K, ValueAndTimestamp<A>>;
+    return {
+      init(context) {
+        ctx = context;
+        store = context.getStateStore(storeName);
+      },
+      process(record: StreamRecord<K, Change<V>>) {
+        if (record.key == null) {
+          ctx.recordDropped('null key');
+          return;
+        }
+        const old = store.get(record.key);
+        let aggregate: A = old ? old.value : initializer();
+        if (record.value.oldValue !== null) aggregate = subtractor(record.key, record.value.oldValue, aggregate);
+        if (record.value.newValue !== null) aggregate = adder(record.key, record.value.newValue, aggregate);
+        const timestamp = old ? Math.max(old.timestamp, record.timestamp) : record.timestamp;
+        store.put(record.key, { value: aggregate, timestamp });
+        ctx.forward({ ...record, timestamp, value: change(aggregate, old?.value ?? null) });
+      },
+    };
+  };
+}

@@ -1,0 +1,30 @@
+import type { KeyValueStore, ValueAndTimestamp } from '../state/store.ts';
+import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
+import { change } from './change.ts';
+
+/**
+ * Materializes a changelog into a table: a `null` value deletes the key (a tombstone, forwarded
+ * even when the key did not exist); a `null` key is dropped. Forwards `Change(new, old)`.
+ */
+export function tableSourceProcessor<K, V>(storeName: string): ProcessorSupplier {
+  return () => {
+    let ctx: ProcessorContext;
+    let store: KeyValueStore<K, ValueAndTimestamp<V>>;
+    return {
+      init(context) {
+        ctx = context;
+        store = context.getStateStore(storeName);
+      },
+      process(record: StreamRecord<K, V>) {
+        if (record.key == null) {
+          ctx.recordDropped('null key');
+          return;
+        }
+        const old = store.get(record.key);
+        const value = record.value ?? null;
+        store.put(record.key, value === null ? null : { value, timestamp: record.timestamp });
+        ctx.forward({ ...record, value: change(value, old?.value ?? null) });
+      },
+    };
+  };
+}

@@ -1,0 +1,422 @@
+import { Subject } from 'rxjs';
+import type { AsyncOperator, Cancellable, ErrorStage, Processor, ProcessorContext, RecordInit, StreamRecord } from '../processors/api.ts';
+import type { Serde } from '../serdes/serde.ts';
+import type { StateStore, StoreSpec } from '../state/store.ts';
+import type { ProcessorNode, SinkNode, SourceNode, SubTopology, TopologyNode } from '../topology/nodes.ts';
+import { TopologyError } from '../topology/errors.ts';
+import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
+import { toMillis, type Duration } from '../util/duration.ts';
+import type { Headers } from '../util/headers.ts';
+import { errorMessage, StreamsError, type ErrorHandling } from './errors.ts';
+import { PunctuationQueue } from './punctuation.ts';
+
+/** A record inside the runtime: it remembers the bytes it was read as, for the dead-letter topic. */
+export interface SourcedRecord<K = unknown, V = unknown> extends StreamRecord<K, V> {
+  readonly raw?: IncomingRecord;
+}
+
+/** Everything a task needs from whoever runs it. */
+export interface TaskEnvironment {
+  applicationId: string;
+  errorHandling: ErrorHandling;
+  /** The wall clock (mocked by the test driver). */
+  clock(): number;
+  /** Queues an output record (the transport sends and acknowledges it later). */
+  send(record: OutgoingRecord): void;
+  /** Partition count of a topic, when known (for custom partitioners). */
+  partitionsFor(topic: string): number | undefined;
+  /** Creates the task's instance of a store. */
+  createStore(spec: StoreSpec, taskId: string): StateStore;
+  /** Stores shared by all tasks (global tables). */
+  globalStores?: ReadonlyMap<string, StateStore>;
+  /** Resolves a topology topic name to the real one (internal topics get the application id). */
+  resolveTopic(topic: string, internal: boolean): string;
+}
+
+/** Counters a task keeps; the metrics layer reads them. */
+export interface TaskMetrics {
+  processed: number;
+  dropped: number;
+  deadLettered: number;
+  punctuations: number;
+}
+
+const NO_RECORD_TOPIC = '';
+
+class NodeContext implements ProcessorContext {
+  currentRecord: SourcedRecord | null = null;
+  readonly output = new Subject<SourcedRecord>();
+  readonly children = new Map<string, (record: SourcedRecord) => void>();
+
+  constructor(
+    private readonly task: StreamTask,
+    readonly nodeName: string,
+    private readonly storeNames: readonly string[],
+  ) {}
+
+  get applicationId(): string {
+    return this.task.env.applicationId;
+  }
+
+  get taskId(): string {
+    return this.task.id;
+  }
+
+  forward(record: RecordInit<unknown, unknown>, childName?: string): void {
+    const full = this.complete(record);
+    if (childName === undefined) {
+      this.output.next(full);
+      return;
+    }
+    const child = this.children.get(childName);
+    if (!child) throw new TopologyError(`'${this.nodeName}' has no child named '${childName}'`);
+    child(full);
+  }
+
+  private complete(record: RecordInit<unknown, unknown>): SourcedRecord {
+    const given = record as Partial<SourcedRecord>;
+    if (given.topic !== undefined && given.timestamp !== undefined && given.headers !== undefined) return record as SourcedRecord;
+    const current = this.currentRecord;
+    return {
+      key: record.key,
+      value: record.value,
+      timestamp: record.timestamp ?? current?.timestamp ?? this.task.streamTime,
+      headers: record.headers ?? current?.headers ?? {},
+      topic: current?.topic ?? NO_RECORD_TOPIC,
+      partition: current?.partition ?? this.task.partition,
+      offset: current?.offset ?? -1,
+      ...(current?.raw ? { raw: current.raw } : {}),
+    };
+  }
+
+  schedule(interval: Duration, type: 'stream-time' | 'wall-clock', punctuator: (timestamp: number) => void): Cancellable {
+    return this.task.schedule(this, toMillis(interval, 'punctuation interval'), type, punctuator);
+  }
+
+  getStateStore<S extends StateStore = StateStore>(name: string): S {
+    if (!this.storeNames.includes(name)) {
+      throw new TopologyError(`processor '${this.nodeName}' is not connected to store '${name}': name it in process(factory, '${name}')`);
+    }
+    return this.task.store(name) as S;
+  }
+
+  currentStreamTimeMs(): number {
+    return this.task.streamTime;
+  }
+
+  currentSystemTimeMs(): number {
+    return this.task.env.clock();
+  }
+
+  recordDropped(): void {
+    this.task.metrics.dropped++;
+  }
+
+  reportError(record: StreamRecord<unknown, unknown>, error: unknown, stage: ErrorStage): void {
+    this.task.handleError(record as SourcedRecord, error, stage, this.nodeName);
+  }
+
+  registerAsync(operator: AsyncOperator): void {
+    this.task.registerAsync(operator);
+  }
+}
+
+interface SourceRuntime {
+  node: SourceNode;
+  context: NodeContext;
+  keySerde: Serde<unknown>;
+  valueSerde: Serde<unknown>;
+}
+
+/**
+ * One sub-topology on one partition: its processors wired by RxJS subjects (each node's output is
+ * a `Subject`, so a node with two children runs once per record), its stores, its stream time, its
+ * punctuators and its source offsets. Every processor call is guarded: an error goes to the error
+ * policy and never travels down the pipe.
+ */
+export class StreamTask {
+  readonly id: string;
+  streamTime = -1;
+  readonly metrics: TaskMetrics = { processed: 0, dropped: 0, deadLettered: 0, punctuations: 0 };
+  /** Per source topic-partition: the offset of the next record to read (what a commit stores). */
+  readonly consumedOffsets = new Map<string, number>();
+  private readonly contexts = new Map<string, NodeContext>();
+  private readonly processors = new Map<string, Processor>();
+  private readonly sources = new Map<string, SourceRuntime>();
+  private readonly stores = new Map<string, StateStore>();
+  private readonly streamPunctuation = new PunctuationQueue('stream-time');
+  private readonly wallPunctuation = new PunctuationQueue('wall-clock');
+  private readonly asyncOperators: AsyncOperator[] = [];
+  private failure: StreamsError | null = null;
+  private closed = false;
+
+  constructor(
+    readonly subTopology: SubTopology,
+    readonly partition: number,
+    readonly env: TaskEnvironment,
+    storeSpecs: ReadonlyMap<string, StoreSpec>,
+  ) {
+    this.id = `${subTopology.id}_${partition}`;
+    for (const name of subTopology.stores) {
+      const spec = storeSpecs.get(name);
+      if (!spec) throw new TopologyError(`store '${name}' is used but not declared`);
+      this.stores.set(name, env.createStore(spec, this.id));
+    }
+    this.wire(subTopology.nodes);
+  }
+
+  private wire(nodes: TopologyNode[]): void {
+    for (const node of nodes) {
+      const storeNames = node.kind === 'processor' ? node.stores : [];
+      this.contexts.set(node.name, new NodeContext(this, node.name, storeNames));
+    }
+    for (const node of nodes) {
+      const context = this.contexts.get(node.name)!;
+      if (node.kind === 'source') {
+        for (const topic of node.topics) {
+          this.sources.set(this.env.resolveTopic(topic, node.internal), {
+            node,
+            context,
+            keySerde: node.keySerde!,
+            valueSerde: node.valueSerde!,
+          });
+        }
+        continue;
+      }
+      const processor = node.kind === 'processor' ? this.createProcessor(node) : this.createSink(node);
+      this.processors.set(node.name, processor);
+      const receive = (record: SourcedRecord): void => {
+        if (this.failure) return;
+        const previous = context.currentRecord;
+        context.currentRecord = record;
+        try {
+          processor.process(record);
+        } catch (error) {
+          this.handleError(record, error, 'process', node.name);
+        } finally {
+          context.currentRecord = previous;
+        }
+      };
+      for (const parent of node.parents) {
+        const parentContext = this.contexts.get(parent)!;
+        parentContext.output.subscribe(receive);
+        parentContext.children.set(node.name, receive);
+      }
+    }
+    for (const node of nodes) {
+      if (node.kind !== 'processor') continue;
+      const processor = this.processors.get(node.name)!;
+      const context = this.contexts.get(node.name)!;
+      processor.init?.(context);
+    }
+  }
+
+  private createProcessor(node: ProcessorNode): Processor {
+    return node.supplier();
+  }
+
+  private createSink(node: SinkNode): Processor {
+    const keySerde = node.keySerde!;
+    const valueSerde = node.valueSerde!;
+    const fixedTopic = typeof node.topic === 'string' ? this.env.resolveTopic(node.topic, node.internal) : undefined;
+    return {
+      process: (record: StreamRecord<unknown, unknown>) => {
+        const topic = fixedTopic ?? (node.topic as Exclude<SinkNode['topic'], string>)(record.key, record.value, record);
+        let key: Buffer | null;
+        let value: Buffer | null;
+        try {
+          key = keySerde.serialize(record.key, topic);
+          value = valueSerde.serialize(record.value, topic);
+        } catch (error) {
+          this.handleError(record as SourcedRecord, error, 'serialize', node.name);
+          return;
+        }
+        let partition: number | undefined;
+        if (node.partitioner) {
+          const count = this.env.partitionsFor(topic);
+          if (count !== undefined) partition = node.partitioner(record.key, record.value, count);
+        }
+        this.env.send({ topic, key, value, timestamp: record.timestamp, headers: record.headers, ...(partition !== undefined ? { partition } : {}) });
+      },
+    };
+  }
+
+  /** The resolved topics this task reads. */
+  sourceTopics(): string[] {
+    return [...this.sources.keys()];
+  }
+
+  store(name: string): StateStore {
+    const store = this.stores.get(name) ?? this.env.globalStores?.get(name);
+    if (!store) throw new TopologyError(`store '${name}' does not exist in task ${this.id}`);
+    return store;
+  }
+
+  /** The stores this task owns, by name. */
+  ownStores(): ReadonlyMap<string, StateStore> {
+    return this.stores;
+  }
+
+  /** Processes one record synchronously through the sub-topology (asynchronous operators may keep it in flight). */
+  process(raw: IncomingRecord): void {
+    if (this.closed) throw new Error(`task ${this.id} is closed`);
+    this.throwIfFailed();
+    const source = this.sources.get(raw.topic);
+    if (!source) throw new Error(`task ${this.id} does not read topic '${raw.topic}'`);
+    this.consumedOffsets.set(`${raw.topic}:${raw.partition}`, raw.offset + 1);
+    this.metrics.processed++;
+    let key: unknown;
+    let value: unknown;
+    try {
+      key = source.keySerde.deserialize(raw.key, raw.topic);
+      value = source.valueSerde.deserialize(raw.value, raw.topic);
+    } catch (error) {
+      this.handleError(null, error, 'deserialize', source.node.name, raw);
+      this.throwIfFailed();
+      return;
+    }
+    let record: SourcedRecord = { key, value, timestamp: raw.timestamp, headers: raw.headers, topic: raw.topic, partition: raw.partition, offset: raw.offset, raw };
+    if (source.node.timestampExtractor) {
+      let timestamp: number;
+      try {
+        timestamp = source.node.timestampExtractor(record, this.streamTime);
+      } catch (error) {
+        this.handleError(record, error, 'timestamp', source.node.name);
+        this.throwIfFailed();
+        return;
+      }
+      record = { ...record, timestamp };
+    }
+    if (!(record.timestamp >= 0)) {
+      this.metrics.dropped++;
+      return;
+    }
+    if (record.timestamp > this.streamTime) this.streamTime = record.timestamp;
+    source.context.currentRecord = record;
+    source.context.output.next(record);
+    source.context.currentRecord = null;
+    this.punctuateStreamTime();
+    this.throwIfFailed();
+  }
+
+  schedule(owner: NodeContext, interval: number, type: 'stream-time' | 'wall-clock', punctuator: (timestamp: number) => void): Cancellable {
+    const guarded = (timestamp: number): void => {
+      const previous = owner.currentRecord;
+      owner.currentRecord = null;
+      try {
+        punctuator(timestamp);
+      } catch (error) {
+        this.handleError(null, error, 'punctuate', owner.nodeName);
+      } finally {
+        owner.currentRecord = previous;
+      }
+    };
+    return type === 'stream-time'
+      ? this.streamPunctuation.schedule(0, interval, guarded, owner.nodeName)
+      : this.wallPunctuation.schedule(this.env.clock() + interval, interval, guarded, owner.nodeName);
+  }
+
+  /** Fires stream-time punctuators that are due. */
+  punctuateStreamTime(): void {
+    if (this.streamTime < 0 || this.streamPunctuation.size === 0) return;
+    this.streamPunctuation.mayPunctuate(this.streamTime, (_, fire) => {
+      this.metrics.punctuations++;
+      fire();
+    });
+  }
+
+  /** Fires wall-clock punctuators that are due at `now`. */
+  punctuateWallClock(now: number): void {
+    if (this.wallPunctuation.size === 0) return;
+    this.wallPunctuation.mayPunctuate(now, (_, fire) => {
+      this.metrics.punctuations++;
+      fire();
+    });
+    this.throwIfFailed();
+  }
+
+  registerAsync(operator: AsyncOperator): void {
+    this.asyncOperators.push(operator);
+  }
+
+  /** Records accepted by asynchronous operators and not yet out of the topology. */
+  inFlight(): number {
+    let total = 0;
+    for (const op of this.asyncOperators) total += op.inFlight();
+    return total;
+  }
+
+  /** True while an asynchronous operator asks the task to stop pulling input. */
+  isBackpressured(): boolean {
+    return this.asyncOperators.some((op) => op.isFull?.() === true);
+  }
+
+  /** Flushes every asynchronous operator until nothing is in flight (records they forward may start more work). */
+  async drain(): Promise<void> {
+    while (this.inFlight() > 0) {
+      await Promise.all(this.asyncOperators.map((op) => op.flush()));
+      this.throwIfFailed();
+    }
+    this.throwIfFailed();
+  }
+
+  /** Applies the error policy to a record that failed at `stage` in node `nodeName`. */
+  handleError(record: SourcedRecord | null, error: unknown, stage: ErrorStage, nodeName: string, rawRecord?: IncomingRecord): void {
+    const raw = rawRecord ?? record?.raw;
+    const topic = raw?.topic ?? record?.topic ?? '';
+    const partition = raw?.partition ?? record?.partition ?? this.partition;
+    const offset = raw?.offset ?? record?.offset ?? -1;
+    const reason = errorMessage(error);
+    if (this.env.errorHandling === 'fail') {
+      this.failure ??= new StreamsError(
+        `task ${this.id} failed at ${stage} in '${nodeName}' on topic ${topic}, partition ${partition}, offset ${offset}: ${reason}`,
+        stage, topic, partition, offset, { cause: error },
+      );
+      return;
+    }
+    this.metrics.deadLettered++;
+    const headers: Headers = {
+      ...(raw?.headers ?? record?.headers ?? {}),
+      error: reason,
+      topic,
+      partition: String(partition),
+      offset: String(offset),
+      stage,
+      node: nodeName,
+    };
+    const value = raw ? raw.value : record ? Buffer.from(safeJson(record.value)) : null;
+    const key = raw ? raw.key : record && record.key != null ? Buffer.from(String(record.key)) : null;
+    this.env.send({ topic: this.env.resolveTopic('dlq', true), key, value, timestamp: record?.timestamp ?? raw?.timestamp ?? this.env.clock(), headers });
+  }
+
+  /** The error that stopped this task, if any. */
+  get error(): StreamsError | null {
+    return this.failure;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const processor of this.processors.values()) {
+      try {
+        processor.close?.();
+      } catch {
+        // closing must reach every processor
+      }
+    }
+    for (const context of this.contexts.values()) context.output.complete();
+    for (const store of this.stores.values()) store.close?.();
+  }
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch {
+    return String(value);
+  }
+}

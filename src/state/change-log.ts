@@ -1,0 +1,34 @@
+/** One pending change of a store, for the write-behind buffer (`value === null` deletes). */
+export interface StoreChange {
+  /** The store-internal identity of the entry (see `keyId`). */
+  id: string;
+  key: unknown;
+  value: unknown;
+  /** Window stores: the window start; session stores: the session start and end. */
+  windowStart?: number;
+  windowEnd?: number;
+}
+
+/**
+ * Collects a store's changes between commits, last write per entry wins. Stores only record
+ * changes while a persistent backend asked for them, so in-memory runs keep no buffer.
+ */
+export class ChangeLog {
+  private pending = new Map<string, StoreChange>();
+  enabled = false;
+
+  record(change: StoreChange): void {
+    if (this.enabled) this.pending.set(change.id, change);
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Returns the changes since the last call and starts a new buffer. */
+  take(): StoreChange[] {
+    const changes = [...this.pending.values()];
+    this.pending = new Map();
+    return changes;
+  }
+}

@@ -1,0 +1,72 @@
+import type { Serde } from '../serdes/serde.ts';
+
+/** The kinds of state store. */
+export type StoreType = 'key-value' | 'window' | 'session';
+
+/** Every store has a name; the task opens, flushes and closes it. */
+export interface StateStore {
+  readonly name: string;
+  readonly type: StoreType | 'custom';
+  close?(): void;
+}
+
+/** A key with its value. */
+export interface KeyValue<K, V> {
+  key: K;
+  value: V;
+}
+
+/** Read access to a key-value store (what interactive queries and the test driver get). */
+export interface ReadOnlyKeyValueStore<K, V> {
+  get(key: K): V | undefined;
+  /** Entries with `from <= key <= to` in key order (either bound may be omitted). */
+  range(from?: K, to?: K): KeyValue<K, V>[];
+  /** All entries in key order. */
+  all(): KeyValue<K, V>[];
+  approximateNumEntries(): number;
+}
+
+/** A key-value store. A `null` value deletes the key, as a tombstone does. */
+export interface KeyValueStore<K, V> extends StateStore, ReadOnlyKeyValueStore<K, V> {
+  readonly type: 'key-value';
+  put(key: K, value: V | null): void;
+  /** Puts only if the key is absent; returns the value already there, if any. */
+  putIfAbsent(key: K, value: V): V | undefined;
+  /** Deletes the key; returns its old value. */
+  delete(key: K): V | undefined;
+}
+
+/** How a store is declared in a topology (plain data). */
+export interface StoreSpec<K = unknown, V = unknown> {
+  name: string;
+  type: StoreType;
+  keySerde?: Serde<K>;
+  valueSerde?: Serde<V>;
+  /** Window and session stores: how long windows are kept after they end. */
+  retentionMs?: number;
+  /** Window stores: the window size. */
+  windowSizeMs?: number;
+  /** Window stores: keep every value of a key and window (stream-stream joins). */
+  retainDuplicates?: boolean;
+  /** Global stores are filled from a topic by every instance and are read-only to processors. */
+  global?: boolean;
+  /** Values are `ValueAndTimestamp` (the DSL's stores); views show the value only. */
+  timestamped?: boolean;
+}
+
+/** What timestamped stores (the DSL's) keep per key: the value and the timestamp of its last update. */
+export interface ValueAndTimestamp<V> {
+  value: V;
+  timestamp: number;
+}
+
+/** A read-only, value-only view of a timestamped key-value store (what interactive queries and the driver show). */
+export function valueOnlyView<K, V>(store: ReadOnlyKeyValueStore<K, ValueAndTimestamp<V>>): ReadOnlyKeyValueStore<K, V> {
+  const strip = (entries: KeyValue<K, ValueAndTimestamp<V>>[]): KeyValue<K, V>[] => entries.map((e) => ({ key: e.key, value: e.value.value }));
+  return {
+    get: (key) => store.get(key)?.value,
+    range: (from, to) => strip(store.range(from, to)),
+    all: () => strip(store.all()),
+    approximateNumEntries: () => store.approximateNumEntries(),
+  };
+}

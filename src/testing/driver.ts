@@ -1,0 +1,195 @@
+import type { Serde } from '../serdes/serde.ts';
+import type { ErrorHandling } from '../runtime/errors.ts';
+import { globalSubTopology } from '../runtime/global-tasks.ts';
+import { StreamTask, type TaskEnvironment } from '../runtime/task.ts';
+import { createInMemoryStore } from '../state/memory-stores.ts';
+import { valueOnlyView, type KeyValueStore, type ReadOnlyKeyValueStore, type StateStore, type ValueAndTimestamp } from '../state/store.ts';
+import type { Topology } from '../topology/topology.ts';
+import { InMemoryBroker } from '../transport/memory-broker.ts';
+import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
+import type { Headers } from '../util/headers.ts';
+import { TestInputTopic, type InputTopicOptions } from './input-topic.ts';
+import { TestOutputTopic } from './output-topic.ts';
+
+/** Options of the test driver. */
+export interface TopologyTestDriverOptions {
+  /** Names internal topics and the dead-letter topic (`<applicationId>-dlq`). Default `test-app`. */
+  applicationId?: string;
+  /** The mocked wall clock at start (epoch ms). Default 0. */
+  startTimeMs?: number;
+  /** What to do with a record that fails: `'fail'` (default) rejects the pipe call; `'dead-letter'` writes it to the DLQ. */
+  errorHandling?: ErrorHandling;
+}
+
+interface Reader {
+  task: StreamTask;
+  topic: string;
+  position: number;
+}
+
+/**
+ * Runs a topology in memory, deterministically: one partition per topic, one task per
+ * sub-topology, no broker and no timers. Time moves only when records are piped or
+ * `advanceWallClockTime` is called. It runs the production tasks, processors and stores.
+ */
+export class TopologyTestDriver {
+  readonly applicationId: string;
+  private readonly broker = new InMemoryBroker({ defaultPartitions: 1 });
+  private readonly tasks: StreamTask[] = [];
+  private readonly globalTask: StreamTask | undefined;
+  private readonly readers: Reader[] = [];
+  private readonly produced = new Set<string>();
+  private wallClock: number;
+  private closed = false;
+
+  constructor(
+    readonly topology: Topology,
+    options: TopologyTestDriverOptions = {},
+  ) {
+    this.applicationId = options.applicationId ?? 'test-app';
+    this.wallClock = options.startTimeMs ?? 0;
+    const env: TaskEnvironment = {
+      applicationId: this.applicationId,
+      errorHandling: options.errorHandling ?? 'fail',
+      clock: () => this.wallClock,
+      send: (record) => this.send(record),
+      partitionsFor: () => 1,
+      createStore: (spec) => createInMemoryStore(spec),
+      resolveTopic: (topic, internal) => (internal ? `${this.applicationId}-${topic}` : topic),
+    };
+    const global = globalSubTopology(topology);
+    if (global) {
+      this.globalTask = new StreamTask(global, 0, env, topology.stores);
+      env.globalStores = this.globalTask.ownStores();
+      for (const topic of this.globalTask.sourceTopics()) this.readers.push({ task: this.globalTask, topic, position: 0 });
+    }
+    for (const sub of topology.subTopologies) {
+      const task = new StreamTask(sub, 0, env, topology.stores);
+      this.tasks.push(task);
+      for (const topic of task.sourceTopics()) this.readers.push({ task, topic, position: 0 });
+    }
+  }
+
+  /** An input topic; records piped into it are serialized with these serdes. */
+  createInputTopic<K, V>(topic: string, keySerde: Serde<K>, valueSerde: Serde<V>, options?: InputTopicOptions): TestInputTopic<K, V> {
+    return new TestInputTopic<K, V>(
+      { pipe: (t, k, v, ts, h) => this.pipe(t, k, v, ts, h), settle: () => this.settle() },
+      topic, keySerde, valueSerde, this.wallClock, options,
+    );
+  }
+
+  /** An output topic (any topic the topology writes, internal ones and `<applicationId>-dlq` included). */
+  createOutputTopic<K, V>(topic: string, keySerde: Serde<K>, valueSerde: Serde<V>): TestOutputTopic<K, V> {
+    return new TestOutputTopic<K, V>(
+      { read: (t, from) => this.broker.read(t, 0, from), wasWritten: (t) => this.produced.has(t) },
+      topic, keySerde, valueSerde,
+    );
+  }
+
+  /** Moves the mocked wall clock, fires due wall-clock punctuators, then processes what they caused. */
+  async advanceWallClockTime(ms: number): Promise<void> {
+    this.wallClock += ms;
+    for (const task of this.tasks) task.punctuateWallClock(this.wallClock);
+    await this.settle();
+  }
+
+  /** The mocked wall clock. */
+  get wallClockTimeMs(): number {
+    return this.wallClock;
+  }
+
+  /** Topics the topology has written to, internal ones included. */
+  producedTopicNames(): string[] {
+    return [...this.produced];
+  }
+
+  /** A key-value store by name (global stores included), or `undefined`; the DSL's stores show values only. */
+  getKeyValueStore<K = unknown, V = unknown>(name: string): ReadOnlyKeyValueStore<K, V> | undefined {
+    const store = this.getStateStore(name);
+    if (store?.type !== 'key-value') return undefined;
+    return this.topology.stores.get(name)?.timestamped
+      ? valueOnlyView(store as KeyValueStore<K, ValueAndTimestamp<V>>)
+      : (store as KeyValueStore<K, V>);
+  }
+
+  /** A DSL key-value store with each value's timestamp, or `undefined`. */
+  getTimestampedKeyValueStore<K = unknown, V = unknown>(name: string): ReadOnlyKeyValueStore<K, ValueAndTimestamp<V>> | undefined {
+    const store = this.getStateStore(name);
+    return store?.type === 'key-value' && this.topology.stores.get(name)?.timestamped ? (store as KeyValueStore<K, ValueAndTimestamp<V>>) : undefined;
+  }
+
+  /** Any store by name, or `undefined`. */
+  getStateStore(name: string): StateStore | undefined {
+    for (const task of [...this.tasks, ...(this.globalTask ? [this.globalTask] : [])]) {
+      const store = task.ownStores().get(name);
+      if (store) return store;
+    }
+    return undefined;
+  }
+
+  /** Every store by name. */
+  getAllStateStores(): Map<string, StateStore> {
+    const all = new Map<string, StateStore>();
+    for (const task of [...this.tasks, ...(this.globalTask ? [this.globalTask] : [])]) for (const [n, s] of task.ownStores()) all.set(n, s);
+    return all;
+  }
+
+  /** Counters of the driver's tasks: processed, dropped, dead-lettered records and punctuations. */
+  metrics(): { processed: number; dropped: number; deadLettered: number; punctuations: number } {
+    const total = { processed: 0, dropped: 0, deadLettered: 0, punctuations: 0 };
+    for (const task of this.tasks) {
+      total.processed += task.metrics.processed;
+      total.dropped += task.metrics.dropped;
+      total.deadLettered += task.metrics.deadLettered;
+      total.punctuations += task.metrics.punctuations;
+    }
+    return total;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const task of this.tasks) task.close();
+    this.globalTask?.close();
+  }
+
+  private pipe(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void {
+    if (this.closed) throw new Error('the driver is closed');
+    this.broker.append({ topic, partition: 0, key, value, timestamp, headers });
+    this.processAvailable();
+  }
+
+  private send(record: OutgoingRecord): void {
+    this.produced.add(record.topic);
+    this.broker.append({ ...record, partition: 0 });
+  }
+
+  /** Processes every unread record of every task's topics until nothing is left (repartition topics loop back). */
+  private processAvailable(): void {
+    let progressed = true;
+    while (progressed) {
+      progressed = false;
+      for (const reader of this.readers) {
+        let record: IncomingRecord | undefined;
+        while ((record = this.broker.at(reader.topic, 0, reader.position)) !== undefined) {
+          reader.position++;
+          progressed = true;
+          reader.task.process(record);
+        }
+      }
+    }
+  }
+
+  /** Waits for asynchronous operators, processing what they forward, until everything is done. */
+  private async settle(): Promise<void> {
+    this.processAvailable();
+    for (;;) {
+      const busy = this.tasks.filter((t) => t.inFlight() > 0);
+      if (busy.length === 0) break;
+      await Promise.all(busy.map((t) => t.drain()));
+      this.processAvailable();
+    }
+    for (const task of this.tasks) if (task.error) throw task.error;
+  }
+}
+

@@ -1,0 +1,3 @@
+export { Topology } from './topology.ts';
+export { TopologyError } from './errors.ts';
+export type { SourceNode, ProcessorNode, SinkNode, TopologyNode, SubTopology, TimestampExtractor, StreamPartitioner, TopicNameExtractor } from './nodes.ts';
