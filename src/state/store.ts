@@ -1,4 +1,5 @@
 import type { Serde } from '../serdes/serde.ts';
+import type { Windowed } from '../serdes/serdes.ts';
 
 /** The kinds of state store. */
 export type StoreType = 'key-value' | 'window' | 'session';
@@ -34,6 +35,48 @@ export interface KeyValueStore<K, V> extends StateStore, ReadOnlyKeyValueStore<K
   putIfAbsent(key: K, value: V): V | undefined;
   /** Deletes the key; returns its old value. */
   delete(key: K): V | undefined;
+}
+
+/** Read access to a window store: values per key and window start. */
+export interface ReadOnlyWindowStore<K, V> {
+  /** The value of one key in the window starting at `windowStart`. */
+  fetch(key: K, windowStart: number): V | undefined;
+  /** The windows of one key whose start is in `[timeFrom, timeTo]`, by start: `{ key: windowStart, value }`. */
+  fetch(key: K, timeFrom: number, timeTo: number): KeyValue<number, V>[];
+  /** Every key's windows whose start is in `[timeFrom, timeTo]`, by start then key. */
+  fetchAll(timeFrom: number, timeTo: number): KeyValue<Windowed<K>, V>[];
+  /** Every window still retained. */
+  all(): KeyValue<Windowed<K>, V>[];
+}
+
+/**
+ * A window store: `(key, windowStart) → value`. Windows older than the store's observed stream
+ * time minus its retention are dropped. With `retainDuplicates` every put is kept (join buffers).
+ */
+export interface WindowStore<K, V> extends StateStore, ReadOnlyWindowStore<K, V> {
+  readonly type: 'window';
+  /** Puts (or with `null` deletes) the value of `key` in the window starting at `windowStart`. */
+  put(key: K, value: V | null, windowStart: number): void;
+}
+
+/** Read access to a session store: aggregates per key and session `[start, end]` (both inclusive). */
+export interface ReadOnlySessionStore<K, V> {
+  /** Every session of `key`, by start. */
+  fetch(key: K): KeyValue<Windowed<K>, V>[];
+  /** Sessions of `key` with `end >= earliestSessionEnd` and `start <= latestSessionStart`, by start. */
+  findSessions(key: K, earliestSessionEnd: number, latestSessionStart: number): KeyValue<Windowed<K>, V>[];
+  /** The aggregate of one exact session. */
+  fetchSession(key: K, sessionStart: number, sessionEnd: number): V | undefined;
+  /** Every session still retained, by start then key. */
+  all(): KeyValue<Windowed<K>, V>[];
+}
+
+/** A session store. Sessions that ended before the observed stream time minus retention are dropped. */
+export interface SessionStore<K, V> extends StateStore, ReadOnlySessionStore<K, V> {
+  readonly type: 'session';
+  /** Puts (or with `null` removes) the aggregate of one session. */
+  put(session: Windowed<K>, aggregate: V | null): void;
+  remove(session: Windowed<K>): void;
 }
 
 /** How a store is declared in a topology (plain data). */
