@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
+import { BucketHistogram } from './bucket-histogram.ts';
 import type { ScoreStage } from './model.ts';
 
 /** The Prometheus registry holding every model metric; merge it into an app's registry with `mergeModelMetrics`. */
@@ -35,13 +36,12 @@ const errors = new Counter({
   labelNames: ['model', 'version', 'stage'] as const,
   registers: [modelMetrics],
 });
-const score = new Histogram({
-  name: 'tributary_model_score',
-  help: 'Distribution of the score output (probability of the positive class, or anomaly score)',
-  labelNames: ['model', 'version'] as const,
-  buckets: SCORE_BUCKETS,
-  registers: [modelMetrics],
-});
+const score = new BucketHistogram(
+  'tributary_model_score',
+  'Distribution of the score output (probability of the positive class, or anomaly score)',
+  SCORE_BUCKETS,
+  [modelMetrics],
+);
 const drift = new Gauge({
   name: 'tributary_model_drift_psi',
   help: 'Population stability index of a feature (or the score output) over the recent window against training',
@@ -72,20 +72,19 @@ const shadowAgreement = new Gauge({
   labelNames: ['model', 'primary', 'candidate'] as const,
   registers: [modelMetrics],
 });
-const shadowScoreDiff = new Histogram({
-  name: 'tributary_model_shadow_score_diff',
-  help: 'Absolute difference between the candidate score and the primary score',
-  labelNames: ['model', 'primary', 'candidate'] as const,
-  buckets: DIFF_BUCKETS,
-  registers: [modelMetrics],
-});
+const shadowScoreDiff = new BucketHistogram(
+  'tributary_model_shadow_score_diff',
+  'Absolute difference between the candidate score and the primary score',
+  DIFF_BUCKETS,
+  [modelMetrics],
+);
 
 /** Registers every model metric in another registry too (e.g. prom-client's global one); idempotent. */
 export function mergeModelMetrics(target: Registry): void {
   const all = [latency, batchSize, rows, errors, score, drift, activeVersion, reloads, shadowComparisons, shadowAgreement, shadowScoreDiff];
   for (const metric of all) {
     const name = (metric as unknown as { name: string }).name;
-    if (target.getSingleMetric(name) === undefined) target.registerMetric(metric);
+    if (target.getSingleMetric(name) === undefined) target.registerMetric(metric as Metric);
   }
 }
 

@@ -96,7 +96,11 @@ const validateMetadata = new Ajv({ allErrors: true, strict: false }).compile(met
 export function parseModelMetadata(json: unknown, source: string, expected?: { name: string; version: string }): ModelMetadata {
   const model = expected?.name ?? 'unknown';
   if (!validateMetadata(json)) {
-    const problems = (validateMetadata.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+    const problems = (validateMetadata.errors ?? []).map((e) =>
+      e.keyword === 'required'
+        ? `${e.instancePath || ''} is missing '${String(e.params['missingProperty'])}'`.trimStart()
+        : `${e.instancePath} ${e.message ?? 'is invalid'}`,
+    );
     throw new ModelError(`${source} is not a valid model.json: ${problems.join('; ')}`, { model, version: expected?.version });
   }
   const raw = json as unknown as ModelMetadata & { version: string | number };

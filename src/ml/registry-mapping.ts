@@ -4,8 +4,8 @@ import type { MonitorOptions, OnnxModelOptions } from './onnx-model.ts';
 import type { DriftOptions } from './drift.ts';
 import type { FeatureRow, OutputRow } from './tensor-batch.ts';
 
-/** A record value a registry model reads its features from, by name. */
-export type RecordValue = Readonly<Record<string, unknown>>;
+/** A record value a registry model reads its features from, by name (any object: typed values fit too). */
+export type RecordValue = object;
 
 /** What a registry classifier predicts for one record. */
 export interface ClassifierOutput {
@@ -35,9 +35,10 @@ function featureMapping(metadata: ModelMetadata): (value: RecordValue) => Featur
   const features = metadata.features;
   return (value) => {
     if (typeof value !== 'object' || value === null) throw new TypeError(`the record value must be an object with ${features.join(', ')}`);
+    const fields = value as Readonly<Record<string, unknown>>;
     const row = new Array<number>(features.length);
     for (let i = 0; i < features.length; i++) {
-      const v = value[features[i]!];
+      const v = fields[features[i]!];
       if (typeof v === 'number') row[i] = v;
       else if (typeof v === 'boolean') row[i] = v ? 1 : 0;
       else throw new TypeError(`feature '${features[i]}' is ${v === undefined ? 'missing' : `a ${v === null ? 'null' : typeof v}`}, expected a number`);
@@ -53,7 +54,9 @@ function labelName(labels: ModelMetadata['labels'], index: number, value: number
 
 function classifierOutputs(metadata: ModelMetadata): (row: OutputRow) => ClassifierOutput {
   return (row) => {
-    const probabilities = Array.from(row['probabilities']!, Number);
+    const raw = row['probabilities']!;
+    const probabilities = new Array<number>(raw.length);
+    for (let i = 0; i < raw.length; i++) probabilities[i] = Number(raw[i]);
     let labelIndex = 0;
     for (let i = 1; i < probabilities.length; i++) if (probabilities[i]! > probabilities[labelIndex]!) labelIndex = i;
     const value = Number(row['label']![0]);

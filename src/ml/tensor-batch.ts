@@ -17,7 +17,7 @@ export interface PlainTensor {
 
 /** The values of one input for one record: its row of the batch tensor. */
 export type FeatureValues =
-  | readonly number[] | readonly bigint[] | readonly string[] | readonly boolean[]
+  | readonly (number | bigint | boolean)[] | readonly string[]
   | NumericArray | BigInt64Array | BigUint64Array;
 
 /** What a model's `inputs` mapping returns for one record: values per ONNX input name. */
