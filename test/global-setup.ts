@@ -1,0 +1,27 @@
+/**
+ * vitest globalSetup: makes sure the tests have a Kafka broker and a Redis server.
+ *
+ * When KAFKA_BROKERS / REDIS_URL are set, they are used as they are. Otherwise the local services
+ * are brought up (as `tributary services up` does, reusing ones that already answer) and the
+ * variables are set here, before the forked test workers start, so that they inherit them.
+ *
+ * Teardown stops only what test setups started, and only when no other test run on this machine
+ * still uses it (a lease per run, see acquireServices). Services started with
+ * `tributary services up` are left running, and so is everything when TRIBUTARY_KEEP_SERVICES=1.
+ */
+import { acquireServices } from '../src/cli/services.ts';
+
+export default async function setup(): Promise<() => Promise<void>> {
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+  const needKafka = !process.env.KAFKA_BROKERS;
+  const needRedis = !process.env.REDIS_URL;
+  if (!needKafka && !needRedis) return async () => undefined;
+
+  const lease = await acquireServices({ quiet: true, kafka: needKafka, redis: needRedis });
+  if (needKafka) process.env.KAFKA_BROKERS = lease.brokers.join(',');
+  if (needRedis) process.env.REDIS_URL = lease.redisUrl;
+
+  return async () => {
+    await lease.release({ keep: process.env.TRIBUTARY_KEEP_SERVICES === '1' });
+  };
+}
