@@ -82,7 +82,7 @@ export class StreamsBuilder {
   build(): Topology {
     const nodes = this.internal.nodes.map((node) => this.withSerdes(node));
     const stores = new Map([...this.internal.stores].map(([name, spec]) => [name, this.storeWithSerdes(spec)]));
-    return new Topology(nodes, stores);
+    return new Topology(nodes, stores, this.internal.copartitionGroups);
   }
 
   private withSerdes(node: TopologyNode): TopologyNode {

@@ -17,6 +17,10 @@ export interface SerdeDefaults {
 export class InternalBuilder {
   readonly nodes: TopologyNode[] = [];
   readonly stores = new Map<string, StoreSpec>();
+  /** Groups of nodes (join inputs) whose source topics must be co-partitioned. */
+  readonly copartitionGroups: string[][] = [];
+  /** Windowed aggregation nodes → how long after a window's end it closes (grace; gap + grace for sessions), for `suppress(untilWindowCloses())`. */
+  readonly windowCloseDelays = new Map<string, number>();
   private counter = 0;
 
   constructor(readonly defaults: SerdeDefaults) {}
@@ -56,6 +60,11 @@ export class InternalBuilder {
       throw new TopologyError(`a store named '${spec.name}' already exists: give each store a unique name`);
     }
     this.stores.set(spec.name, spec);
+  }
+
+  /** Requires the source topics feeding these nodes to be co-partitioned (the inputs of a join). */
+  copartition(nodeNames: string[]): void {
+    this.copartitionGroups.push([...nodeNames]);
   }
 
   /** Connects an existing processor to more stores. */

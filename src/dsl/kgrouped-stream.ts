@@ -4,6 +4,9 @@ import { Serdes } from '../serdes/serdes.ts';
 import type { KStream } from './kstream.ts';
 import { addTableStore, KTable } from './ktable.ts';
 import type { Grouped, Materialized } from './options.ts';
+import { SessionWindowedKStream } from './session-windowed-stream.ts';
+import { TimeWindowedKStream } from './time-windowed-stream.ts';
+import { SessionWindows, type SlidingWindows, type TimeWindows } from './windows.ts';
 
 /** A stream grouped by key, ready to aggregate (and repartitioned first if its key changed). */
 export class KGroupedStream<K, V> {
@@ -30,6 +33,14 @@ export class KGroupedStream<K, V> {
   reduce(reducer: (aggregate: V, value: V, key: K) => V, materialized?: Materialized<K, V>): KTable<K, V> {
     const table = this.aggregate<V | undefined>(() => undefined, reduceAggregator(reducer), { valueSerde: this.grouped.valueSerde ?? this.stream.valueSerde, ...materialized } as Materialized<K, V | undefined>);
     return table as KTable<K, V>;
+  }
+
+  /** Cuts each key's records into time windows (tumbling, hopping or sliding) to aggregate per window. */
+  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>;
+  /** Cuts each key's records into sessions of activity to aggregate per session. */
+  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
+  windowedBy(windows: TimeWindows | SlidingWindows | SessionWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+    return windows instanceof SessionWindows ? new SessionWindowedKStream<K, V>(this, windows) : new TimeWindowedKStream<K, V>(this, windows);
   }
 
   /** Aggregates the values of each key, starting from `initializer()`. */

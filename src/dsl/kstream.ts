@@ -12,6 +12,10 @@ import type { InternalBuilder } from './internal-builder.ts';
 import { KGroupedStream } from './kgrouped-stream.ts';
 import { addTableStore, KTable } from './ktable.ts';
 import type { Grouped, Materialized, Named, Produced, Repartitioned } from './options.ts';
+import type { GlobalKTable } from './global-ktable.ts';
+import type { JoinWindows } from './join-windows.ts';
+import type { Joined, StreamJoined } from './joined.ts';
+import { streamJoin } from './stream-joins.ts';
 
 /** A record's key and value, for operators that return both. */
 export type KeyValuePair<K, V> = readonly [K, V];
@@ -161,6 +165,41 @@ export class KStream<K, V> {
     const name = this.builder.newName('KSTREAM-TOTABLE-');
     this.builder.addProcessor(name, [this.nodeName], tableSourceProcessor(storeName), [storeName]);
     return new KTable<K, V>(this.builder, name, materialized?.keySerde ?? this.keySerde, materialized?.valueSerde ?? this.valueSerde, storeName);
+  }
+
+  /**
+   * Joins with another stream within `windows`: each pair of records with the same key whose
+   * timestamps are at most the window apart gives `joiner(value, otherValue, key)`, at the later
+   * of the two timestamps.
+   */
+  join<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO, key: K) => VR, windows: JoinWindows, options?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  /** Joins each record with the table's current value for its key; records whose key is not in the table give nothing. */
+  join<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT, key: K) => VR, options?: Joined<K, V, VT>): KStream<K, VR>;
+  /** Joins each record with the global table's value for `keySelector(key, value)`; no match gives nothing. */
+  join<GK, GV, VR>(globalTable: GlobalKTable<GK, GV>, keySelector: (key: K, value: V) => GK | null | undefined, joiner: (value: V, globalValue: GV, key: K) => VR, named?: Named): KStream<K, VR>;
+  join(other: unknown, a: unknown, b?: unknown, c?: unknown): KStream<K, unknown> {
+    return streamJoin(this as KStream<K, unknown>, 'inner', other, a, b, c);
+  }
+
+  /**
+   * Like `join(stream, ...)`, and a record that found no match within its window gives
+   * `joiner(value, null, key)` once the window has closed (window end + grace).
+   */
+  leftJoin<VO, VR>(other: KStream<K, VO>, joiner: (value: V, otherValue: VO | null, key: K) => VR, windows: JoinWindows, options?: StreamJoined<K, V, VO>): KStream<K, VR>;
+  /** Like `join(table, ...)`, and a record whose key is not in the table gives `joiner(value, null, key)`. */
+  leftJoin<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT | null, key: K) => VR, options?: Joined<K, V, VT>): KStream<K, VR>;
+  /** Like `join(globalTable, ...)`, and a record without a match gives `joiner(value, null, key)`. */
+  leftJoin<GK, GV, VR>(globalTable: GlobalKTable<GK, GV>, keySelector: (key: K, value: V) => GK | null | undefined, joiner: (value: V, globalValue: GV | null, key: K) => VR, named?: Named): KStream<K, VR>;
+  leftJoin(other: unknown, a: unknown, b?: unknown, c?: unknown): KStream<K, unknown> {
+    return streamJoin(this as KStream<K, unknown>, 'left', other, a, b, c);
+  }
+
+  /**
+   * Like `leftJoin(stream, ...)` in both directions: unmatched records of either side give
+   * `joiner(value, null, key)` or `joiner(null, otherValue, key)` once their window has closed.
+   */
+  outerJoin<VO, VR>(other: KStream<K, VO>, joiner: (value: V | null, otherValue: VO | null, key: K) => VR, windows: JoinWindows, options?: StreamJoined<K, V, VO>): KStream<K, VR> {
+    return streamJoin(this as KStream<K, unknown>, 'outer', other, joiner, windows, options) as KStream<K, VR>;
   }
 
   /** Writes every record to a topic, or to the topic `extractor(key, value, ctx)` names per record. */

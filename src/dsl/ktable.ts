@@ -7,6 +7,8 @@ import type { InternalBuilder } from './internal-builder.ts';
 import { KGroupedTable } from './kgrouped-table.ts';
 import { KStream, type KeyValuePair } from './kstream.ts';
 import type { Grouped, Materialized, Named } from './options.ts';
+import { joinTables } from './table-joins.ts';
+import { suppressTable, type Suppressed } from './suppressed.ts';
 
 /** @internal Adds a timestamped key-value store for a table and returns its name. */
 export function addTableStore<K, V>(builder: InternalBuilder, materialized: Materialized<K, V> | undefined, prefix: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined): string {
@@ -61,11 +63,39 @@ export class KTable<K, V> {
     return this.deriveTable<V2>('KTABLE-MAPVALUES-', materialized, (store) => tableMapValuesProcessor(store, mapper), undefined);
   }
 
+  /**
+   * Holds back updates: `Suppressed.untilWindowCloses()` forwards one final result per window of a
+   * windowed table once it closes; `Suppressed.untilTimeLimit(d)` forwards each key's latest value
+   * `d` after its first update. The buffer is kept in a store, so it survives restarts.
+   */
+  suppress(suppressed: Suppressed): KTable<K, V> {
+    return suppressTable(this, suppressed);
+  }
+
   /** The table's updates as a stream; tombstones become records with a `null` value. */
   toStream(named?: Named): KStream<K, V> {
     const name = this.builder.name(named?.name, 'KTABLE-TOSTREAM-');
     this.builder.addProcessor(name, [this.nodeName], tableToStreamProcessor());
     return new KStream<K, V>(this.builder, name, this.keySerde, this.valueSerde, false);
+  }
+
+  /**
+   * Joins with another table on the key: an update on either side gives `joiner(value, otherValue, key)`
+   * while both sides have the key (a tombstone when one side is deleted), at the later timestamp.
+   * The result is materialized in its own store.
+   */
+  join<VO, VR>(other: KTable<K, VO>, joiner: (value: V, otherValue: VO, key: K) => VR, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return joinTables<K, V, VO, VR>(this, other, joiner as (value: V | null, otherValue: VO | null, key: K) => VR, 'inner', materialized);
+  }
+
+  /** Like `join`, and every row of this table gives a result, with `null` for a missing other row. */
+  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: (value: V, otherValue: VO | null, key: K) => VR, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return joinTables<K, V, VO, VR>(this, other, joiner as (value: V | null, otherValue: VO | null, key: K) => VR, 'left', materialized);
+  }
+
+  /** Like `join`, and a row of either table gives a result, with `null` for the missing side; a tombstone when both are gone. */
+  outerJoin<VO, VR>(other: KTable<K, VO>, joiner: (value: V | null, otherValue: VO | null, key: K) => VR, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return joinTables<K, V, VO, VR>(this, other, joiner, 'outer', materialized);
   }
 
   /** Re-keys the table for an aggregation: `groupBy((k, v) => [k2, v2])`. Always repartitions. */

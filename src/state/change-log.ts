@@ -7,6 +7,8 @@ export interface StoreChange {
   /** Window stores: the window start; session stores: the session start and end. */
   windowStart?: number;
   windowEnd?: number;
+  /** Window stores with `retainDuplicates`: which of the values of one key and window this is. */
+  sequence?: number;
 }
 
 /**

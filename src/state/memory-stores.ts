@@ -1,4 +1,6 @@
 import { InMemoryKeyValueStore } from './memory-kv.ts';
+import { InMemorySessionStore } from './memory-session.ts';
+import { InMemoryWindowStore } from './memory-window.ts';
 import type { StateStore, StoreSpec } from './store.ts';
 
 type StoreMaker = (spec: StoreSpec) => StateStore;
@@ -9,6 +11,18 @@ const makers = new Map<string, StoreMaker>([['key-value', (spec) => new InMemory
 export function registerInMemoryStore(type: StoreSpec['type'], maker: StoreMaker): void {
   makers.set(type, maker);
 }
+
+function retentionOf(spec: StoreSpec): number {
+  if (spec.retentionMs === undefined) throw new Error(`${spec.type} store '${spec.name}' needs retentionMs (how long windows are kept after they end)`);
+  return spec.retentionMs;
+}
+
+registerInMemoryStore('window', (spec) => new InMemoryWindowStore(spec.name, {
+  retentionMs: retentionOf(spec),
+  ...(spec.windowSizeMs !== undefined ? { windowSizeMs: spec.windowSizeMs } : {}),
+  ...(spec.retainDuplicates !== undefined ? { retainDuplicates: spec.retainDuplicates } : {}),
+}));
+registerInMemoryStore('session', (spec) => new InMemorySessionStore(spec.name, { retentionMs: retentionOf(spec) }));
 
 /** Creates the in-memory store a spec describes. */
 export function createInMemoryStore(spec: StoreSpec): StateStore {

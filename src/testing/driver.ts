@@ -1,9 +1,10 @@
 import type { Serde } from '../serdes/serde.ts';
 import type { ErrorHandling } from '../runtime/errors.ts';
 import { globalSubTopology } from '../runtime/global-tasks.ts';
-import { StreamTask, type TaskEnvironment } from '../runtime/task.ts';
+import { StreamTask, type TaskEnvironment, type TaskMetrics } from '../runtime/task.ts';
 import { createInMemoryStore } from '../state/memory-stores.ts';
-import { valueOnlyView, type KeyValueStore, type ReadOnlyKeyValueStore, type StateStore, type ValueAndTimestamp } from '../state/store.ts';
+import { valueOnlyView, type KeyValueStore, type ReadOnlyKeyValueStore, type ReadOnlySessionStore, type ReadOnlyWindowStore, type SessionStore, type StateStore, type ValueAndTimestamp, type WindowStore } from '../state/store.ts';
+import { readOnlyWindowView, valueOnlyWindowView } from '../state/window-views.ts';
 import type { Topology } from '../topology/topology.ts';
 import { InMemoryBroker } from '../transport/memory-broker.ts';
 import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
@@ -118,6 +119,34 @@ export class TopologyTestDriver {
     return store?.type === 'key-value' && this.topology.stores.get(name)?.timestamped ? (store as KeyValueStore<K, ValueAndTimestamp<V>>) : undefined;
   }
 
+  /** A window store by name, or `undefined`, read-only; the DSL's windowed aggregations show values only. */
+  getWindowStore<K = unknown, V = unknown>(name: string): ReadOnlyWindowStore<K, V> | undefined {
+    const store = this.getStateStore(name);
+    if (store?.type !== 'window') return undefined;
+    return this.topology.stores.get(name)?.timestamped
+      ? valueOnlyWindowView(store as WindowStore<K, ValueAndTimestamp<V>>)
+      : readOnlyWindowView(store as WindowStore<K, V>);
+  }
+
+  /** A DSL window store with each window's timestamp (the largest record timestamp in it), or `undefined`. */
+  getTimestampedWindowStore<K = unknown, V = unknown>(name: string): ReadOnlyWindowStore<K, ValueAndTimestamp<V>> | undefined {
+    const store = this.getStateStore(name);
+    return store?.type === 'window' && this.topology.stores.get(name)?.timestamped ? readOnlyWindowView(store as WindowStore<K, ValueAndTimestamp<V>>) : undefined;
+  }
+
+  /** A session store by name, or `undefined`, read-only. */
+  getSessionStore<K = unknown, V = unknown>(name: string): ReadOnlySessionStore<K, V> | undefined {
+    const store = this.getStateStore(name);
+    if (store?.type !== 'session') return undefined;
+    const sessions = store as SessionStore<K, V>;
+    return {
+      fetch: (key) => sessions.fetch(key),
+      findSessions: (key, earliestEnd, latestStart) => sessions.findSessions(key, earliestEnd, latestStart),
+      fetchSession: (key, start, end) => sessions.fetchSession(key, start, end),
+      all: () => sessions.all(),
+    };
+  }
+
   /** Any store by name, or `undefined`. */
   getStateStore(name: string): StateStore | undefined {
     for (const task of [...this.tasks, ...(this.globalTask ? [this.globalTask] : [])]) {
@@ -134,14 +163,18 @@ export class TopologyTestDriver {
     return all;
   }
 
-  /** Counters of the driver's tasks: processed, dropped, dead-lettered records and punctuations. */
-  metrics(): { processed: number; dropped: number; deadLettered: number; punctuations: number } {
-    const total = { processed: 0, dropped: 0, deadLettered: 0, punctuations: 0 };
+  /**
+   * Counters of the driver's tasks: processed, dropped (null keys, late records, expired windows),
+   * dead-lettered records and punctuations, summed, and per task id in `byTask`.
+   */
+  metrics(): { processed: number; dropped: number; deadLettered: number; punctuations: number; byTask: Record<string, TaskMetrics> } {
+    const total = { processed: 0, dropped: 0, deadLettered: 0, punctuations: 0, byTask: {} as Record<string, TaskMetrics> };
     for (const task of this.tasks) {
       total.processed += task.metrics.processed;
       total.dropped += task.metrics.dropped;
       total.deadLettered += task.metrics.deadLettered;
       total.punctuations += task.metrics.punctuations;
+      total.byTask[task.id] = { ...task.metrics };
     }
     return total;
   }

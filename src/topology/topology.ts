@@ -1,4 +1,5 @@
 import type { StoreSpec } from '../state/store.ts';
+import { copartitionTopicGroups } from './copartition.ts';
 import { describeTopology, topologyToMermaid } from './describe.ts';
 import { TopologyError } from './errors.ts';
 import type { SinkNode, SourceNode, SubTopology, TopologyNode } from './nodes.ts';
@@ -14,14 +15,22 @@ export class Topology {
   readonly subTopologies: readonly SubTopology[];
   /** Sources of global stores with the nodes that fill them; they run in every instance, outside tasks. */
   readonly globalNodes: readonly TopologyNode[];
+  private readonly copartitioned: string[][];
 
-  constructor(nodes: TopologyNode[], stores: Map<string, StoreSpec>) {
+  /** `copartition`: groups of nodes (join inputs) whose source topics must be co-partitioned. */
+  constructor(nodes: TopologyNode[], stores: Map<string, StoreSpec>, copartition: readonly (readonly string[])[] = []) {
     validate(nodes, stores);
     this.nodes = nodes;
     this.stores = stores;
     const global = globalNodeNames(nodes);
     this.globalNodes = nodes.filter((n) => global.has(n.name));
     this.subTopologies = splitSubTopologies(nodes, stores, global);
+    this.copartitioned = copartitionTopicGroups(nodes, copartition);
+  }
+
+  /** Groups of source topics (internal ones unprefixed) that joins require to be co-partitioned. */
+  copartitionGroups(): string[][] {
+    return this.copartitioned.map((group) => [...group]);
   }
 
   /** The topology in Kafka Streams' text format. */

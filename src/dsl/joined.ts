@@ -1,0 +1,25 @@
+import type { Serde } from '../serdes/serde.ts';
+import type { Named } from './options.ts';
+
+/**
+ * Options of a KStream-KTable join. `name` names the join processor and, when the stream's key
+ * changed upstream, its repartition topic `<name>-repartition`.
+ */
+export interface Joined<K, V, VO> extends Named {
+  keySerde?: Serde<K>;
+  valueSerde?: Serde<V>;
+  otherValueSerde?: Serde<VO>;
+}
+
+/**
+ * Options of a KStream-KStream join. `name` names the join's processors (`<name>-this-join`,
+ * `<name>-other-join`, `<name>-merge`) and repartition topics (`<name>-left-repartition`,
+ * `<name>-right-repartition`); `storeName` names its stores (`<storeName>-this-join-store`,
+ * `<storeName>-other-join-store`, `<storeName>-outer-shared-join-store`), default `name`.
+ */
+export interface StreamJoined<K, V, VO> extends Named {
+  keySerde?: Serde<K>;
+  valueSerde?: Serde<V>;
+  otherValueSerde?: Serde<VO>;
+  storeName?: string;
+}

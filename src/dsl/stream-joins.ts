@@ -1,0 +1,110 @@
+import { passThroughProcessor } from '../processors/stateless.ts';
+import { streamGlobalJoinProcessor, type GlobalKeySelector, type StreamGlobalJoiner } from '../processors/stream-global-join.ts';
+import { sharedJoinTime, streamStreamJoinProcessor, type StreamStreamJoiner } from '../processors/stream-stream-join.ts';
+import { streamTableJoinProcessor, type StreamTableJoiner } from '../processors/stream-table-join.ts';
+import { joinBufferKeySerde, joinBufferValueSerde } from '../serdes/join-buffer.ts';
+import type { Serde } from '../serdes/serde.ts';
+import { GlobalKTable } from './global-ktable.ts';
+import { JoinWindows } from './join-windows.ts';
+import type { Joined, StreamJoined } from './joined.ts';
+import { KStream } from './kstream.ts';
+import { KTable } from './ktable.ts';
+import type { Named } from './options.ts';
+
+/** Which unmatched records a join emits: none (inner), the left side's (left), or both sides' (outer). */
+export type JoinKind = 'inner' | 'left' | 'outer';
+
+/** @internal `KStream.join/leftJoin/outerJoin`: picks the join by the type of `other`. */
+export function streamJoin<K>(stream: KStream<K, unknown>, kind: JoinKind, other: unknown, a: unknown, b: unknown, c: unknown): KStream<K, unknown> {
+  const method = kind === 'inner' ? 'join' : `${kind}Join`;
+  if (other instanceof GlobalKTable) {
+    if (kind === 'outer') throw new TypeError('outerJoin() takes a KStream: a KStream-GlobalKTable join is join() or leftJoin()');
+    if (typeof a !== 'function' || typeof b !== 'function') throw new TypeError(`${method}(globalTable, keySelector, joiner): keySelector and joiner must be functions`);
+    return joinStreamGlobal(stream, other, a as GlobalKeySelector<K, unknown, unknown>, b as StreamGlobalJoiner<K, unknown, unknown, unknown>, kind === 'left', c as Named | undefined);
+  }
+  if (other instanceof KTable) {
+    if (kind === 'outer') throw new TypeError('outerJoin() takes a KStream: a KStream-KTable join is join() or leftJoin()');
+    if (typeof a !== 'function') throw new TypeError(`${method}(table, joiner): joiner must be a function`);
+    return joinStreamTable(stream, other as KTable<K, unknown>, a as StreamTableJoiner<K, unknown, unknown, unknown>, kind === 'left', (b ?? {}) as Joined<K, unknown, unknown>);
+  }
+  if (other instanceof KStream) {
+    if (typeof a !== 'function') throw new TypeError(`${method}(stream, joiner, windows): joiner must be a function`);
+    if (!(b instanceof JoinWindows)) throw new TypeError(`${method}(stream, joiner, windows): a stream-stream join needs JoinWindows, e.g. JoinWindows.ofTimeDifferenceWithNoGrace('5m')`);
+    return joinStreams(stream, other as KStream<K, unknown>, a as StreamStreamJoiner<K, unknown, unknown, unknown>, b, kind, (c ?? {}) as StreamJoined<K, unknown, unknown>);
+  }
+  throw new TypeError(`${method}() joins a KStream, a KTable or a GlobalKTable`);
+}
+
+/** A KStream-KTable join: a processor that looks up the table's store; the stream is repartitioned first if its key changed. */
+function joinStreamTable<K, V, VT, VR>(stream: KStream<K, V>, table: KTable<K, VT>, joiner: StreamTableJoiner<K, V, VT, VR>, leftJoin: boolean, options: Joined<K, V, VT>): KStream<K, VR> {
+  const builder = stream.builder;
+  const name = builder.name(options.name, 'KSTREAM-JOIN-');
+  const keySerde = options.keySerde ?? stream.keySerde ?? table.keySerde;
+  const input = stream.repartitionRequired ? stream.repartitionForGrouping(name, keySerde, options.valueSerde ?? stream.valueSerde) : stream;
+  builder.addProcessor(name, [input.nodeName], streamTableJoinProcessor(table.storeName, joiner, leftJoin), [table.storeName]);
+  builder.copartition([input.nodeName, table.nodeName]);
+  return new KStream<K, VR>(builder, name, keySerde, undefined, false);
+}
+
+/** A KStream-GlobalKTable join: no repartitioning and no co-partitioning (the global table is everywhere). */
+function joinStreamGlobal<K, V, GK, GV, VR>(
+  stream: KStream<K, V>, globalTable: GlobalKTable<GK, GV>, keySelector: GlobalKeySelector<K, V, GK>, joiner: StreamGlobalJoiner<K, V, GV, VR>, leftJoin: boolean, named: Named | undefined,
+): KStream<K, VR> {
+  const builder = stream.builder;
+  const name = builder.name(named?.name, 'KSTREAM-JOIN-');
+  builder.addProcessor(name, [stream.nodeName], streamGlobalJoinProcessor(globalTable.storeName, keySelector, joiner, leftJoin), [globalTable.storeName]);
+  return new KStream<K, VR>(builder, name, stream.keySerde, undefined, stream.repartitionRequired);
+}
+
+/**
+ * A KStream-KStream join: each side is buffered in a window store (duplicates kept) and probes the
+ * other side's; left/outer joins add a buffer of unmatched records, emitted when their window
+ * closes. The two sides share one stream time, and both results flow into one merge node.
+ */
+function joinStreams<K, V, VO, VR>(
+  left: KStream<K, V>, right: KStream<K, VO>, joiner: StreamStreamJoiner<K, V, VO, VR>, windows: JoinWindows, kind: JoinKind, options: StreamJoined<K, V, VO>,
+): KStream<K, VR> {
+  const builder = left.builder;
+  const name = builder.name(options.name, 'KSTREAM-JOIN-');
+  const keySerde = options.keySerde ?? left.keySerde ?? right.keySerde;
+  const leftValueSerde = options.valueSerde ?? left.valueSerde;
+  const rightValueSerde = options.otherValueSerde ?? right.valueSerde;
+  const leftInput = left.repartitionRequired ? left.repartitionForGrouping(`${name}-left`, keySerde, leftValueSerde) : left;
+  const rightInput = right.repartitionRequired ? right.repartitionForGrouping(`${name}-right`, keySerde, rightValueSerde) : right;
+
+  const storeBase = options.storeName ?? name;
+  const thisStore = `${storeBase}-this-join-store`;
+  const otherStore = `${storeBase}-other-join-store`;
+  const windowStore = (storeName: string, valueSerde: Serde<unknown> | undefined): void =>
+    builder.addStore({
+      name: storeName, type: 'window', retentionMs: windows.retentionMs(), windowSizeMs: windows.size(), retainDuplicates: true,
+      ...(keySerde ? { keySerde: keySerde as Serde<unknown> } : {}),
+      ...(valueSerde ? { valueSerde } : {}),
+    });
+  windowStore(thisStore, leftValueSerde as Serde<unknown> | undefined);
+  windowStore(otherStore, rightValueSerde as Serde<unknown> | undefined);
+  let outerStore: string | undefined;
+  if (kind !== 'inner') {
+    outerStore = `${storeBase}-outer-shared-join-store`;
+    const ks = (keySerde as Serde<unknown> | undefined) ?? builder.defaults.keySerde;
+    const ls = (leftValueSerde as Serde<unknown> | undefined) ?? builder.defaults.valueSerde;
+    const rs = (rightValueSerde as Serde<unknown> | undefined) ?? builder.defaults.valueSerde;
+    builder.addStore({
+      name: outerStore, type: 'key-value',
+      ...(ks ? { keySerde: joinBufferKeySerde(ks) as Serde<unknown> } : {}),
+      ...(ls && rs ? { valueSerde: joinBufferValueSerde(ls, rs) as Serde<unknown> } : {}),
+    });
+  }
+
+  const time = sharedJoinTime();
+  const common = { beforeMs: windows.beforeMs, afterMs: windows.afterMs, graceMs: windows.graceMs, joiner, time, ...(outerStore ? { outerStoreName: outerStore } : {}) };
+  const stores = outerStore ? [thisStore, otherStore, outerStore] : [thisStore, otherStore];
+  const thisJoin = `${name}-this-join`;
+  const otherJoin = `${name}-other-join`;
+  builder.addProcessor(thisJoin, [leftInput.nodeName], streamStreamJoinProcessor({ ...common, side: 'left', outer: kind !== 'inner', thisStoreName: thisStore, otherStoreName: otherStore }), stores);
+  builder.addProcessor(otherJoin, [rightInput.nodeName], streamStreamJoinProcessor({ ...common, side: 'right', outer: kind === 'outer', thisStoreName: otherStore, otherStoreName: thisStore }), [...stores]);
+  const merge = `${name}-merge`;
+  builder.addProcessor(merge, [thisJoin, otherJoin], passThroughProcessor());
+  builder.copartition([leftInput.nodeName, rightInput.nodeName]);
+  return new KStream<K, VR>(builder, merge, keySerde, undefined, false);
+}

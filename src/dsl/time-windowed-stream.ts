@@ -1,0 +1,123 @@
+import { reduceAggregator } from '../processors/aggregate.ts';
+import type { ProcessorSupplier } from '../processors/api.ts';
+import { slidingWindowAggregateProcessor } from '../processors/sliding-aggregate.ts';
+import { timeWindowAggregateProcessor } from '../processors/windowed-aggregate.ts';
+import type { Serde } from '../serdes/serde.ts';
+import { Serdes, type Windowed } from '../serdes/serdes.ts';
+import { TopologyError } from '../topology/errors.ts';
+import { toMillis } from '../util/duration.ts';
+import type { KGroupedStream } from './kgrouped-stream.ts';
+import type { KStream } from './kstream.ts';
+import { KTable } from './ktable.ts';
+import type { Materialized } from './options.ts';
+import { SlidingWindows, type EmitStrategy, type TimeWindows } from './windows.ts';
+
+/** @internal What a windowed aggregation needs of its grouped stream: the (repartitioned) input and its key serdes. */
+export interface WindowedInput<K, V> {
+  input: KStream<K, V>;
+  keySerde: Serde<K> | undefined;
+  valueSerde: Serde<V> | undefined;
+  windowedKeySerde: Serde<Windowed<K>> | undefined;
+}
+
+/** @internal Resolves the input stream and serdes of a windowed aggregation storing into `storeName`. */
+export function windowedInput<K, V>(grouped: KGroupedStream<K, V>, storeName: string, materialized: Materialized<K, unknown> | undefined): WindowedInput<K, V> {
+  const input = grouped.source(storeName);
+  const keySerde = materialized?.keySerde ?? grouped.grouped.keySerde ?? input.keySerde;
+  const inner = keySerde ?? (grouped.stream.builder.defaults.keySerde as Serde<K> | null) ?? undefined;
+  return {
+    input,
+    keySerde,
+    valueSerde: grouped.grouped.valueSerde ?? grouped.stream.valueSerde,
+    windowedKeySerde: inner ? Serdes.windowed(inner) : undefined,
+  };
+}
+
+/** @internal The store retention: `materialized.retention` if given (at least `minimum`), else `minimum`. */
+export function windowRetention(materialized: Materialized<unknown, unknown> | undefined, minimum: number, storeName: string): number {
+  if (materialized?.retention === undefined) return minimum;
+  const retention = toMillis(materialized.retention, `retention of store '${storeName}'`);
+  if (retention < minimum) {
+    throw new TopologyError(`store '${storeName}': retention ${retention} ms is shorter than the windows need (${minimum} ms): windows would be dropped before they close`);
+  }
+  return retention;
+}
+
+/**
+ * A grouped stream cut into time windows (`TimeWindows`: tumbling or hopping; `SlidingWindows`),
+ * ready to aggregate. Each result is a `KTable<Windowed<K>, V>` whose key serde is
+ * `Serdes.windowed(keySerde)`, so `.toStream().to(topic)` needs no serdes.
+ *
+ * ```ts
+ * clicks.groupByKey().windowedBy(TimeWindows.ofSizeAndGrace('1m', '10s')).count({ storeName: 'clicks-per-minute' });
+ * ```
+ */
+export class TimeWindowedKStream<K, V> {
+  /** @internal */
+  constructor(
+    private readonly grouped: KGroupedStream<K, V>,
+    private readonly windows: TimeWindows | SlidingWindows,
+    private readonly emit: EmitStrategy = 'onWindowUpdate',
+  ) {}
+
+  /**
+   * When results are forwarded: `'onWindowUpdate'` (default) on every update, or `'onWindowClose'`:
+   * once per window when it closes (end + grace), without tombstones.
+   */
+  emitStrategy(strategy: EmitStrategy): TimeWindowedKStream<K, V> {
+    if (strategy !== 'onWindowUpdate' && strategy !== 'onWindowClose') throw new TypeError(`unknown emit strategy '${String(strategy)}': use 'onWindowUpdate' or 'onWindowClose'`);
+    return new TimeWindowedKStream(this.grouped, this.windows, strategy);
+  }
+
+  /** Counts the records of each key in each window (records with a `null` key are dropped). */
+  count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
+    return this.build(() => 0, (_k, _v, n: number) => n + 1, { valueSerde: Serdes.int64(), ...materialized }, false);
+  }
+
+  /** Combines the values of each key in each window; the first value is the initial aggregate. */
+  reduce(reducer: (aggregate: V, value: V, key: K) => V, materialized?: Materialized<K, V>): KTable<Windowed<K>, V> {
+    const valueSerde = materialized?.valueSerde ?? this.grouped.grouped.valueSerde ?? this.grouped.stream.valueSerde;
+    const table = this.build<V | undefined>(() => undefined, reduceAggregator(reducer), { ...materialized, ...(valueSerde ? { valueSerde } : {}) } as Materialized<K, V | undefined>, true);
+    return table as KTable<Windowed<K>, V>;
+  }
+
+  /** Aggregates the values of each key in each window, starting from `initializer()`. */
+  aggregate<A>(initializer: () => A, aggregator: (key: K, value: V, aggregate: A) => A, materialized?: Materialized<K, A>): KTable<Windowed<K>, A> {
+    return this.build(initializer, aggregator, materialized, false);
+  }
+
+  private build<A>(initializer: () => A, aggregator: (key: K, value: V, aggregate: A) => A, materialized: Materialized<K, A> | undefined, dropNullValues: boolean): KTable<Windowed<K>, A> {
+    const builder = this.grouped.stream.builder;
+    const storeName = materialized?.storeName ?? builder.newName('KSTREAM-AGGREGATE-STATE-STORE-');
+    const { input, keySerde, windowedKeySerde } = windowedInput(this.grouped, storeName, materialized);
+    const windows = this.windows;
+    let supplier: ProcessorSupplier;
+    let windowSizeMs: number;
+    let minimumRetention: number;
+    if (windows instanceof SlidingWindows) {
+      windowSizeMs = windows.timeDifferenceMs;
+      // On close, a window ending exactly at the last close time is emitted one record later: keep it 1 ms longer.
+      minimumRetention = 2 * windows.timeDifferenceMs + windows.graceMs + (this.emit === 'onWindowClose' ? 1 : 0);
+      supplier = slidingWindowAggregateProcessor<K, V, A>({ storeName, timeDifferenceMs: windows.timeDifferenceMs, graceMs: windows.graceMs, emit: this.emit, initializer, aggregator });
+    } else {
+      windowSizeMs = windows.sizeMs;
+      minimumRetention = windows.sizeMs + windows.graceMs;
+      supplier = timeWindowAggregateProcessor<K, V, A>({
+        storeName, sizeMs: windows.sizeMs, advanceMs: windows.advanceMs, graceMs: windows.graceMs, emit: this.emit, initializer, aggregator, dropNullValues,
+      });
+    }
+    builder.addStore({
+      name: storeName,
+      type: 'window',
+      timestamped: true,
+      retentionMs: windowRetention(materialized as Materialized<unknown, unknown> | undefined, minimumRetention, storeName),
+      windowSizeMs,
+      ...(keySerde ? { keySerde: keySerde as Serde<unknown> } : {}),
+      ...(materialized?.valueSerde ? { valueSerde: materialized.valueSerde as Serde<unknown> } : {}),
+    });
+    const name = builder.newName('KSTREAM-AGGREGATE-');
+    builder.addProcessor(name, [input.nodeName], supplier, [storeName]);
+    builder.windowCloseDelays.set(name, windows.graceMs);
+    return new KTable<Windowed<K>, A>(builder, name, windowedKeySerde, materialized?.valueSerde, storeName);
+  }
+}

@@ -1,0 +1,82 @@
+import type { KeyValueStore, ValueAndTimestamp } from '../state/store.ts';
+import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
+import { change, type Change } from './change.ts';
+
+/** Which rows a table-table join keeps: both sides present, the left side present, or either. */
+export type TableJoinKind = 'inner' | 'left' | 'outer';
+
+/** Combines the two sides' values of one key; an absent side is `null` (left and outer joins only). */
+export type TableTableJoiner<K, V1, V2, VR> = (left: V1 | null, right: V2 | null, key: K) => VR;
+
+/**
+ * One side of a KTable-KTable join: a change of this side's row is joined with the other side's
+ * current row (read from the other table's store) and forwarded as a `Change` whose timestamp is
+ * `max(this ts, other ts)`, or this side's ts when the other side is absent. Both sides trigger.
+ *
+ * Inner: nothing when the other side is absent; a tombstone when this side is deleted while the
+ * other exists. Left: the left side always emits (`joiner(left, null)` without a right row); the
+ * right side emits only when the left row exists. Outer: either side emits; a tombstone only when
+ * both sides are now absent. Records with a `null` key are dropped. The old value is filled in by
+ * the result table (see {@link tableJoinResultProcessor}).
+ */
+export function tableTableJoinProcessor<K, V1, V2, VR>(
+  side: 'left' | 'right',
+  kind: TableJoinKind,
+  otherStoreName: string,
+  joiner: TableTableJoiner<K, V1, V2, VR>,
+): ProcessorSupplier {
+  return () => {
+    let ctx: ProcessorContext;
+    let other: KeyValueStore<K, ValueAndTimestamp<unknown>>;
+    const join = (key: K, mine: unknown, theirs: unknown): VR =>
+      side === 'left' ? joiner(mine as V1 | null, theirs as V2 | null, key) : joiner(theirs as V1 | null, mine as V2 | null, key);
+    return {
+      init(context) {
+        ctx = context;
+        other = context.getStateStore(otherStoreName);
+      },
+      process(record: StreamRecord<K, Change<unknown>>) {
+        if (record.key == null) {
+          ctx.recordDropped('null key');
+          return;
+        }
+        const { newValue, oldValue } = record.value;
+        const otherRow = other.get(record.key);
+        const otherValue = otherRow?.value ?? null;
+        const thisSideIsOptional = kind === 'outer' || (kind === 'left' && side === 'right');
+        const otherSideIsOptional = kind === 'outer' || (kind === 'left' && side === 'left');
+        if (otherValue === null) {
+          if (!otherSideIsOptional) return;
+          if (newValue === null && oldValue === null) return;
+        }
+        const timestamp = otherRow ? Math.max(record.timestamp, otherRow.timestamp) : record.timestamp;
+        const joined = newValue !== null || (thisSideIsOptional && otherValue !== null) ? join(record.key, newValue, otherValue) : null;
+        ctx.forward({ ...record, timestamp, value: change<VR>(joined, null) });
+      },
+    };
+  };
+}
+
+/**
+ * Materializes a table-table join's result in its own store, so that the result is a KTable like
+ * any other: each change is stored (a `null` value deletes) and forwarded with the value it
+ * replaces as `oldValue`.
+ */
+export function tableJoinResultProcessor<K, VR>(storeName: string): ProcessorSupplier {
+  return () => {
+    let ctx: ProcessorContext;
+    let store: KeyValueStore<K, ValueAndTimestamp<VR>>;
+    return {
+      init(context) {
+        ctx = context;
+        store = context.getStateStore(storeName);
+      },
+      process(record: StreamRecord<K, Change<VR>>) {
+        const old = store.get(record.key)?.value ?? null;
+        const value = record.value.newValue;
+        store.put(record.key, value === null ? null : { value, timestamp: record.timestamp });
+        ctx.forward({ ...record, value: change(value, old) });
+      },
+    };
+  };
+}

@@ -1,0 +1,53 @@
+import { Serdes, StreamsBuilder, type Change, type KTable, type StreamRecord, type TestOutputTopic } from 'tributary';
+
+/** Kafka Streams' `MockValueJoiner.TOSTRING_JOINER`: `"<left>+<right>"`, with `null` printed as `null`. */
+export const toStringJoiner = (left: string | null, right: string | null): string => `${left}+${right}`;
+
+/** Integer keys and string values, as the Kafka Streams join tests use. */
+export const intKeys = Serdes.int32();
+export const strings = Serdes.string();
+export const consumed = { keySerde: intKeys, valueSerde: strings };
+
+export interface KeyValueTimestamp<K, V> {
+  key: K;
+  value: V;
+  timestamp: number;
+}
+
+/** `new KeyValueTimestamp<>(key, value, ts)` of the Kafka tests. */
+export function kvt<K, V>(key: K, value: V, timestamp: number): KeyValueTimestamp<K, V> {
+  return { key, value, timestamp };
+}
+
+/** Reads and clears what an output topic received, as `{ key, value, timestamp }` (Kafka's `checkAndClearProcessResult`). */
+export function drain<K, V>(output: TestOutputTopic<K, V>): KeyValueTimestamp<K, V>[] {
+  return output.readRecordsToList().map(({ key, value, timestamp }) => ({ key, value, timestamp }));
+}
+
+/** A fresh builder whose defaults are the tests' serdes. */
+export function newBuilder(): StreamsBuilder {
+  return new StreamsBuilder({ defaultKeySerde: intKeys as never, defaultValueSerde: strings as never });
+}
+
+/**
+ * Captures the `Change`s a table node forwards (new and old value), like the `MockApiProcessor`
+ * the Kafka tests attach to a KTable's node.
+ */
+export function captureChanges<K, V>(builder: StreamsBuilder, table: KTable<K, V>): KeyValueTimestamp<K, Change<V>>[] {
+  const captured: KeyValueTimestamp<K, Change<V>>[] = [];
+  builder.internal.addProcessor(builder.internal.newName('CAPTURE-'), [table.nodeName], () => ({
+    process: (record: StreamRecord<unknown, unknown>) => {
+      const change = record.value as Change<V>;
+      captured.push({ key: record.key as K, value: { newValue: change.newValue, oldValue: change.oldValue }, timestamp: record.timestamp });
+    },
+  }));
+  return captured;
+}
+
+/** Empties a captured list and returns what it held. */
+export function take<T>(captured: T[]): T[] {
+  return captured.splice(0, captured.length);
+}
+
+/** The four keys every Kafka join test uses. */
+export const expectedKeys = [0, 1, 2, 3];
