@@ -194,7 +194,8 @@ export class TopologyTestDriver {
 
   private send(record: OutgoingRecord): void {
     this.produced.add(record.topic);
-    this.broker.append({ ...record, partition: 0 });
+    record.partition = 0; // the sink built this record for us alone: no copy on the hot path
+    this.broker.append(record);
   }
 
   /** Processes every unread record of every task's topics until nothing is left (repartition topics loop back). */
@@ -213,15 +214,33 @@ export class TopologyTestDriver {
     }
   }
 
-  /** Waits for asynchronous operators, processing what they forward, until everything is done. */
-  private async settle(): Promise<void> {
+  /**
+   * Processes what is pending; when asynchronous operators hold records, returns a promise that
+   * waits for them (and what they forward). Synchronous topologies settle without a promise.
+   */
+  private settle(): Promise<void> | undefined {
     this.processAvailable();
-    for (;;) {
-      const busy = this.tasks.filter((t) => t.inFlight() > 0);
-      if (busy.length === 0) break;
-      await Promise.all(busy.map((t) => t.drain()));
+    if (!this.anyInFlight()) {
+      this.throwTaskErrors();
+      return undefined;
+    }
+    return this.settleAsync();
+  }
+
+  private async settleAsync(): Promise<void> {
+    while (this.anyInFlight()) {
+      await Promise.all(this.tasks.filter((t) => t.inFlight() > 0).map((t) => t.drain()));
       this.processAvailable();
     }
+    this.throwTaskErrors();
+  }
+
+  private anyInFlight(): boolean {
+    for (const task of this.tasks) if (task.inFlight() > 0) return true;
+    return false;
+  }
+
+  private throwTaskErrors(): void {
     for (const task of this.tasks) if (task.error) throw task.error;
   }
 }

@@ -5,7 +5,8 @@ import type { TestRecordInit } from './test-record.ts';
 /** What an input topic needs from its driver. */
 export interface InputSink {
   pipe(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void;
-  settle(): Promise<void>;
+  /** Processes what was piped; a promise only while asynchronous operators hold records. */
+  settle(): Promise<void> | undefined;
 }
 
 /** Options of `createInputTopic`. */
@@ -55,7 +56,8 @@ export class TestInputTopic<K, V> {
       const timestamp = init.timestamp ?? time;
       this.write(init.key, init.value, timestamp, init.headers ?? {});
       if (time !== undefined) time += advanceMs;
-      await this.sink.settle();
+      const pending = this.sink.settle();
+      if (pending) await pending;
     }
   }
 
