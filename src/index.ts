@@ -29,3 +29,5 @@ export { InMemorySessionStore, type InMemorySessionStoreOptions } from './state/
 export { StreamsError, type ErrorHandling } from './runtime/errors.ts';
 export { TopologyTestDriver, TestInputTopic, TestOutputTopic, type TopologyTestDriverOptions, type TestRecord, type TestRecordInit } from './testing/index.ts';
 export { topology, type TopologyConfig, type TopologyDefinition, type DemoRecord } from './dsl/topology-file.ts';
+export { predictProcessor, withPrediction, type PredictOptions } from './processors/predict.ts';
+export * from './ml/index.ts';

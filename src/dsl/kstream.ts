@@ -8,6 +8,8 @@ import type { Serde } from '../serdes/serde.ts';
 import type { TopicNameExtractor } from '../topology/nodes.ts';
 import { filterProcessor as keepNonNullKeys } from '../processors/stateless.ts';
 import { tableSourceProcessor } from '../processors/table-source.ts';
+import { predictProcessor, type PredictOptions } from '../processors/predict.ts';
+import type { Model, Prediction } from '../ml/model.ts';
 import type { InternalBuilder } from './internal-builder.ts';
 import { KGroupedStream } from './kgrouped-stream.ts';
 import { addTableStore, KTable } from './ktable.ts';
@@ -220,6 +222,11 @@ export class KStream<K, V> {
   /** Runs a custom processor (Processor API) with access to the named stores. Marks the stream for repartitioning. */
   process<KOut = K, VOut = V>(supplier: ProcessorSupplier<K, V, KOut, VOut>, ...storeNames: string[]): KStream<KOut, VOut> {
     return this.derive<KOut, VOut>('KSTREAM-PROCESSOR-', undefined, supplier as ProcessorSupplier, undefined, undefined, true, storeNames);
+  }
+
+  /** Scores each value with a model, in micro-batches; by default the value gains a `prediction` field. */
+  predict<Out, R = V & { prediction: Prediction<Out> }>(model: Model<V, Out>, options: PredictOptions<V, Out, R> = {}, named?: Named): KStream<K, R> {
+    return this.derive<K, R>('KSTREAM-PREDICT-', named, predictProcessor<K, V, Out, R>(model, options), this.keySerde, undefined, this.repartitionRequired);
   }
 
   /** The records of this stream as an RxJS observable (from every task that runs the topology). */

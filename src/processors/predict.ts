@@ -1,0 +1,58 @@
+import type { Model, Prediction, ScoreInput, ScoreOutcome } from '../ml/model.ts';
+import { MicroBatcher } from '../ml/batcher.ts';
+import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
+
+/** Options of `.predict(model, options)`. */
+export interface PredictOptions<V, Out, R> {
+  /** Records per inference call (default 256). */
+  maxBatchSize?: number;
+  /** How long a partial batch may wait for more records (default 5 ms). */
+  maxDelayMs?: number;
+  /** Batches scored at once (default 2); results still leave in input order. */
+  concurrency?: number;
+  /** Builds the output value (default: the value with a `prediction` field). */
+  as?: (value: V, prediction: Prediction<Out>) => R;
+}
+
+/** The default `as`: the value with the prediction in a `prediction` field. */
+export function withPrediction<V, Out>(value: V, prediction: Prediction<Out>): V & { prediction: Prediction<Out> } {
+  return { ...(value as object), prediction } as V & { prediction: Prediction<Out> };
+}
+
+/**
+ * Scores records in micro-batches: one model call per batch, results forwarded in input order.
+ * It registers with the task's drain, so no offset is committed before its records are scored;
+ * a record that fails validation, feature building or inference goes to the error policy.
+ */
+export function predictProcessor<K, V, Out, R>(model: Model<V, Out>, options: PredictOptions<V, Out, R>): ProcessorSupplier {
+  const as = options.as ?? (withPrediction as unknown as (value: V, prediction: Prediction<Out>) => R);
+  return () => {
+    let ctx: ProcessorContext;
+    let ready: Promise<void> | undefined;
+    let batcher: MicroBatcher<StreamRecord<K, V>, ScoreOutcome<Out>>;
+    return {
+      init(context) {
+        ctx = context;
+        batcher = new MicroBatcher<StreamRecord<K, V>, ScoreOutcome<Out>>({
+          maxBatchSize: options.maxBatchSize ?? 256,
+          maxDelayMs: options.maxDelayMs ?? 5,
+          concurrency: options.concurrency ?? 2,
+          run: async (records) => {
+            ready ??= model.ready();
+            await ready;
+            return model.scoreBatch(records.map((r): ScoreInput<V> => ({ key: r.key, value: r.value })));
+          },
+          onResult: (record, outcome) => {
+            if (outcome.ok) ctx.forward({ ...record, value: as(record.value, outcome.prediction) });
+            else ctx.reportError(record, outcome.error, outcome.stage);
+          },
+          onError: (record, error) => ctx.reportError(record, error, 'inference'),
+        });
+        context.registerAsync({ inFlight: () => batcher.inFlight, flush: () => batcher.flush(), isFull: () => batcher.isFull });
+      },
+      process(record: StreamRecord<K, V>) {
+        batcher.push(record);
+      },
+    };
+  };
+}
