@@ -66,11 +66,4 @@ export class InternalBuilder {
   copartition(nodeNames: string[]): void {
     this.copartitionGroups.push([...nodeNames]);
   }
-
-  /** Connects an existing processor to more stores. */
-  connectStores(processorName: string, storeNames: string[]): void {
-    const node = this.nodes.find((n) => n.name === processorName);
-    if (node?.kind !== 'processor') throw new TopologyError(`'${processorName}' is not a processor`);
-    for (const s of storeNames) if (!node.stores.includes(s)) node.stores.push(s);
-  }
 }

@@ -1,4 +1,3 @@
-import type { StoreSpec } from '../state/store.ts';
 import type { SubTopology } from '../topology/nodes.ts';
 import type { Topology } from '../topology/topology.ts';
 
@@ -19,9 +18,4 @@ export function globalSubTopology(topology: Topology): SubTopology | undefined {
     internalSourceTopics: [],
     stores: [...stores],
   };
-}
-
-/** Store specs with the global flag, by name. */
-export function globalStoreSpecs(topology: Topology): StoreSpec[] {
-  return [...topology.stores.values()].filter((s) => s.global === true);
 }
