@@ -1,0 +1,281 @@
+import type { Server } from 'node:http';
+import { parseArgs } from 'node:util';
+import type { DemoRecord, TopologyDefinition } from '../dsl/topology-file.ts';
+import { serveMetrics } from '../metrics/runtime-metrics.ts';
+import { modelMetrics } from '../ml/metrics.ts';
+import { KafkaStreams, type RuntimeSnapshot } from '../runtime/kafka-streams.ts';
+import type { Serde } from '../serdes/serde.ts';
+import type { RestoreProgress } from '../state/backend.ts';
+import type { SourceNode } from '../topology/nodes.ts';
+import type { Topology } from '../topology/topology.ts';
+import type { InMemoryBroker } from '../transport/memory-broker.ts';
+
+export const RUN_USAGE = `tributary run <topology.ts> [options]
+  --brokers <host:port,...>   Kafka bootstrap servers (env TRIBUTARY_BROKERS); without it: the embedded broker and the file's demo input
+  --redis <url>               Redis for state and checkpoints (env TRIBUTARY_REDIS); without it: in-memory state
+  --application-id <id>       overrides the file's applicationId (env TRIBUTARY_APPLICATION_ID)
+  --guarantee <g>             at-least-once (default) (env TRIBUTARY_GUARANTEE)
+  --metrics-port <port>       serve Prometheus metrics at /metrics (env TRIBUTARY_METRICS_PORT)
+  --commit-interval <ms>      how often state and offsets are committed (env TRIBUTARY_COMMIT_INTERVAL_MS, default 1000)
+  --create-topics             create missing input/output topics (development)
+  --follow                    embedded mode: keep running after the demo input until Ctrl-C
+  --quiet                     no progress lines`;
+
+/** The runner's settings, from flags first, then environment variables. */
+export interface RunSettings {
+  file: string;
+  brokers: string[] | undefined;
+  redis: string | undefined;
+  applicationId: string | undefined;
+  guarantee: 'at-least-once' | 'exactly-once';
+  metricsPort: number | undefined;
+  commitIntervalMs: number | undefined;
+  createTopics: boolean;
+  /** Consumer group session timeout and heartbeat (env TRIBUTARY_SESSION_TIMEOUT_MS, TRIBUTARY_HEARTBEAT_MS). */
+  sessionTimeoutMs: number | undefined;
+  heartbeatIntervalMs: number | undefined;
+  follow: boolean;
+  quiet: boolean;
+}
+
+/** Parses `tributary run` arguments; throws a message naming the bad flag. */
+export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.env): RunSettings {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        brokers: { type: 'string' },
+        redis: { type: 'string' },
+        'application-id': { type: 'string' },
+        guarantee: { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'commit-interval': { type: 'string' },
+        'create-topics': { type: 'boolean' },
+        follow: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${RUN_USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  const file = positionals[0];
+  if (!file) throw new Error(`name a topology file.\n${RUN_USAGE}`);
+  if (positionals.length > 1) throw new Error(`one topology file at a time, got ${positionals.join(' ')}`);
+  const brokersText = values.brokers ?? env.TRIBUTARY_BROKERS;
+  const guarantee = values.guarantee ?? env.TRIBUTARY_GUARANTEE ?? 'at-least-once';
+  if (guarantee !== 'at-least-once' && guarantee !== 'exactly-once') throw new Error(`--guarantee must be at-least-once or exactly-once, got '${guarantee}'`);
+  return {
+    file,
+    brokers: brokersText ? brokersText.split(',').map((b) => b.trim()).filter(Boolean) : undefined,
+    redis: values.redis ?? env.TRIBUTARY_REDIS,
+    applicationId: values['application-id'] ?? env.TRIBUTARY_APPLICATION_ID,
+    guarantee,
+    metricsPort: integer(values['metrics-port'] ?? env.TRIBUTARY_METRICS_PORT, '--metrics-port'),
+    commitIntervalMs: integer(values['commit-interval'] ?? env.TRIBUTARY_COMMIT_INTERVAL_MS, '--commit-interval'),
+    createTopics: values['create-topics'] ?? false,
+    sessionTimeoutMs: integer(env.TRIBUTARY_SESSION_TIMEOUT_MS, 'TRIBUTARY_SESSION_TIMEOUT_MS'),
+    heartbeatIntervalMs: integer(env.TRIBUTARY_HEARTBEAT_MS, 'TRIBUTARY_HEARTBEAT_MS'),
+    follow: values.follow ?? false,
+    quiet: values.quiet ?? false,
+  };
+}
+
+function integer(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${flag} must be a non-negative integer, got '${text}'`);
+  return value;
+}
+
+/** What the topology file exports. */
+export interface TopologyModule {
+  default: TopologyDefinition;
+  demo?: (() => Iterable<DemoRecord>) | Iterable<DemoRecord>;
+}
+
+/** Runs a topology file until it is stopped (Kafka) or its demo input is processed (embedded). */
+export async function runTopology(module: TopologyModule, settings: RunSettings, out: (line: string) => void = console.log): Promise<number> {
+  const definition = module.default;
+  const topology = definition.build();
+  const applicationId = settings.applicationId ?? definition.config.applicationId;
+  const embedded = settings.brokers === undefined;
+  let demo: Iterable<DemoRecord> | undefined;
+  if (embedded) {
+    demo = typeof module.demo === 'function' ? module.demo() : module.demo;
+    if (!demo) throw new Error(`${settings.file} exports no \`demo\` input, which the embedded mode feeds: export function* demo() { yield { topic, key, value } }, or pass --brokers`);
+  }
+  const restore = restoreReporter(settings.quiet);
+  const app = new KafkaStreams(topology, {
+    applicationId,
+    ...(settings.brokers ? { brokers: settings.brokers } : {}),
+    ...(settings.redis ? { redis: settings.redis } : {}),
+    processingGuarantee: settings.guarantee,
+    ...(settings.commitIntervalMs !== undefined ? { commitIntervalMs: settings.commitIntervalMs } : {}),
+    errorHandling: 'dead-letter',
+    ...(definition.config.topics ? { topics: definition.config.topics } : {}),
+    createTopics: settings.createTopics,
+    ...(settings.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: settings.sessionTimeoutMs } : {}),
+    ...(settings.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: settings.heartbeatIntervalMs } : {}),
+    onRestoreProgress: restore,
+  });
+  let metricsServer: Server | undefined;
+  const where = embedded ? 'the embedded broker' : `Kafka at ${settings.brokers!.join(',')}`;
+  const state = settings.redis ? `state in Redis at ${settings.redis}` : 'in-memory state';
+  out(`tributary: running ${applicationId}${definition.config.description ? ` (${definition.config.description})` : ''} on ${where} with ${state}`);
+  const stop = new AbortController();
+  const onSignal = (signal: string): void => {
+    if (stop.signal.aborted) {
+      out(`${signal} again: exiting without a final commit`);
+      process.exit(130);
+    }
+    out(`${signal}: draining, committing and leaving the group ...`);
+    stop.abort();
+  };
+  const sigint = (): void => onSignal('SIGINT');
+  const sigterm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', sigint);
+  process.on('SIGTERM', sigterm);
+  let tasksShown = '';
+  const stateWatch = app.state$.subscribe((state) => {
+    if (state !== 'RUNNING' || embedded) return;
+    const tasks = app.taskIds().join(', ');
+    if (tasks !== tasksShown) out(`tasks: ${tasks || '(none)'}`);
+    tasksShown = tasks;
+  });
+  try {
+    await app.start();
+    if (settings.metricsPort !== undefined) {
+      metricsServer = await serveMetrics(settings.metricsPort, [app.registry, modelMetrics]);
+      out(`metrics: http://localhost:${(metricsServer.address() as { port: number }).port}/metrics`);
+    }
+    const sinks = new Set(topology.sinkTopics());
+    const progress = (s: RuntimeSnapshot): void => {
+      if (settings.quiet) return;
+      const outputs = [...sinks].map((t) => `${t} ${format(s.produced[t] ?? 0)}`).join(' · ');
+      out(`  ${format(s.processedInput)} records in · ${format(s.recordsPerSecond)} records/s · lag ${format(s.lag)} · ${outputs} · dead-lettered ${format(s.deadLettered)}`);
+    };
+    const started = Date.now();
+    let fed = 0;
+    if (embedded) {
+      fed = await feedDemo(app, topology, demo!, stop.signal, progress);
+      if (settings.follow && !stop.signal.aborted) {
+        out('demo input processed; --follow: still running, Ctrl-C to stop');
+        await runUntilStopped(app, stop.signal, progress);
+      }
+    } else {
+      out('joined; Ctrl-C to stop');
+      await runUntilStopped(app, stop.signal, progress, 5_000);
+    }
+    const summary = app.snapshot();
+    await app.close();
+    const elapsed = Date.now() - started;
+    if (embedded) out(`done: ${format(fed)} records in ${format(elapsed)} ms (${format(Math.round((summary.processedInput * 1000) / Math.max(1, elapsed)))} records/s)`);
+    else out(`stopped after ${format(elapsed)} ms: ${format(summary.processedInput)} input records processed`);
+    for (const topic of [...sinks].sort()) out(`  ${topic}: ${format(summary.produced[topic] ?? 0)} records`);
+    out(`  ${app.deadLetterTopic}: ${format(summary.deadLettered)} records`);
+    return 0;
+  } catch (error) {
+    if (app.state !== 'NOT_RUNNING' && app.state !== 'ERROR') await app.close().catch(() => undefined);
+    throw error;
+  } finally {
+    stateWatch.unsubscribe();
+    process.off('SIGINT', sigint);
+    process.off('SIGTERM', sigterm);
+    metricsServer?.close();
+  }
+}
+
+/** Writes the demo input into the embedded broker (bounded ahead of processing) and waits until all of it is processed. */
+async function feedDemo(app: KafkaStreams, topology: Topology, demo: Iterable<DemoRecord>, stop: AbortSignal, progress: (s: RuntimeSnapshot) => void): Promise<number> {
+  const broker = app.broker as InMemoryBroker;
+  const serdes = new Map<string, { key: Serde<unknown>; value: Serde<unknown> }>();
+  for (const node of topology.nodes) {
+    if (node.kind !== 'source' || node.internal) continue;
+    const source = node as SourceNode;
+    for (const topic of source.topics) serdes.set(topic, { key: source.keySerde as Serde<unknown>, value: source.valueSerde as Serde<unknown> });
+  }
+  const subscription = app.metrics$.subscribe(progress);
+  let fed = 0;
+  const failed = app.whenStopped();
+  failed.catch(() => undefined);
+  try {
+    for (const record of demo) {
+      if (stop.aborted) break;
+      const serde = serdes.get(record.topic);
+      if (!serde) throw new Error(`the demo writes to '${record.topic}', which the topology does not read (it reads: ${[...serdes.keys()].join(', ')})`);
+      broker.append({
+        topic: record.topic,
+        key: record.key === null || record.key === undefined ? null : serde.key.serialize(record.key, record.topic),
+        value: serde.value.serialize(record.value, record.topic),
+        timestamp: record.timestamp ?? Date.now(),
+        headers: {},
+      });
+      fed++;
+      if (fed % 500 === 0) {
+        while (fed - app.snapshot().processedInput > 20_000 && !stop.aborted) {
+          await Promise.race([sleep(5), failed]);
+          throwIfFailed(app);
+        }
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        throwIfFailed(app);
+      }
+    }
+    // Done when nothing is left to read, queued or in flight, twice in a row.
+    let quiet = 0;
+    while (quiet < 2 && !stop.aborted) {
+      await Promise.race([sleep(25), failed]);
+      throwIfFailed(app);
+      const lag = await app.lag();
+      const left = [...lag.values()].reduce((a, b) => a + b, 0) + app.pendingRecords();
+      quiet = left === 0 && app.state === 'RUNNING' ? quiet + 1 : 0;
+    }
+  } finally {
+    subscription.unsubscribe();
+  }
+  return fed;
+}
+
+async function runUntilStopped(app: KafkaStreams, stop: AbortSignal, progress: (s: RuntimeSnapshot) => void, everyMs = 1_000): Promise<void> {
+  let last = 0;
+  const subscription = app.metrics$.subscribe((s) => {
+    if (Date.now() - last < everyMs - 100) return;
+    last = Date.now();
+    void app.lag().then(() => progress(app.snapshot()), () => undefined);
+  });
+  try {
+    await Promise.race([app.whenStopped(), new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }))]);
+  } finally {
+    subscription.unsubscribe();
+  }
+}
+
+function throwIfFailed(app: KafkaStreams): void {
+  if (app.state === 'ERROR') throw app.error ?? new Error('the application failed');
+}
+
+/** A restore progress bar on stderr (a line per store when stderr is not a terminal). */
+function restoreReporter(quiet: boolean): (progress: RestoreProgress) => void {
+  return (p) => {
+    if (quiet) return;
+    const done = p.total === 0 ? 1 : Math.min(1, p.loaded / p.total);
+    if (process.stderr.isTTY) {
+      const width = 30;
+      const filled = Math.round(done * width);
+      process.stderr.write(`\r  restoring ${p.taskId} ${p.store} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${format(p.loaded)}/${format(p.total)}${done >= 1 ? '\n' : ''}`);
+    } else if (done >= 1) {
+      process.stderr.write(`  restored ${p.taskId} ${p.store}: ${format(p.loaded)} entries\n`);
+    }
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function format(n: number): string {
+  return n.toLocaleString('en-US');
+}

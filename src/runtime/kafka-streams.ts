@@ -1,0 +1,922 @@
+import { BehaviorSubject, Subject, type Observable } from 'rxjs';
+import type { Registry } from 'prom-client';
+import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
+import type { Windowed } from '../serdes/serdes.ts';
+import { FencedError, type RestoreProgress, type StateBackend, type TaskStateBackend } from '../state/backend.ts';
+import { compareKeys } from '../state/key-id.ts';
+import { createInMemoryStore } from '../state/memory-stores.ts';
+import { RedisStateBackend } from '../state/redis-backend.ts';
+import type { KeyValue, ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyWindowStore, SessionStore, StateStore, ValueAndTimestamp, WindowStore, KeyValueStore } from '../state/store.ts';
+import { validateCopartitioning } from '../topology/copartition.ts';
+import { TopologyError } from '../topology/errors.ts';
+import type { SubTopology } from '../topology/nodes.ts';
+import type { Topology } from '../topology/topology.ts';
+import { KafkaTransport } from '../transport/kafka-transport.ts';
+import { InMemoryBroker } from '../transport/memory-broker.ts';
+import { InMemoryTransport } from '../transport/memory-transport.ts';
+import { tpKey, type TopicPartition, type TopicPartitionOffset, type Transport } from '../transport/transport.ts';
+import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
+import { errorMessage, StreamsError, type ErrorHandling } from './errors.ts';
+import { globalSubTopology } from './global-tasks.ts';
+import { Mutex } from './mutex.ts';
+import { nextQueue, PartitionQueue } from './partition-queue.ts';
+import { StreamTask, type TaskEnvironment } from './task.ts';
+
+/** The lifecycle of a `KafkaStreams` application, as in Kafka Streams. */
+export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
+
+/** What the liveness watchdog reports: a partition whose lag grows while its position does not move. */
+export interface StallReport {
+  topic: string;
+  partition: number;
+  taskId: string;
+  position: number;
+  lag: number;
+  previousLag: number;
+  /** How long the position has not moved, in ms. */
+  stalledForMs: number;
+}
+
+/** A running application's counters, emitted by `metrics$` about once a second. */
+export interface RuntimeSnapshot {
+  state: StreamsState;
+  tasks: string[];
+  /** Records read from source topics and processed (repartition topics included). */
+  processed: number;
+  /** Records of the topology's external input topics processed. */
+  processedInput: number;
+  deadLettered: number;
+  /** Records written, per topic (internal topics and the dead-letter topic included). */
+  produced: Record<string, number>;
+  /** Records left to process on the assigned source partitions, at the last lag check. */
+  lag: number;
+  /** Records processed per second since the previous snapshot. */
+  recordsPerSecond: number;
+  commits: number;
+}
+
+/** The liveness watchdog's settings. */
+export interface WatchdogOptions {
+  /** How often lag is checked. Default 10 000 ms. */
+  intervalMs?: number;
+  /** Move to ERROR (instead of only reporting) when a partition stalls. Default false. */
+  failOnStall?: boolean;
+}
+
+/** How a `KafkaStreams` application runs. */
+export interface KafkaStreamsConfig {
+  /** Names the consumer group, the internal topics (`<applicationId>-...`), the DLQ and the Redis keys. */
+  applicationId: string;
+  /** Kafka bootstrap servers; omit for the embedded in-memory broker. */
+  brokers?: string[] | string;
+  /** Redis URL for the state stores and checkpoints; omit for in-memory state. */
+  redis?: string;
+  /** `'at-least-once'` (default). `'exactly-once'` is not available yet and fails fast. */
+  processingGuarantee?: 'at-least-once' | 'exactly-once';
+  /** How often tasks commit (drain, flush, checkpoint). Default 1000 ms. */
+  commitIntervalMs?: number;
+  /** Default `'dead-letter'`: bad records go to `<applicationId>-dlq` with the reason. */
+  errorHandling?: ErrorHandling;
+  /** Embedded mode: the in-memory broker to run on (default: a new one). */
+  broker?: InMemoryBroker;
+  /** Embedded mode: partitions of topics created on demand. Default 1. */
+  embeddedPartitions?: number;
+  /** Partition counts of input and output topics the runner creates when missing (always in embedded mode; on Kafka with `createTopics`). */
+  topics?: Record<string, { partitions?: number }>;
+  /** On Kafka: create missing input and output topics instead of failing (development). Default false. */
+  createTopics?: boolean;
+  /** Where partitions with no checkpoint and no committed offset start. Default `'earliest'`. */
+  autoOffsetReset?: 'earliest' | 'latest';
+  /** Fetched records kept per partition before it is paused (backpressure). Default 2000. */
+  maxQueuedRecordsPerPartition?: number;
+  /**
+   * How long a task with several input partitions waits for an empty partition that still has
+   * records to fetch, before processing the others out of timestamp order. Default 2000 ms.
+   */
+  maxTaskIdleMs?: number;
+  /** The liveness watchdog; `false` turns it off. */
+  watchdog?: WatchdogOptions | false;
+  /** Consumer group session timeout and heartbeat (kafkajs). */
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** Called while a task's stores load from Redis after an assignment. */
+  onRestoreProgress?: (progress: RestoreProgress) => void;
+  /** Advanced: a transport or state backend of your own (tests, other clients). */
+  transport?: Transport;
+  stateBackend?: StateBackend;
+  /** Where the runtime logs warnings (stalls, refused commits). Default `console.warn`. */
+  log?: (message: string) => void;
+}
+
+interface RunningTask {
+  readonly task: StreamTask;
+  readonly queues: PartitionQueue[];
+  readonly backend: TaskStateBackend | undefined;
+  ready: boolean;
+  /** processed + punctuations at the last commit, to skip commits with nothing new. */
+  committedWork: number;
+  /** Offsets last committed to the group, by `topic:partition`. */
+  readonly groupCommitted: Map<string, number>;
+  /** Where each partition started (checkpoint or committed offset), by `topic:partition`. */
+  readonly startPositions: Map<string, number>;
+}
+
+interface LagSample {
+  position: number;
+  lag: number;
+  since: number;
+  reported: boolean;
+}
+
+const DEFAULT_COMMIT_INTERVAL_MS = 1_000;
+const RECORDS_PER_TASK_PER_ROUND = 1_000;
+const IDLE_WAIT_MS = 50;
+
+/**
+ * Runs a topology: on Kafka (consumer group, co-partitioned assignment, idempotent producer) with
+ * state in Redis checkpointed atomically with offsets, or embedded on an in-memory broker with
+ * in-memory state. One task per sub-topology × partition; each task picks its next record from
+ * its partition queues by smallest timestamp.
+ */
+export class KafkaStreams {
+  readonly applicationId: string;
+  readonly metrics: RuntimeMetrics;
+  /** The embedded broker (embedded mode only). */
+  readonly broker: InMemoryBroker | undefined;
+  private readonly transport: Transport;
+  private readonly backend: StateBackend | undefined;
+  private readonly stateSubject = new BehaviorSubject<StreamsState>('CREATED');
+  private readonly metricsSubject = new Subject<RuntimeSnapshot>();
+  private readonly stallSubject = new Subject<StallReport>();
+  private readonly tasks = new Map<string, RunningTask>();
+  /** `topic:partition` → the queue of the task that owns it. */
+  private readonly queues = new Map<string, PartitionQueue>();
+  private readonly partitionCounts = new Map<string, number>();
+  private readonly produced = new Map<string, number>();
+  private readonly lagSamples = new Map<string, LagSample>();
+  private readonly lock = new Mutex();
+  private readonly env: TaskEnvironment;
+  private readonly commitIntervalMs: number;
+  private readonly maxQueued: number;
+  private readonly maxTaskIdleMs: number;
+  private readonly externalTopics: Set<string>;
+  private readonly log: (message: string) => void;
+  private globalTask: StreamTask | undefined;
+  private globalTransport: Transport | undefined;
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wakeUp: (() => void) | undefined;
+  private nextCommitAt = 0;
+  private failure: Error | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private lastLag = 0;
+  private commitCount = 0;
+  private retiredProcessed = 0;
+  private retiredInput = 0;
+  private retiredDeadLettered = 0;
+  private lastSnapshot = { at: Date.now(), processed: 0 };
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly topology: Topology,
+    readonly config: KafkaStreamsConfig,
+  ) {
+    if (!config.applicationId || !/^[A-Za-z0-9._-]+$/.test(config.applicationId)) {
+      throw new TopologyError(`applicationId must be letters, digits, '.', '_' or '-' (it names topics and the consumer group), got '${config.applicationId}'`);
+    }
+    if (config.processingGuarantee === 'exactly-once') {
+      throw new TopologyError(
+        "processingGuarantee 'exactly-once' is not available in this version: use 'at-least-once' (state is still exact: it is checkpointed atomically with offsets in Redis; only outputs may repeat after a crash)",
+      );
+    }
+    this.applicationId = config.applicationId;
+    this.metrics = new RuntimeMetrics(this.applicationId);
+    this.commitIntervalMs = config.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
+    this.maxQueued = config.maxQueuedRecordsPerPartition ?? 2_000;
+    this.maxTaskIdleMs = config.maxTaskIdleMs ?? 2_000;
+    this.log = config.log ?? ((message) => console.warn(`tributary: ${message}`));
+    const brokers = typeof config.brokers === 'string' ? config.brokers.split(',').map((b) => b.trim()).filter(Boolean) : config.brokers;
+    if (config.transport) {
+      this.transport = config.transport;
+    } else if (brokers && brokers.length > 0) {
+      this.transport = new KafkaTransport({ brokers, clientId: this.applicationId });
+    } else {
+      this.broker = config.broker ?? new InMemoryBroker({ defaultPartitions: config.embeddedPartitions ?? 1 });
+      this.transport = new InMemoryTransport(this.broker);
+    }
+    this.backend = config.stateBackend ?? (config.redis ? new RedisStateBackend(config.redis, this.applicationId) : undefined);
+    this.externalTopics = new Set(topology.sourceTopics());
+    this.env = {
+      applicationId: this.applicationId,
+      errorHandling: config.errorHandling ?? 'dead-letter',
+      clock: Date.now,
+      send: (record) => this.send(record),
+      partitionsFor: (topic) => this.partitionCounts.get(topic),
+      createStore: (spec) => createInMemoryStore(spec),
+      resolveTopic: (topic, internal) => (internal ? `${this.applicationId}-${topic}` : topic),
+    };
+  }
+
+  /** The lifecycle: CREATED → REBALANCING ⇄ RUNNING → PENDING_SHUTDOWN → NOT_RUNNING, or ERROR. */
+  get state$(): Observable<StreamsState> {
+    return this.stateSubject.asObservable();
+  }
+
+  get state(): StreamsState {
+    return this.stateSubject.value;
+  }
+
+  /** Counters about once a second while running. */
+  get metrics$(): Observable<RuntimeSnapshot> {
+    return this.metricsSubject.asObservable();
+  }
+
+  /** Stalled partitions, as the watchdog finds them. */
+  get stalls$(): Observable<StallReport> {
+    return this.stallSubject.asObservable();
+  }
+
+  /** The error that moved the application to ERROR, if any. */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  /** The Prometheus registry of this application (merge with `modelMetrics` to serve both). */
+  get registry(): Registry {
+    return this.metrics.registry;
+  }
+
+  /** The dead-letter topic. */
+  get deadLetterTopic(): string {
+    return `${this.applicationId}-dlq`;
+  }
+
+  /**
+   * Connects, checks the topics (fails fast on a missing topic or a non-co-partitioned join),
+   * creates internal topics, loads global tables and joins the group. Resolves once joined;
+   * `state$` shows RUNNING once the first assignment is restored.
+   */
+  async start(): Promise<void> {
+    if (this.state !== 'CREATED') throw new Error(`start() was already called (state ${this.state})`);
+    this.setState('REBALANCING');
+    try {
+      await this.transport.connect();
+      await this.backend?.connect();
+      await this.prepareTopics();
+      await this.startGlobalTables();
+      const topics = this.streamSourceTopics();
+      this.running = true;
+      this.nextCommitAt = Date.now() + this.commitIntervalMs;
+      this.loopDone = this.loop();
+      await this.transport.subscribe(
+        {
+          groupId: this.applicationId,
+          topics,
+          copartitionGroups: this.topology.subTopologies.map((sub) => this.resolvedSources(sub)),
+          autoOffsetReset: this.config.autoOffsetReset ?? 'earliest',
+          ...(this.config.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: this.config.sessionTimeoutMs } : {}),
+          ...(this.config.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: this.config.heartbeatIntervalMs } : {}),
+        },
+        {
+          onAssignment: (partitions) => this.onAssignment(partitions),
+          onRebalancing: () => this.onRebalancing(),
+          onRecords: (records) => this.onRecords(records),
+          onCrash: (error) => void this.fail(error),
+        },
+      );
+    } catch (error) {
+      await this.fail(error instanceof Error ? error : new Error(String(error)));
+      throw this.failure;
+    }
+    this.timers.push(setInterval(() => this.emitSnapshot(), 1_000));
+    if (this.config.watchdog !== false) {
+      const interval = this.config.watchdog?.intervalMs ?? 10_000;
+      this.timers.push(setInterval(() => void this.checkLag().catch((error: unknown) => this.log(`lag check failed: ${errorMessage(error)}`)), interval));
+    }
+    for (const timer of this.timers) timer.unref();
+  }
+
+  /** Stops gracefully: drains every task, commits, leaves the group, disconnects. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  /** Resolves when the application has stopped (NOT_RUNNING); rejects with its error if it moved to ERROR. */
+  whenStopped(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const subscription = this.stateSubject.subscribe((state) => {
+        if (state === 'NOT_RUNNING') resolve();
+        if (state === 'ERROR') reject(this.failure ?? new Error('the application failed'));
+        if (state === 'NOT_RUNNING' || state === 'ERROR') queueMicrotask(() => subscription?.unsubscribe());
+      });
+    });
+  }
+
+  /** Resolves when the application reaches `state` (or rejects if it fails first). */
+  waitForState(state: StreamsState, timeoutMs = 60_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        subscription.unsubscribe();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for state ${state} (state is ${this.state})`));
+      }, timeoutMs);
+      const subscription = this.stateSubject.subscribe((current) => {
+        if (current === state || (current === 'ERROR' && state !== 'ERROR')) {
+          clearTimeout(timer);
+          queueMicrotask(() => subscription.unsubscribe());
+          if (current === state) resolve();
+          else reject(this.failure ?? new Error('the application failed'));
+        }
+      });
+    });
+  }
+
+  /** The ids of the tasks this instance runs. */
+  taskIds(): string[] {
+    return [...this.tasks.keys()].sort();
+  }
+
+  /** Counters now. */
+  snapshot(): RuntimeSnapshot {
+    let processed = this.retiredProcessed;
+    let processedInput = this.retiredInput;
+    let deadLettered = this.retiredDeadLettered;
+    for (const rt of this.tasks.values()) {
+      processed += rt.task.metrics.processed;
+      deadLettered += rt.task.metrics.deadLettered;
+      processedInput += this.inputProcessed(rt);
+    }
+    const now = Date.now();
+    const elapsed = Math.max(1, now - this.lastSnapshot.at);
+    return {
+      state: this.state,
+      tasks: this.taskIds(),
+      processed,
+      processedInput,
+      deadLettered,
+      produced: Object.fromEntries(this.produced),
+      lag: this.lastLag,
+      recordsPerSecond: Math.round(((processed - this.lastSnapshot.processed) * 1000) / elapsed),
+      commits: this.commitCount,
+    };
+  }
+
+  /**
+   * Records left to process per assigned source partition (`topic:partition` → lag): the end of
+   * the partition minus the position this instance has processed up to.
+   */
+  async lag(): Promise<Map<string, number>> {
+    const lags = new Map<string, number>();
+    const topics = [...new Set([...this.queues.values()].map((q) => q.topic))];
+    if (topics.length === 0) return lags;
+    const ranges = await this.transport.offsetRange(topics);
+    for (const [key, queue] of this.queues) {
+      const high = ranges.get(key)?.high;
+      if (high === undefined) continue;
+      lags.set(key, Math.max(0, high - this.position(key, queue)));
+    }
+    this.lastLag = [...lags.values()].reduce((a, b) => a + b, 0);
+    return lags;
+  }
+
+  /** Records still queued or in flight on this instance. */
+  pendingRecords(): number {
+    let pending = 0;
+    for (const queue of this.queues.values()) pending += queue.size;
+    for (const rt of this.tasks.values()) pending += rt.task.inFlight();
+    return pending;
+  }
+
+  /** A read-only view over this instance's tasks of a key-value store (interactive query). */
+  store<K = unknown, V = unknown>(name: string): ReadOnlyKeyValueStore<K, V> {
+    const spec = this.storeSpec(name, 'key-value');
+    const unwrap = (value: unknown): V => (spec.timestamped ? (value as ValueAndTimestamp<V>).value : (value as V));
+    const stores = (): KeyValueStore<K, unknown>[] => this.localStores(name) as KeyValueStore<K, unknown>[];
+    const merge = (lists: KeyValue<K, unknown>[][]): KeyValue<K, V>[] =>
+      lists.flat().sort((a, b) => compareKeys(a.key, b.key)).map((e) => ({ key: e.key, value: unwrap(e.value) }));
+    return {
+      get: (key) => {
+        for (const store of stores()) {
+          const value = store.get(key);
+          if (value !== undefined) return unwrap(value);
+        }
+        return undefined;
+      },
+      range: (from, to) => merge(stores().map((s) => s.range(from, to))),
+      all: () => merge(stores().map((s) => s.all())),
+      approximateNumEntries: () => stores().reduce((n, s) => n + s.approximateNumEntries(), 0),
+    };
+  }
+
+  /** A read-only view over this instance's tasks of a window store (interactive query). */
+  windowStore<K = unknown, V = unknown>(name: string): ReadOnlyWindowStore<K, V> {
+    const spec = this.storeSpec(name, 'window');
+    const unwrap = (value: unknown): V => (spec.timestamped ? (value as ValueAndTimestamp<V>).value : (value as V));
+    const stores = (): WindowStore<K, unknown>[] => this.localStores(name) as WindowStore<K, unknown>[];
+    const byWindow = (a: KeyValue<Windowed<K>, unknown>, b: KeyValue<Windowed<K>, unknown>): number => a.key.window.start - b.key.window.start || compareKeys(a.key.key, b.key.key);
+    function fetch(key: K, windowStart: number): V | undefined;
+    function fetch(key: K, timeFrom: number, timeTo: number): KeyValue<number, V>[];
+    function fetch(key: K, from: number, to?: number): V | undefined | KeyValue<number, V>[] {
+      if (to === undefined) {
+        for (const store of stores()) {
+          const value = store.fetch(key, from);
+          if (value !== undefined) return unwrap(value);
+        }
+        return undefined;
+      }
+      return stores().flatMap((s) => s.fetch(key, from, to)).sort((a, b) => a.key - b.key).map((e) => ({ key: e.key, value: unwrap(e.value) }));
+    }
+    return {
+      fetch,
+      fetchAll: (from, to) => stores().flatMap((s) => s.fetchAll(from, to)).sort(byWindow).map((e) => ({ key: e.key, value: unwrap(e.value) })),
+      all: () => stores().flatMap((s) => s.all()).sort(byWindow).map((e) => ({ key: e.key, value: unwrap(e.value) })),
+    };
+  }
+
+  /** A read-only view over this instance's tasks of a session store (interactive query). */
+  sessionStore<K = unknown, V = unknown>(name: string): ReadOnlySessionStore<K, V> {
+    this.storeSpec(name, 'session');
+    const stores = (): SessionStore<K, V>[] => this.localStores(name) as SessionStore<K, V>[];
+    const byStart = (a: KeyValue<Windowed<K>, V>, b: KeyValue<Windowed<K>, V>): number => a.key.window.start - b.key.window.start || compareKeys(a.key.key, b.key.key);
+    return {
+      fetch: (key) => stores().flatMap((s) => s.fetch(key)).sort(byStart),
+      findSessions: (key, earliestEnd, latestStart) => stores().flatMap((s) => s.findSessions(key, earliestEnd, latestStart)).sort(byStart),
+      fetchSession: (key, start, end) => {
+        for (const store of stores()) {
+          const value = store.fetchSession(key, start, end);
+          if (value !== undefined) return value;
+        }
+        return undefined;
+      },
+      all: () => stores().flatMap((s) => s.all()).sort(byStart),
+    };
+  }
+
+  // ---------------------------------------------------------------- start-up
+
+  private resolvedSources(sub: SubTopology): string[] {
+    const internal = new Set(sub.internalSourceTopics);
+    return sub.sourceTopics.map((topic) => this.env.resolveTopic(topic, internal.has(topic)));
+  }
+
+  private streamSourceTopics(): string[] {
+    return [...new Set(this.topology.subTopologies.flatMap((sub) => this.resolvedSources(sub)))];
+  }
+
+  /** Checks external topics, validates co-partitioning and creates the internal topics and the DLQ. */
+  private async prepareTopics(): Promise<void> {
+    const external = [...new Set([...this.topology.sourceTopics(), ...this.topology.sinkTopics()])];
+    let counts = await this.transport.partitionCounts(external);
+    const missing = external.filter((t) => !counts.has(t));
+    if (missing.length > 0) {
+      if (!this.broker && !this.config.createTopics) {
+        const sources = new Set(this.topology.sourceTopics());
+        const listing = missing.map((t) => `'${t}' (${sources.has(t) ? 'input' : 'output'})`).join(', ');
+        throw new TopologyError(
+          `topic${missing.length > 1 ? 's' : ''} ${listing} do${missing.length > 1 ? '' : 'es'} not exist: create ${missing.length > 1 ? 'them' : 'it'} first, ` +
+            `e.g. kafka-topics.sh --bootstrap-server <brokers> --create --topic ${missing[0]} --partitions <n> (or run with --create-topics in development)`,
+        );
+      }
+      await this.transport.createTopics(missing.map((topic) => ({ topic, partitions: this.config.topics?.[topic]?.partitions ?? this.config.embeddedPartitions ?? 1 })));
+      counts = await this.transport.partitionCounts(external);
+    }
+    for (const [topic, count] of counts) this.partitionCounts.set(topic, count);
+    const required = validateCopartitioning(this.topology, (topic) => counts.get(topic));
+    const maxSource = Math.max(1, ...this.topology.sourceTopics().map((t) => counts.get(t) ?? 1));
+    const internal = this.topology.internalTopics().map(({ topic, partitions }) => ({
+      topic: this.env.resolveTopic(topic, true),
+      partitions: partitions ?? required.get(topic) ?? maxSource,
+    }));
+    const dlq = { topic: this.deadLetterTopic, partitions: 1 };
+    await this.transport.createTopics([...internal, dlq]);
+    const created = await this.transport.partitionCounts([...internal, dlq].map((t) => t.topic));
+    for (const spec of internal) {
+      const actual = created.get(spec.topic);
+      if (actual !== undefined && actual !== spec.partitions) {
+        throw new TopologyError(
+          `internal topic '${spec.topic}' exists with ${actual} partitions but the topology needs ${spec.partitions} (its input topics changed?): delete it, or reset the application`,
+        );
+      }
+    }
+    for (const [topic, count] of created) this.partitionCounts.set(topic, count);
+  }
+
+  /** Global tables: read every partition of their topics to the end before stream tasks start. */
+  private async startGlobalTables(): Promise<void> {
+    const global = globalSubTopology(this.topology);
+    if (!global) return;
+    const task = new StreamTask(global, 0, this.env, this.topology.stores);
+    this.globalTask = task;
+    this.env.globalStores = task.ownStores();
+    const topics = task.sourceTopics();
+    const ranges = await this.transport.offsetRange(topics);
+    const target = new Map([...ranges].filter(([, r]) => r.high > r.low).map(([key, r]) => [key, r.high]));
+    const transport = this.broker ? new InMemoryTransport(this.broker) : new KafkaTransport({ brokers: this.brokerList(), clientId: `${this.applicationId}-global` });
+    this.globalTransport = transport;
+    await transport.connect();
+    let caughtUp!: () => void;
+    const loaded = new Promise<void>((resolve) => (caughtUp = resolve));
+    const check = (): void => {
+      if (target.size === 0) caughtUp();
+    };
+    check();
+    await transport.subscribe(
+      { groupId: `${this.applicationId}-global-${process.pid}-${Date.now()}`, topics, copartitionGroups: [], autoOffsetReset: 'earliest' },
+      {
+        onAssignment: async () => undefined,
+        onRecords: (records) => {
+          for (const record of records) {
+            task.process(record);
+            const key = tpKey(record.topic, record.partition);
+            const high = target.get(key);
+            if (high !== undefined && record.offset + 1 >= high) target.delete(key);
+          }
+          check();
+        },
+        onCrash: (error) => void this.fail(error),
+      },
+    );
+    await loaded;
+  }
+
+  private brokerList(): string[] {
+    const brokers = this.config.brokers;
+    return typeof brokers === 'string' ? brokers.split(',').map((b) => b.trim()) : (brokers ?? []);
+  }
+
+  // ---------------------------------------------------------------- assignment
+
+  private async onAssignment(partitions: TopicPartition[]): Promise<void> {
+    await this.lock.run(async () => {
+      if (!this.running) return;
+      this.setState('REBALANCING');
+      const wanted = new Map<string, { sub: SubTopology; partition: number }>();
+      const assigned = new Set(partitions.map((p) => tpKey(p.topic, p.partition)));
+      for (const sub of this.topology.subTopologies) {
+        const topics = this.resolvedSources(sub);
+        const numbers = new Set(partitions.filter((p) => topics.includes(p.topic)).map((p) => p.partition));
+        for (const partition of numbers) wanted.set(`${sub.id}_${partition}`, { sub, partition });
+      }
+      const lost = [...this.tasks.entries()].filter(([id]) => !wanted.has(id)).map(([, rt]) => rt);
+      if (lost.length > 0) {
+        await this.commitTasks(lost).catch((error: unknown) => this.log(`commit of revoked tasks failed (the new owner replays from the last checkpoint): ${errorMessage(error)}`));
+        for (const rt of lost) this.retireTask(rt);
+      }
+      const opened: RunningTask[] = [];
+      for (const [id, { sub, partition }] of wanted) {
+        if (this.tasks.has(id)) continue;
+        opened.push(this.openTask(sub, partition, assigned));
+      }
+      await this.restoreTasks(opened);
+      this.metrics.tasks.set(this.tasks.size);
+      if (this.running) this.setState('RUNNING');
+    });
+    this.wake();
+  }
+
+  private openTask(sub: SubTopology, partition: number, assigned: ReadonlySet<string>): RunningTask {
+    const task = new StreamTask(sub, partition, this.env, this.topology.stores);
+    const queues: PartitionQueue[] = [];
+    for (const topic of this.resolvedSources(sub)) {
+      const key = tpKey(topic, partition);
+      if (!assigned.has(key)) continue;
+      const queue = new PartitionQueue(topic, partition);
+      queues.push(queue);
+      this.queues.set(key, queue);
+    }
+    const backend = this.backend?.forTask(task.id, task.ownStores(), this.topology.stores);
+    const rt: RunningTask = { task, queues, backend, ready: false, committedWork: 0, groupCommitted: new Map(), startPositions: new Map() };
+    this.tasks.set(task.id, rt);
+    return rt;
+  }
+
+  /** Loads the tasks' state and positions them at their checkpoint (or the group's committed offset). */
+  private async restoreTasks(opened: RunningTask[]): Promise<void> {
+    if (opened.length === 0) return;
+    const partitions = opened.flatMap((rt) => rt.queues.map((q) => ({ topic: q.topic, partition: q.partition })));
+    const committed = await this.transport.committedOffsets(this.applicationId, partitions);
+    const joined = opened.filter((rt) => rt.queues.length > 1);
+    const ranges = joined.length > 0 ? await this.transport.offsetRange([...new Set(joined.flatMap((rt) => rt.queues.map((q) => q.topic)))]) : new Map<string, { low: number; high: number }>();
+    for (const queue of joined.flatMap((rt) => rt.queues)) {
+      const range = ranges.get(tpKey(queue.topic, queue.partition));
+      if (range) {
+        queue.low = range.low;
+        queue.knownEnd = Math.max(queue.knownEnd, range.high);
+      }
+    }
+    for (const rt of opened) {
+      let checkpoint = new Map<string, number>();
+      if (rt.backend) {
+        const restored = await rt.backend.open((progress) => {
+          this.config.onRestoreProgress?.(progress);
+        });
+        checkpoint = restored.offsets;
+        for (const [name] of rt.task.ownStores()) this.metrics.restoredEntries.inc({ store: name }, 0);
+        if (restored.entries > 0) this.metrics.restoredEntries.inc({ store: rt.task.id }, restored.entries);
+      }
+      for (const queue of rt.queues) {
+        const key = tpKey(queue.topic, queue.partition);
+        const offset = checkpoint.get(key) ?? committed.get(key);
+        if (offset === undefined) continue;
+        queue.reset(offset);
+        rt.startPositions.set(key, offset);
+        rt.groupCommitted.set(key, committed.get(key) ?? -1);
+        this.transport.seek({ topic: queue.topic, partition: queue.partition, offset });
+      }
+      rt.ready = true;
+    }
+  }
+
+  private async onRebalancing(): Promise<void> {
+    await this.lock.run(async () => {
+      if (!this.running) return;
+      this.setState('REBALANCING');
+      await this.commitTasks([...this.tasks.values()]).catch((error: unknown) => this.log(`commit before rebalance failed: ${errorMessage(error)}`));
+    });
+  }
+
+  private retireTask(rt: RunningTask): void {
+    this.retiredProcessed += rt.task.metrics.processed;
+    this.retiredDeadLettered += rt.task.metrics.deadLettered;
+    this.retiredInput += this.inputProcessed(rt);
+    rt.task.close();
+    for (const queue of rt.queues) {
+      const key = tpKey(queue.topic, queue.partition);
+      if (this.queues.get(key) === queue) this.queues.delete(key);
+      this.lagSamples.delete(key);
+      this.metrics.lag.remove({ topic: queue.topic, partition: String(queue.partition) });
+    }
+    this.tasks.delete(rt.task.id);
+  }
+
+  private onRecords(records: IncomingRecord[]): void {
+    const first = records[0];
+    if (!first) return;
+    const key = tpKey(first.topic, first.partition);
+    const queue = this.queues.get(key);
+    if (!queue) return;
+    queue.push(records);
+    if (!queue.paused && queue.size >= this.maxQueued) {
+      queue.paused = true;
+      this.transport.pause([{ topic: queue.topic, partition: queue.partition }]);
+    }
+    this.wake();
+  }
+
+  // ---------------------------------------------------------------- processing
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let worked = 0;
+      try {
+        await this.lock.run(async () => {
+          if (!this.running) return;
+          worked = this.processRound();
+          if (Date.now() >= this.nextCommitAt) {
+            await this.commitTasks([...this.tasks.values()]);
+            this.nextCommitAt = Date.now() + this.commitIntervalMs;
+          }
+        });
+      } catch (error) {
+        void this.fail(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      if (worked === 0) await this.idle();
+      else await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private processRound(): number {
+    let processed = 0;
+    const now = Date.now();
+    for (const rt of this.tasks.values()) {
+      if (!rt.ready) continue;
+      const task = rt.task;
+      task.punctuateWallClock(now);
+      for (let n = 0; n < RECORDS_PER_TASK_PER_ROUND; n++) {
+        if (task.isBackpressured()) break;
+        const queue = nextQueue(rt.queues, now, this.maxTaskIdleMs);
+        if (!queue) break;
+        task.process(queue.shift()!);
+        processed++;
+      }
+      for (const queue of rt.queues) {
+        if (queue.paused && queue.size < this.maxQueued / 2) {
+          queue.paused = false;
+          this.transport.resume([{ topic: queue.topic, partition: queue.partition }]);
+        }
+      }
+    }
+    return processed;
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.min(IDLE_WAIT_MS, Math.max(1, this.nextCommitAt - Date.now())));
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private wake(): void {
+    const wake = this.wakeUp;
+    this.wakeUp = undefined;
+    wake?.();
+  }
+
+  private send(record: OutgoingRecord): void {
+    this.transport.send(record);
+    this.produced.set(record.topic, (this.produced.get(record.topic) ?? 0) + 1);
+  }
+
+  // ---------------------------------------------------------------- commits
+
+  /**
+   * The commit protocol (DESIGN.md section 4): drain the tasks, flush the producer and wait for
+   * the acks, write each task's state changes and source offsets in one atomic, epoch-guarded
+   * step, then commit the same offsets to the consumer group.
+   */
+  private async commitTasks(tasks: RunningTask[]): Promise<void> {
+    const ready = tasks.filter((rt) => rt.ready && this.tasks.get(rt.task.id) === rt);
+    if (ready.length === 0) return;
+    const started = performance.now();
+    await Promise.all(ready.map((rt) => rt.task.drain()));
+    await this.transport.flush();
+    const groupOffsets: TopicPartitionOffset[] = [];
+    await Promise.all(
+      ready.map(async (rt) => {
+        const work = rt.task.metrics.processed + rt.task.metrics.punctuations;
+        const offsets = rt.task.consumedOffsets;
+        if (rt.backend && (work !== rt.committedWork || hasPendingChanges(rt.task))) {
+          try {
+            await rt.backend.commit(offsets);
+            this.metrics.commits.inc({ outcome: 'ok' });
+          } catch (error) {
+            if (!(error instanceof FencedError)) {
+              this.metrics.commits.inc({ outcome: 'failed' });
+              throw error;
+            }
+            this.metrics.commits.inc({ outcome: 'fenced' });
+            this.log(`${error.message}; closing it here`);
+            this.retireTask(rt);
+            return;
+          }
+        }
+        rt.committedWork = work;
+        for (const [key, offset] of offsets) {
+          if (rt.groupCommitted.get(key) === offset) continue;
+          const colon = key.lastIndexOf(':');
+          groupOffsets.push({ topic: key.slice(0, colon), partition: Number(key.slice(colon + 1)), offset });
+          rt.groupCommitted.set(key, offset);
+        }
+      }),
+    );
+    if (groupOffsets.length > 0) {
+      try {
+        await this.transport.commitOffsets(groupOffsets);
+      } catch (error) {
+        if (!this.backend) throw error;
+        this.log(`committing offsets to the consumer group failed (the Redis checkpoint stays the source of truth): ${errorMessage(error)}`);
+      }
+    }
+    this.commitCount++;
+    this.metrics.commitDuration.observe(performance.now() - started);
+  }
+
+  // ---------------------------------------------------------------- watchdog and metrics
+
+  private position(key: string, queue: PartitionQueue): number {
+    const rt = [...this.tasks.values()].find((t) => t.queues.includes(queue));
+    return rt?.task.consumedOffsets.get(key) ?? rt?.startPositions.get(key) ?? Math.max(0, queue.nextOffset - queue.size);
+  }
+
+  private async checkLag(): Promise<void> {
+    if (this.state !== 'RUNNING') return;
+    const lags = await this.lag();
+    const now = Date.now();
+    for (const [key, lag] of lags) {
+      const queue = this.queues.get(key);
+      if (!queue) continue;
+      const position = this.position(key, queue);
+      this.metrics.lag.set({ topic: queue.topic, partition: String(queue.partition) }, lag);
+      const previous = this.lagSamples.get(key);
+      if (!previous || position !== previous.position || lag === 0) {
+        this.lagSamples.set(key, { position, lag, since: now, reported: false });
+        this.metrics.stalled.set({ topic: queue.topic, partition: String(queue.partition) }, 0);
+        continue;
+      }
+      if (lag > previous.lag && !previous.reported) {
+        previous.reported = true;
+        const taskId = [...this.tasks.values()].find((t) => t.queues.includes(queue))?.task.id ?? '?';
+        const report: StallReport = { topic: queue.topic, partition: queue.partition, taskId, position, lag, previousLag: previous.lag, stalledForMs: now - previous.since };
+        this.metrics.stalled.set({ topic: queue.topic, partition: String(queue.partition) }, 1);
+        this.stallSubject.next(report);
+        this.log(`partition ${key} (task ${taskId}) is stalled: position ${position} has not moved for ${report.stalledForMs} ms while its lag grew from ${previous.lag} to ${lag}`);
+        if (this.config.watchdog && this.config.watchdog.failOnStall) {
+          void this.fail(new Error(`partition ${key} (task ${taskId}) stalled at offset ${position} with lag ${lag}; failing as the watchdog's failOnStall asks`));
+        }
+      }
+      previous.lag = lag;
+    }
+  }
+
+  private emitSnapshot(): void {
+    const snapshot = this.snapshot();
+    this.lastSnapshot = { at: Date.now(), processed: snapshot.processed };
+    this.metricsSubject.next(snapshot);
+  }
+
+  private inputProcessed(rt: RunningTask): number {
+    let total = 0;
+    for (const [key, offset] of rt.task.consumedOffsets) {
+      const topic = key.slice(0, key.lastIndexOf(':'));
+      if (!this.externalTopics.has(topic)) continue;
+      total += offset - (rt.startPositions.get(key) ?? 0);
+    }
+    return total;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  private storeSpec(name: string, type: 'key-value' | 'window' | 'session') {
+    const spec = this.topology.stores.get(name);
+    if (!spec) throw new TopologyError(`no store named '${name}' in this topology (stores: ${[...this.topology.stores.keys()].join(', ') || 'none'})`);
+    if (spec.type !== type) {
+      const method = spec.type === 'window' ? 'windowStore' : spec.type === 'session' ? 'sessionStore' : 'store';
+      throw new TopologyError(`store '${name}' is a ${spec.type} store: query it with ${method}('${name}')`);
+    }
+    return spec;
+  }
+
+  private localStores(name: string): StateStore[] {
+    const stores: StateStore[] = [];
+    for (const rt of this.tasks.values()) {
+      const store = rt.task.ownStores().get(name);
+      if (store && rt.ready) stores.push(store);
+    }
+    const global = this.globalTask?.ownStores().get(name);
+    if (global) stores.push(global);
+    return stores;
+  }
+
+  private setState(state: StreamsState): void {
+    const previous = this.stateSubject.value;
+    if (previous === state || previous === 'ERROR' || previous === 'NOT_RUNNING') return;
+    this.metrics.state.set({ state: previous }, 0);
+    this.metrics.state.set({ state }, 1);
+    this.stateSubject.next(state);
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.state === 'NOT_RUNNING' || this.state === 'ERROR') return;
+    const wasRunning = this.running;
+    this.setState('PENDING_SHUTDOWN');
+    this.running = false;
+    this.wake();
+    await this.loopDone;
+    let error: unknown;
+    if (wasRunning) {
+      await this.lock.run(() => this.commitTasks([...this.tasks.values()])).catch((e: unknown) => (error = e));
+    }
+    await this.release();
+    if (error !== undefined) {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      this.stateSubject.next('ERROR');
+      throw this.failure;
+    }
+    this.setState('NOT_RUNNING');
+  }
+
+  /** Moves to ERROR: stops processing, closes tasks without committing (the checkpoint replays), disconnects. */
+  private async fail(error: Error): Promise<void> {
+    if (this.state === 'ERROR' || this.state === 'NOT_RUNNING') return;
+    this.failure = error instanceof StreamsError || error instanceof TopologyError ? error : error;
+    this.running = false;
+    this.wake();
+    this.setState('PENDING_SHUTDOWN');
+    await this.release();
+    this.metrics.state.set({ state: 'ERROR' }, 1);
+    this.stateSubject.next('ERROR');
+  }
+
+  private async release(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    for (const rt of [...this.tasks.values()]) this.retireTask(rt);
+    this.globalTask?.close();
+    await Promise.allSettled([this.transport.close(), this.globalTransport?.close(), this.backend?.close()]);
+    this.metricsSubject.complete();
+    this.stallSubject.complete();
+  }
+}
+
+function hasPendingChanges(task: StreamTask): boolean {
+  for (const store of task.ownStores().values()) {
+    const changes = (store as { changes?: { size: number } }).changes;
+    if (changes && changes.size > 0) return true;
+  }
+  return false;
+}

@@ -1,0 +1,209 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type KafkaMessage, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { describeError } from '../ml/model.ts';
+import type { ModelRegistry } from '../ml/registry.ts';
+import type { RecordValue } from '../ml/registry-mapping.ts';
+import { kafkaLogCreator } from './kafka-log.ts';
+import { servingDeadLetters, servingRequests } from './metrics.ts';
+import { ModelPool, predictionsOf, type BatchingOptions } from './model-pool.ts';
+import { ServingError, ServingHeaders, type ErrorReply } from './protocol.ts';
+
+export interface ModelKafkaServerOptions extends BatchingOptions {
+  /** Default: `KAFKA_BROKERS` (comma-separated) or `localhost:9092`. */
+  brokers?: string[];
+  /** The consumer group shared by all servers that split the load (default `tributary-model-server`). */
+  groupId?: string;
+  /** The request topic of each model (default `<model>-requests`). */
+  requestTopic?: (model: string) => string;
+  /** Models that get their own request topic (default: every model in the registry at start). */
+  models?: string[];
+  /** One more request topic where the `model` header names the model. */
+  sharedTopic?: string;
+  /** Partitions of the request topics this server creates when they do not exist (default 3). */
+  partitions?: number;
+  /** Partitions scored at once (default 4); their instances still share the micro-batches. */
+  partitionsConsumedConcurrently?: number;
+  /** Names this server on its replies' `server` header (default `<host>-<pid>-<random>`). */
+  id?: string;
+  /** Where problems are reported (default: stderr). */
+  log?: (line: string) => void;
+}
+
+/** Records handled per produce-and-commit round within one fetched batch. */
+const CHUNK = 1024;
+
+function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+/** Brokers from `KAFKA_BROKERS`, else `localhost:9092`. */
+export function defaultBrokers(): string[] {
+  const list = (process.env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+  return list.length > 0 ? list : ['localhost:9092'];
+}
+
+/**
+ * A Kafka-native model server: a consumer group on request topics (one per model, and optionally
+ * one shared topic with a `model` header), micro-batched scoring, replies to each request's
+ * `reply-to` topic with its `correlation-id`. Offsets are committed only after the replies are
+ * acknowledged (at-least-once: a client may see a reply twice). More servers in the same group
+ * split the partitions. A request that cannot be scored gets an error reply; one without a
+ * `reply-to` header goes to `<groupId>-dlq`.
+ *
+ * @example
+ * const server = await ModelKafkaServer.start(await ModelRegistry.open('models'), { brokers: ['localhost:9092'] });
+ */
+export class ModelKafkaServer {
+  readonly groupId: string;
+  readonly id: string;
+  readonly deadLetterTopic: string;
+  /** topic → model served on it (undefined for the shared topic). */
+  readonly topics = new Map<string, string | undefined>();
+  private readonly pool: ModelPool;
+  private readonly ownsPool: boolean;
+  private readonly kafka: Kafka;
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly log: (line: string) => void;
+  private assigned: Record<string, number[]> = {};
+  private closing: Promise<void> | undefined;
+
+  constructor(source: ModelRegistry | ModelPool, private readonly options: ModelKafkaServerOptions = {}) {
+    this.ownsPool = !(source instanceof ModelPool);
+    this.pool = source instanceof ModelPool ? source : new ModelPool(source, options);
+    this.groupId = options.groupId ?? 'tributary-model-server';
+    this.id = options.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.deadLetterTopic = `${this.groupId}-dlq`;
+    this.log = options.log ?? ((line) => console.error(`tributary serve: ${line}`));
+    const topicOf = options.requestTopic ?? ((model: string) => `${model}-requests`);
+    for (const model of options.models ?? this.pool.names()) this.topics.set(topicOf(model), model);
+    if (options.sharedTopic !== undefined) this.topics.set(options.sharedTopic, undefined);
+    if (this.topics.size === 0) throw new ServingError('no request topic: the registry has no model and no sharedTopic was given', 500);
+    this.kafka = new Kafka({ clientId: `tributary-model-server-${this.id}`, brokers: options.brokers ?? defaultBrokers(), logLevel: logLevel.ERROR, logCreator: kafkaLogCreator(this.log) });
+    this.consumer = this.kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 100 });
+    this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    this.admin = this.kafka.admin();
+  }
+
+  /** Creates a server, starts it and waits until it joined its group. */
+  static async start(source: ModelRegistry | ModelPool, options: ModelKafkaServerOptions = {}): Promise<ModelKafkaServer> {
+    const server = new ModelKafkaServer(source, options);
+    await server.start();
+    return server;
+  }
+
+  /** Partitions this member consumes now, by topic. */
+  get assignment(): Record<string, number[]> {
+    return this.assigned;
+  }
+
+  /** Creates missing request and dead-letter topics, joins the group and starts answering; resolves after the first join. */
+  async start(): Promise<void> {
+    await Promise.all([this.admin.connect(), this.producer.connect(), this.consumer.connect()]);
+    const existing = new Set(await this.admin.listTopics());
+    const missing = [...this.topics.keys(), this.deadLetterTopic].filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      await this.admin.createTopics({
+        topics: missing.map((topic) => ({ topic, numPartitions: topic === this.deadLetterTopic ? 1 : this.options.partitions ?? 3 })),
+        waitForLeaders: true,
+      });
+    }
+    const joined = new Promise<void>((resolve) => {
+      this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+        this.assigned = event.payload.memberAssignment;
+        resolve();
+      });
+    });
+    this.consumer.on(this.consumer.events.REBALANCING, () => {
+      this.assigned = {};
+    });
+    this.consumer.on(this.consumer.events.CRASH, (event) => this.log(`the consumer crashed: ${describeError(event.payload.error)}`));
+    await this.consumer.subscribe({ topics: [...this.topics.keys()], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        for (let from = 0; from < batch.messages.length; from += CHUNK) {
+          if (!isRunning() || isStale()) return;
+          const chunk = batch.messages.slice(from, from + CHUNK);
+          await this.answerAll(batch.topic, chunk);
+          const next = String(Number(chunk[chunk.length - 1]!.offset) + 1);
+          await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+          resolveOffset(chunk[chunk.length - 1]!.offset);
+          await heartbeat();
+        }
+      },
+    });
+    await joined;
+  }
+
+  /** Leaves the group (finishing the batch in hand), then disconnects and ends the models it opened. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.consumer.disconnect();
+      await Promise.all([this.producer.disconnect(), this.admin.disconnect()]);
+      if (this.ownsPool) await this.pool.close();
+    })();
+    return this.closing;
+  }
+
+  /** Scores a chunk of requests and produces every reply (and dead letter) before returning. */
+  private async answerAll(topic: string, messages: KafkaMessage[]): Promise<void> {
+    const out = new Map<string, Message[]>();
+    const add = (target: string, message: Message): void => {
+      let list = out.get(target);
+      if (list === undefined) out.set(target, (list = []));
+      list.push(message);
+    };
+    await Promise.all(
+      messages.map(async (message) => {
+        const replyTo = headerText(message.headers, ServingHeaders.replyTo);
+        const correlationId = headerText(message.headers, ServingHeaders.correlationId);
+        const model = headerText(message.headers, ServingHeaders.model) ?? this.topics.get(topic);
+        if (replyTo === undefined || replyTo === '') {
+          const reason = `request at ${topic}/${message.offset} has no ${ServingHeaders.replyTo} header`;
+          this.log(`${reason}; written to ${this.deadLetterTopic}`);
+          servingDeadLetters.inc();
+          add(this.deadLetterTopic, { key: message.key, value: message.value, headers: { ...message.headers, [ServingHeaders.error]: reason } });
+          return;
+        }
+        const { value, version } = await this.reply(message, model);
+        servingRequests.inc({ transport: 'kafka', model: this.pool.label(model), outcome: 'error' in value ? 'error' : 'ok' });
+        const headers: IHeaders = { [ServingHeaders.server]: this.id };
+        if (correlationId !== undefined) headers[ServingHeaders.correlationId] = correlationId;
+        if (model !== undefined) headers[ServingHeaders.model] = model;
+        if (version !== undefined) headers[ServingHeaders.version] = version;
+        add(replyTo, { key: message.key, value: JSON.stringify(value), headers });
+      }),
+    );
+    const topicMessages: TopicMessages[] = [...out].map(([target, list]) => ({ topic: target, messages: list }));
+    if (topicMessages.length > 0) await this.producer.sendBatch({ topicMessages, acks: -1 });
+  }
+
+  private async reply(message: KafkaMessage, model: string | undefined): Promise<{ value: object; version: string | undefined }> {
+    const pinned = headerText(message.headers, ServingHeaders.version);
+    try {
+      if (model === undefined) throw new ServingError(`no ${ServingHeaders.model} header: requests on a shared topic must name their model`, 400);
+      let instance: unknown;
+      try {
+        instance = JSON.parse(message.value?.toString('utf8') ?? '');
+      } catch (error) {
+        throw new ServingError(`the request value is not JSON: ${describeError(error)}`, 400);
+      }
+      const key = message.key?.toString('utf8') ?? null;
+      const batch = Array.isArray(instance);
+      const values = (batch ? instance : [instance]) as RecordValue[];
+      if (values.length === 0) throw new ServingError('the request holds an empty batch', 400);
+      const predictions = predictionsOf(await this.pool.score(model, pinned, values.map((value) => ({ key, value }))), batch);
+      return { value: batch ? { predictions } : { prediction: predictions[0]! }, version: predictions[0]!.version };
+    } catch (error) {
+      const failure: ErrorReply = error instanceof ServingError ? error.toReply() : { error: describeError(error), stage: 'inference' };
+      return { value: failure, version: pinned };
+    }
+  }
+}

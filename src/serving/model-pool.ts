@@ -1,0 +1,137 @@
+import { MicroBatcher } from '../ml/batcher.ts';
+import { describeError, type Prediction, type ScoreInput, type ScoreOutcome } from '../ml/model.ts';
+import type { ModelRegistry } from '../ml/registry.ts';
+import type { VersionedModel } from '../ml/registry-model.ts';
+import type { RecordValue, RegistryOutput } from '../ml/registry-mapping.ts';
+import { ServingError, statusOfStage } from './protocol.ts';
+
+/** How a server batches the instances of concurrent requests per model version. */
+export interface BatchingOptions {
+  /** Instances per inference call (default 256). */
+  maxBatchSize?: number;
+  /** How long a partial batch waits for instances of other requests (default 2 ms). */
+  maxDelayMs?: number;
+  /** Batches scored at once per model version (default 2). */
+  concurrency?: number;
+}
+
+/** The TF-Serving status of one version of a model. */
+export interface VersionStatus {
+  version: string;
+  state: 'AVAILABLE' | 'END';
+  status: { error_code: 'OK' | 'UNKNOWN'; error_message: string };
+}
+
+interface Item {
+  input: ScoreInput<RecordValue>;
+  done: (outcome: ScoreOutcome<RegistryOutput>) => void;
+}
+
+interface Lane {
+  model: VersionedModel<RecordValue, RegistryOutput>;
+  batcher: MicroBatcher<Item, ScoreOutcome<RegistryOutput>>;
+}
+
+/**
+ * The models a server serves from one registry: one registry handle and one micro-batcher per
+ * model and version (or "newest", which follows hot reloads), created on first use, so instances
+ * of concurrent requests are scored together.
+ */
+export class ModelPool {
+  private readonly lanes = new Map<string, Lane>();
+  private readonly failures = new Map<string, string>();
+  private closed = false;
+
+  constructor(readonly registry: ModelRegistry, private readonly options: BatchingOptions = {}) {}
+
+  /** Model names served, sorted. */
+  names(): string[] {
+    return this.registry.names();
+  }
+
+  /** The model's name as a metric label; names not in the registry share one label, so requests cannot grow the series. */
+  label(name: string | undefined): string {
+    return name !== undefined && this.registry.versions(name).length > 0 ? name : 'unknown';
+  }
+
+  /** Throws a 404 ServingError naming what exists when the model or version is unknown. */
+  check(name: string, version?: string): void {
+    const versions = this.registry.versions(name);
+    if (versions.length === 0) {
+      throw new ServingError(`no model '${name}' (served: ${this.names().join(', ') || 'none'})`, 404);
+    }
+    if (version !== undefined && !versions.includes(version)) {
+      throw new ServingError(`model '${name}' has no version '${version}' (versions: ${versions.join(', ')})`, 404);
+    }
+  }
+
+  /** Scores values with a model (newest version unless `version` is given); one outcome per value, in order. */
+  async score(name: string, version: string | undefined, inputs: readonly ScoreInput<RecordValue>[]): Promise<ScoreOutcome<RegistryOutput>[]> {
+    if (this.closed) throw new ServingError('the server is shutting down', 503);
+    this.check(name, version);
+    const lane = this.lane(name, version);
+    return Promise.all(inputs.map((input) => new Promise<ScoreOutcome<RegistryOutput>>((done) => lane.batcher.push({ input, done }))));
+  }
+
+  /** The status of every version of a model (newest first), or of one. */
+  status(name: string, version?: string): VersionStatus[] {
+    this.check(name, version);
+    const versions = version === undefined ? [...this.registry.versions(name)].reverse() : [version];
+    return versions.map((v) => {
+      const failure = this.failures.get(`${name}@${v}`);
+      return failure === undefined
+        ? { version: v, state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }
+        : { version: v, state: 'END', status: { error_code: 'UNKNOWN', error_message: failure } };
+    });
+  }
+
+  /** Scores what is queued, then closes every model handle (the registry stays open). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const lanes = [...this.lanes.values()];
+    this.lanes.clear();
+    await Promise.all(lanes.map((lane) => lane.batcher.flush().catch(() => undefined)));
+    await Promise.all(lanes.map((lane) => lane.model.close()));
+  }
+
+  private lane(name: string, version: string | undefined): Lane {
+    const key = `${name}@${version ?? 'newest'}`;
+    let lane = this.lanes.get(key);
+    if (lane !== undefined) return lane;
+    const model = this.registry.model(name, version === undefined ? {} : { version });
+    const batcher = new MicroBatcher<Item, ScoreOutcome<RegistryOutput>>({
+      maxBatchSize: this.options.maxBatchSize ?? 256,
+      maxDelayMs: this.options.maxDelayMs ?? 2,
+      concurrency: this.options.concurrency ?? 2,
+      maxInFlight: Number.MAX_SAFE_INTEGER,
+      run: async (items) => {
+        try {
+          await model.ready();
+          if (model.version !== undefined) this.failures.delete(`${name}@${model.version}`);
+        } catch (error) {
+          if (version !== undefined) this.failures.set(`${name}@${version}`, describeError(error));
+        }
+        return model.scoreBatch(items.map((item) => item.input));
+      },
+      onResult: (item, outcome) => item.done(outcome),
+      onError: (item, error) => item.done({ ok: false, stage: 'inference', error }),
+    });
+    lane = { model, batcher };
+    this.lanes.set(key, lane);
+    return lane;
+  }
+}
+
+/** The predictions of a batch request, or, as TF Serving does, one error for the whole request naming the first failing instance. */
+export function predictionsOf(outcomes: readonly ScoreOutcome<RegistryOutput>[], batch = true): Prediction<RegistryOutput>[] {
+  const predictions = new Array<Prediction<RegistryOutput>>(outcomes.length);
+  for (let i = 0; i < outcomes.length; i++) {
+    const outcome = outcomes[i]!;
+    if (!outcome.ok) {
+      if (!batch) throw new ServingError(outcome.error.message, statusOfStage(outcome.stage), outcome.stage);
+      throw new ServingError(`instance ${i}: ${outcome.error.message}`, statusOfStage(outcome.stage), outcome.stage, i);
+    }
+    predictions[i] = outcome.prediction;
+  }
+  return predictions;
+}

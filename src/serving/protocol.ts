@@ -1,0 +1,61 @@
+import type { Prediction, ScoreStage } from '../ml/model.ts';
+
+/** Header names of the Kafka request/reply protocol (all values are UTF-8 strings). */
+export const ServingHeaders = {
+  /** Set by the client on a request, copied onto its reply. */
+  correlationId: 'correlation-id',
+  /** The topic the reply goes to. */
+  replyTo: 'reply-to',
+  /** The model to score with (optional on a `<model>-requests` topic); echoed on the reply. */
+  model: 'model',
+  /** A pinned version (optional; default: the newest); the reply names the version that scored. */
+  version: 'version',
+  /** On a reply: the id of the server that answered. */
+  server: 'server',
+  /** On a dead-lettered request: why it could not be answered. */
+  error: 'error',
+} as const;
+
+/** Where a request failed: the request itself (not JSON, unknown model, ...) or a model stage. */
+export type ReplyStage = ScoreStage | 'request';
+
+/** The reply to a request for one instance. */
+export interface PredictionReply<Out> {
+  prediction: Prediction<Out>;
+}
+
+/** The reply to a request for a batch of instances (a JSON array value). */
+export interface BatchReply<Out> {
+  predictions: Prediction<Out>[];
+}
+
+/** The reply to a request that could not be scored; `instance` is the index of the failing instance of a batch. */
+export interface ErrorReply {
+  error: string;
+  stage: ReplyStage;
+  instance?: number;
+}
+
+/** A request the server cannot answer with predictions; `status` is the HTTP status it maps to. */
+export class ServingError extends Error {
+  override readonly name = 'ServingError';
+
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly stage: ReplyStage = 'request',
+    readonly instance?: number,
+  ) {
+    super(message);
+  }
+
+  /** The JSON body / reply value of this error. */
+  toReply(): ErrorReply {
+    return this.instance === undefined ? { error: this.message, stage: this.stage } : { error: this.message, stage: this.stage, instance: this.instance };
+  }
+}
+
+/** A model stage that is the caller's fault answers 400; a failed inference is the server's (500). */
+export function statusOfStage(stage: ReplyStage): number {
+  return stage === 'inference' ? 500 : 400;
+}

@@ -1,0 +1,95 @@
+import type { IncomingRecord, OutgoingRecord } from './types.ts';
+
+/** One partition of one topic. */
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** A position in a partition: the offset of the next record to read (what a commit stores). */
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: number;
+}
+
+/** A topic to create, with its partition count. */
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+}
+
+/**
+ * What the runtime hands the transport when it joins its group. The transport calls these from
+ * its own loop; the next fetch waits for the returned promises.
+ */
+export interface ConsumerHandlers {
+  /**
+   * The member's assignment after a rebalance: every partition it now owns (partitions it kept
+   * are listed again). Called before any record of a newly assigned partition is delivered.
+   * The runtime closes the tasks it lost, opens the new ones, restores them and seeks.
+   */
+  onAssignment(partitions: TopicPartition[]): Promise<void>;
+  /**
+   * A rebalance started: the assignment may change. The runtime commits what it can (best effort:
+   * tasks that moved are fenced by their epoch in Redis).
+   */
+  onRebalancing?(): Promise<void>;
+  /** Records of one partition, in offset order. */
+  onRecords(records: IncomingRecord[]): void;
+  /** The consumer failed for good (for example the broker is gone): the runtime moves to ERROR. */
+  onCrash?(error: Error): void;
+}
+
+/** How a group member subscribes. */
+export interface SubscribeOptions {
+  groupId: string;
+  topics: string[];
+  /**
+   * Topics whose partition *p* must land on the same member (the sources of one sub-topology).
+   * Each inner list is one group; a topic may appear in one group only.
+   */
+  copartitionGroups: string[][];
+  /** Where a partition with no committed position starts. Default `'earliest'`. */
+  autoOffsetReset?: 'earliest' | 'latest';
+  /** kafkajs session timeout; a member that stops heartbeating this long is removed. */
+  sessionTimeoutMs?: number;
+  /** kafkajs heartbeat interval. */
+  heartbeatIntervalMs?: number;
+}
+
+/**
+ * How records enter and leave a running application. The kafkajs transport talks to a Kafka
+ * cluster; the in-memory transport runs on an `InMemoryBroker` for the embedded mode. The runtime
+ * uses nothing else of either.
+ */
+export interface Transport {
+  /** Connects (admin and producer); fails fast with a message naming the brokers when they cannot be reached. */
+  connect(): Promise<void>;
+  /** Partition counts of existing topics; topics that do not exist are absent from the map. */
+  partitionCounts(topics: string[]): Promise<Map<string, number>>;
+  /** Creates topics that do not exist yet (existing ones are left as they are). */
+  createTopics(topics: TopicSpec[]): Promise<void>;
+  /** Joins the consumer group and starts delivering records to `handlers`. */
+  subscribe(options: SubscribeOptions, handlers: ConsumerHandlers): Promise<void>;
+  /** Moves the read position of an assigned partition; records already delivered from before are the caller's to drop. */
+  seek(position: TopicPartitionOffset): void;
+  /** Stops fetching these partitions (backpressure) until `resume`. */
+  pause(partitions: TopicPartition[]): void;
+  resume(partitions: TopicPartition[]): void;
+  /** The group's committed positions of these partitions (absent when none). */
+  committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<Map<string, number>>;
+  /** The first and next-to-be-written offset of each partition of these topics (`topic:partition` → offsets). */
+  offsetRange(topics: string[]): Promise<Map<string, { low: number; high: number }>>;
+  /** Queues a record to send; sending is batched. A record without `partition` is placed by its key (murmur2). */
+  send(record: OutgoingRecord): void;
+  /** Resolves when every record queued so far is acknowledged by the broker; rejects if one could not be sent. */
+  flush(): Promise<void>;
+  /** Commits positions to the consumer group. */
+  commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>;
+  /** Leaves the group and disconnects (after a final flush by the caller). */
+  close(): Promise<void>;
+}
+
+/** `topic:partition`, the key of per-partition maps. */
+export function tpKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}

@@ -1,0 +1,143 @@
+/**
+ * Helpers for integration tests against the real broker and Redis: topics with unique names,
+ * producing JSON records, and reading a topic to the end with a throwaway consumer.
+ */
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
+import { Redis } from 'ioredis';
+
+export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').filter((b) => b.length > 0);
+export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const kafka = new Kafka({ clientId: 'tributary-tests', brokers, logLevel: logLevel.NOTHING });
+let admin: Admin | undefined;
+let producer: Producer | undefined;
+
+/** A name unique to this run: `<prefix>-<random>`. */
+export function unique(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+async function getAdmin(): Promise<Admin> {
+  if (!admin) {
+    admin = kafka.admin();
+    await admin.connect();
+  }
+  return admin;
+}
+
+export async function createTopic(topic: string, partitions: number): Promise<void> {
+  await (await getAdmin()).createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+}
+
+export interface TestMessage {
+  key: string | null;
+  value: string | null;
+  partition?: number;
+  timestamp?: number;
+  headers?: Record<string, string>;
+}
+
+/** Produces records (keys and values as strings) and waits for the acks. */
+export async function produce(topic: string, messages: TestMessage[]): Promise<void> {
+  if (!producer) {
+    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+    await producer.connect();
+  }
+  for (let i = 0; i < messages.length; i += 2_000) {
+    await producer.send({
+      topic,
+      messages: messages.slice(i, i + 2_000).map((m) => ({
+        key: m.key,
+        value: m.value,
+        ...(m.partition !== undefined ? { partition: m.partition } : {}),
+        ...(m.timestamp !== undefined ? { timestamp: String(m.timestamp) } : {}),
+        ...(m.headers ? { headers: m.headers } : {}),
+      })),
+    });
+  }
+}
+
+export interface ReadMessage {
+  key: string | null;
+  value: string | null;
+  valueBytes: Buffer | null;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  headers: Record<string, string>;
+}
+
+/** Reads every record of a topic (all partitions, up to their current ends). */
+export async function readAll(topic: string): Promise<ReadMessage[]> {
+  const a = await getAdmin();
+  const ends = await a.fetchTopicOffsets(topic);
+  const wanted = new Map(ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, Number(e.high)]));
+  const out: ReadMessage[] = [];
+  if (wanted.size === 0) return out;
+  const consumer = kafka.consumer({ groupId: unique('reader'), maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        out.push({
+          key: message.key?.toString() ?? null,
+          value: message.value?.toString() ?? null,
+          valueBytes: message.value ?? null,
+          partition,
+          offset: Number(message.offset),
+          timestamp: Number(message.timestamp),
+          headers,
+        });
+        if (Number(message.offset) + 1 >= (wanted.get(partition) ?? 0)) wanted.delete(partition);
+        if (wanted.size === 0) resolve();
+      },
+    });
+  });
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 30_000));
+  try {
+    await Promise.race([done, timeout]);
+  } finally {
+    await consumer.disconnect();
+  }
+  return out.sort((x, y) => x.partition - y.partition || x.offset - y.offset);
+}
+
+/** The last value per key of a topic (what a compacted changelog would keep). */
+export async function latestByKey(topic: string): Promise<Map<string, string | null>> {
+  const latest = new Map<string, string | null>();
+  for (const message of await readAll(topic)) if (message.key !== null) latest.set(message.key, message.value);
+  return latest;
+}
+
+/** Polls until `condition` holds (or throws after `timeoutMs`). */
+export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000, everyMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Deletes every Redis key of an application. */
+export async function resetRedis(applicationId: string): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true });
+  await redis.connect();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `trib:{${applicationId}:*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  await redis.quit();
+}
+
+export async function closeHelpers(): Promise<void> {
+  await producer?.disconnect();
+  await admin?.disconnect();
+  producer = undefined;
+  admin = undefined;
+}
