@@ -66,6 +66,11 @@ export class InMemoryBroker {
     return this.topics.get(topic)?.[partition]?.[offset];
   }
 
+  /** The first offset still stored: always 0, the in-memory broker keeps every record. */
+  startOffset(_topic: string, _partition: number): number {
+    return 0;
+  }
+
   endOffset(topic: string, partition: number): number {
     return this.topics.get(topic)?.[partition]?.length ?? 0;
   }

@@ -1,0 +1,481 @@
+import {
+  Kafka,
+  Partitioners,
+  logLevel as LogLevel,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type logCreator,
+  type Message,
+  type Producer,
+} from 'kafkajs';
+import type { Headers } from '../util/headers.ts';
+import { copartitionedAssigner } from './copartitioned-assigner.ts';
+import { partitionForKey } from './partitioner.ts';
+import type { ConsumerHandlers, SubscribeOptions, TopicPartition, TopicPartitionOffset, TopicSpec, Transport } from './transport.ts';
+import { tpKey } from './transport.ts';
+import type { IncomingRecord, OutgoingRecord } from './types.ts';
+
+/** Options of the kafkajs transport. */
+export interface KafkaTransportOptions {
+  brokers: string[];
+  clientId?: string;
+  /** kafkajs log level (default WARN, printed one line each on stderr). */
+  logLevel?: LogLevel;
+  /** How long `connect` tries before giving up (default 8000 ms). */
+  connectTimeoutMs?: number;
+  /** Longest a fetch waits for new records; also how soon a resumed partition is fetched again (default 500 ms). */
+  maxWaitTimeMs?: number;
+  /** Upper bound of the bytes sent in one produce request (default 512 KiB). */
+  maxBatchBytes?: number;
+}
+
+/** Kafka could not be reached at `connect`. */
+export class KafkaUnreachableError extends Error {
+  constructor(
+    readonly brokers: string[],
+    cause: unknown,
+  ) {
+    super(
+      `cannot reach Kafka at ${brokers.join(',')}: ${cause instanceof Error ? cause.message : String(cause)}; ` +
+        'start it with `tributary services up` or pass --brokers',
+      { cause },
+    );
+    this.name = 'KafkaUnreachableError';
+  }
+}
+
+interface FlushWaiter {
+  upTo: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+const MAX_BATCH_RECORDS = 10_000;
+const RECORD_OVERHEAD_BYTES = 70;
+/** Messages about normal operation (a rebalance), not a problem. */
+const ROUTINE_MESSAGES = ['The group is rebalancing, re-joining'];
+
+const compactLogger: logCreator =
+  () =>
+  ({ namespace, label, log }) => {
+    if (ROUTINE_MESSAGES.some((m) => log.message.startsWith(m))) return;
+    // An error response is also thrown to its caller, which retries it or reports it: no need to print it twice.
+    if (namespace === 'Connection' && log.message.startsWith('Response ')) return;
+    const error = typeof log.error === 'string' ? `: ${log.error}` : '';
+    console.error(`kafkajs ${label} [${namespace}] ${log.message}${error}`);
+  };
+
+/**
+ * A `Transport` on a Kafka cluster through kafkajs: an idempotent producer that batches in the
+ * background, a consumer group member with the co-partitioning assignor, and the admin client.
+ */
+export class KafkaTransport implements Transport {
+  private readonly kafka: Kafka;
+  private readonly admin: Admin;
+  private readonly producer: Producer;
+  private connecting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  private closed = false;
+  private signalClosed!: (value: 'closed') => void;
+  private readonly closedSignal = new Promise<'closed'>((resolve) => (this.signalClosed = resolve));
+
+  private readonly partitionCache = new Map<string, number>();
+  private readonly roundRobin = new Map<string, number>();
+  private readonly outbox: OutgoingRecord[] = [];
+  private queued = 0;
+  private settled = 0;
+  private sendFailure: Error | undefined;
+  private readonly flushWaiters: FlushWaiter[] = [];
+  private draining: Promise<void> | undefined;
+  private drainScheduled = false;
+
+  private consumer: Consumer | undefined;
+  private handlers: ConsumerHandlers | undefined;
+  private heartbeatIntervalMs = 3_000;
+  private assigned = new Set<string>();
+  private assignedList: TopicPartition[] = [];
+  private readonly paused = new Map<string, TopicPartition>();
+  private readonly pendingSeeks = new Map<string, TopicPartitionOffset>();
+  /** Rebalance callbacks run one after the other on this chain; batches wait for it to be idle. */
+  private gate: Promise<void> = Promise.resolve();
+  private gatePending = 0;
+  private crashed = false;
+
+  constructor(private readonly options: KafkaTransportOptions) {
+    this.kafka = new Kafka({
+      brokers: options.brokers,
+      clientId: options.clientId ?? 'tributary',
+      logLevel: options.logLevel ?? LogLevel.WARN,
+      logCreator: compactLogger,
+    });
+    this.admin = this.kafka.admin();
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  }
+
+  connect(): Promise<void> {
+    this.connecting ??= this.connectClients().catch((error: unknown) => {
+      this.connecting = undefined;
+      throw error;
+    });
+    return this.connecting;
+  }
+
+  async partitionCounts(topics: string[]): Promise<Map<string, number>> {
+    const wanted = new Set(topics);
+    const counts = new Map<string, number>();
+    if (wanted.size === 0) return counts;
+    // Asking for all topics: asking for a missing one makes kafkajs retry for half a minute.
+    const { topics: metadata } = await this.admin.fetchTopicMetadata({ topics: [] });
+    for (const { name, partitions } of metadata) {
+      if (!wanted.has(name)) continue;
+      counts.set(name, partitions.length);
+      this.partitionCache.set(name, partitions.length);
+    }
+    return counts;
+  }
+
+  async createTopics(topics: TopicSpec[]): Promise<void> {
+    if (topics.length === 0) return;
+    await this.admin.createTopics({
+      topics: topics.map(({ topic, partitions }) => ({ topic, numPartitions: partitions })),
+      waitForLeaders: true,
+    });
+  }
+
+  async subscribe(options: SubscribeOptions, handlers: ConsumerHandlers): Promise<void> {
+    if (this.closed) throw new Error('the Kafka transport is closed');
+    if (this.consumer) throw new Error('already subscribed: one transport joins one group');
+    this.handlers = handlers;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3_000;
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      partitionAssigners: [copartitionedAssigner({ copartitionGroups: options.copartitionGroups, ownedPartitions: () => this.assignedList })],
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: this.options.maxWaitTimeMs ?? 500,
+      ...(options.sessionTimeoutMs !== undefined ? { sessionTimeout: options.sessionTimeoutMs } : {}),
+      ...(options.heartbeatIntervalMs !== undefined ? { heartbeatInterval: options.heartbeatIntervalMs } : {}),
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.joined(payload.memberAssignment));
+    consumer.on(consumer.events.REBALANCING, () => this.enqueue(async () => handlers.onRebalancing?.()));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.crash(payload.error);
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: options.topics, fromBeginning: options.autoOffsetReset !== 'latest' });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch: (payload) => this.eachBatch(payload) });
+    } catch (error) {
+      this.consumer = undefined;
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  seek(position: TopicPartitionOffset): void {
+    const key = tpKey(position.topic, position.partition);
+    if (!this.assigned.has(key) || !this.trySeek(position)) this.pendingSeeks.set(key, { ...position });
+  }
+
+  pause(partitions: TopicPartition[]): void {
+    for (const tp of partitions) this.paused.set(tpKey(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition });
+    this.tryConsumer((consumer) => consumer.pause(byTopic(partitions)));
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    for (const tp of partitions) this.paused.delete(tpKey(tp.topic, tp.partition));
+    this.tryConsumer((consumer) => consumer.resume(byTopic(partitions)));
+  }
+
+  async committedOffsets(groupId: string, partitions: TopicPartition[]): Promise<Map<string, number>> {
+    const wanted = new Set(partitions.map(({ topic, partition }) => tpKey(topic, partition)));
+    const committed = new Map<string, number>();
+    if (wanted.size === 0) return committed;
+    const topics = [...new Set(partitions.map((tp) => tp.topic))];
+    for (const { topic, partitions: offsets } of await this.admin.fetchOffsets({ groupId, topics })) {
+      for (const { partition, offset } of offsets) {
+        const key = tpKey(topic, partition);
+        if (wanted.has(key) && Number(offset) >= 0) committed.set(key, Number(offset));
+      }
+    }
+    return committed;
+  }
+
+  async offsetRange(topics: string[]): Promise<Map<string, { low: number; high: number }>> {
+    const ranges = new Map<string, { low: number; high: number }>();
+    for (const topic of new Set(topics)) {
+      for (const { partition, low, high } of await this.admin.fetchTopicOffsets(topic)) {
+        ranges.set(tpKey(topic, partition), { low: Number(low), high: Number(high) });
+      }
+    }
+    return ranges;
+  }
+
+  send(record: OutgoingRecord): void {
+    if (this.closed) throw new Error(`cannot send to '${record.topic}': the Kafka transport is closed`);
+    this.outbox.push(record);
+    this.queued++;
+    this.scheduleDrain();
+  }
+
+  flush(): Promise<void> {
+    const upTo = this.queued;
+    if (this.settled >= upTo) return this.sendFailure ? Promise.reject(this.sendFailure) : Promise.resolve();
+    return new Promise((resolve, reject) => this.flushWaiters.push({ upTo, resolve, reject }));
+  }
+
+  async commitOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
+    if (!this.consumer) throw new Error('commitOffsets needs a group: call subscribe first');
+    if (offsets.length === 0) return;
+    await this.consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: String(offset) })));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async connectClients(): Promise<void> {
+    const timeout = this.options.connectTimeoutMs ?? 8_000;
+    // A throwaway client with few retries answers "is Kafka there?" quickly; the real clients keep
+    // kafkajs's patient retries for the rest of their life.
+    const probe = new Kafka({
+      brokers: this.options.brokers,
+      clientId: `${this.options.clientId ?? 'tributary'}-probe`,
+      logLevel: LogLevel.NOTHING,
+      connectionTimeout: Math.min(3_000, timeout),
+      requestTimeout: timeout,
+      retry: { retries: 2, initialRetryTime: 250, maxRetryTime: timeout / 3 },
+    }).admin();
+    try {
+      await probe.connect();
+    } catch (error) {
+      throw new KafkaUnreachableError(this.options.brokers, error);
+    } finally {
+      await probe.disconnect().catch(() => undefined);
+    }
+    await this.admin.connect();
+    await this.producer.connect();
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    this.signalClosed('closed');
+    const errors: unknown[] = [];
+    const attempt = async (step: () => Promise<void>): Promise<void> => {
+      try {
+        await step();
+      } catch (error) {
+        errors.push(error);
+      }
+    };
+    if (this.consumer) await attempt(() => this.consumer!.disconnect());
+    // Records queued before close still go out (the caller normally flushed already).
+    if (this.settled < this.queued) await attempt(() => this.flush());
+    await attempt(() => this.producer.disconnect());
+    await attempt(() => this.admin.disconnect());
+    if (errors.length > 0) throw errors[0];
+  }
+
+  // --- consumer ---
+
+  /** GROUP_JOIN: kafkajs fetches nothing until this returns, and batches then wait for `onAssignment`. */
+  private joined(memberAssignment: { [topic: string]: number[] }): void {
+    const partitions = Object.entries(memberAssignment)
+      .flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })))
+      .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+    this.assignedList = partitions;
+    this.assigned = new Set(partitions.map(({ topic, partition }) => tpKey(topic, partition)));
+    // After a crash kafkajs restarts with a fresh consumer that forgot pauses and seeks: apply ours again.
+    if (this.paused.size > 0) this.tryConsumer((consumer) => consumer.pause(byTopic([...this.paused.values()])));
+    // Seeks made while the partition was not assigned apply to this assignment or are dropped.
+    for (const [key, position] of this.pendingSeeks) if (this.assigned.has(key)) this.trySeek(position);
+    this.pendingSeeks.clear();
+    const handlers = this.handlers!;
+    this.enqueue(() => handlers.onAssignment(partitions.map((tp) => ({ ...tp }))));
+  }
+
+  private enqueue(step: () => Promise<void>): void {
+    this.gatePending++;
+    this.gate = this.gate
+      .then(step)
+      .catch((error: unknown) => this.crash(error))
+      .finally(() => this.gatePending--);
+  }
+
+  private async eachBatch({ batch, heartbeat, isStale, isRunning }: EachBatchPayload): Promise<void> {
+    await this.waitForGate(heartbeat);
+    // A seek made meanwhile (typically by onAssignment) makes the batch stale: kafkajs refetches.
+    if (this.closed || this.crashed || !isRunning() || isStale()) return;
+    const { topic, partition } = batch;
+    const first = batch.messages[0];
+    if (!first) return;
+    if (this.paused.has(tpKey(topic, partition))) {
+      // Paused while the batch waited: rewind so that nothing is skipped when it resumes.
+      this.trySeek({ topic, partition, offset: Number(first.offset) });
+      return;
+    }
+    const records: IncomingRecord[] = batch.messages.map((message) => ({
+      topic,
+      partition,
+      offset: Number(message.offset),
+      key: message.key ?? null,
+      value: message.value ?? null,
+      timestamp: Number(message.timestamp),
+      headers: fromKafkaHeaders(message.headers),
+    }));
+    try {
+      this.handlers!.onRecords(records);
+    } catch (error) {
+      this.crash(error);
+    }
+  }
+
+  private async waitForGate(heartbeat: () => Promise<void>): Promise<void> {
+    while (this.gatePending > 0 && !this.closed) {
+      let timer: NodeJS.Timeout | undefined;
+      const tick = new Promise<'tick'>((resolve) => (timer = setTimeout(resolve, this.heartbeatIntervalMs, 'tick')));
+      const outcome = await Promise.race([this.gate.then(() => 'idle' as const), tick, this.closedSignal]);
+      clearTimeout(timer);
+      // Long restores must not cost the membership: keep heartbeating (this throws when a rebalance started).
+      if (outcome === 'tick') await heartbeat();
+    }
+  }
+
+  private crash(error: unknown): void {
+    if (this.crashed || this.closed) return;
+    this.crashed = true;
+    this.tryConsumer((consumer) => consumer.pause(byTopic(this.assignedList)));
+    this.handlers?.onCrash?.(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  private trySeek(position: TopicPartitionOffset): boolean {
+    return this.tryConsumer((consumer) => consumer.seek({ topic: position.topic, partition: position.partition, offset: String(position.offset) }));
+  }
+
+  /** Runs `action` when kafkajs has a running consumer (between a crash and its restart it has none). */
+  private tryConsumer(action: (consumer: Consumer) => void): boolean {
+    if (!this.consumer) return false;
+    try {
+      action(this.consumer);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // --- producer ---
+
+  private scheduleDrain(): void {
+    if (this.draining || this.drainScheduled) return;
+    this.drainScheduled = true;
+    // setImmediate, not a timer: records sent in the same turn share a request, none waits longer.
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.draining = this.drain().finally(() => {
+        this.draining = undefined;
+        if (this.outbox.length > 0) this.scheduleDrain();
+      });
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.outbox.length > 0) {
+      const chunk = this.takeChunk();
+      try {
+        await this.sendChunk(chunk);
+      } catch (error) {
+        const cause = error instanceof Error ? error.message : String(error);
+        this.sendFailure ??= new Error(`sending records to Kafka failed: ${cause}`, { cause: error });
+      }
+      this.settled += chunk.length;
+      this.settleFlushes();
+    }
+  }
+
+  private takeChunk(): OutgoingRecord[] {
+    const limit = this.options.maxBatchBytes ?? 512 * 1024;
+    let bytes = 0;
+    let count = 0;
+    while (count < this.outbox.length && count < MAX_BATCH_RECORDS) {
+      bytes += recordSize(this.outbox[count]!);
+      count++;
+      if (bytes >= limit) break;
+    }
+    return this.outbox.splice(0, count);
+  }
+
+  private async sendChunk(chunk: OutgoingRecord[]): Promise<void> {
+    const unknown = new Set(chunk.filter((r) => r.partition === undefined && !this.partitionCache.has(r.topic)).map((r) => r.topic));
+    if (unknown.size > 0) await this.partitionCounts([...unknown]);
+    const byTopic = new Map<string, Message[]>();
+    for (const record of chunk) {
+      const messages = byTopic.get(record.topic) ?? [];
+      messages.push({
+        key: record.key,
+        value: record.value,
+        partition: record.partition ?? this.partitionOf(record),
+        timestamp: String(record.timestamp),
+        headers: toKafkaHeaders(record.headers),
+      });
+      byTopic.set(record.topic, messages);
+    }
+    await this.producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+  }
+
+  private partitionOf(record: OutgoingRecord): number {
+    const count = this.partitionCache.get(record.topic);
+    if (count === undefined) throw new Error(`topic '${record.topic}' does not exist`);
+    if (record.key) return partitionForKey(record.key, count);
+    const next = this.roundRobin.get(record.topic) ?? 0;
+    this.roundRobin.set(record.topic, next + 1);
+    return next % count;
+  }
+
+  private settleFlushes(): void {
+    for (let i = this.flushWaiters.length - 1; i >= 0; i--) {
+      const waiter = this.flushWaiters[i]!;
+      if (waiter.upTo > this.settled) continue;
+      this.flushWaiters.splice(i, 1);
+      if (this.sendFailure) waiter.reject(this.sendFailure);
+      else waiter.resolve();
+    }
+  }
+}
+
+function byTopic(partitions: TopicPartition[]): Array<{ topic: string; partitions: number[] }> {
+  const grouped = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) grouped.set(topic, [...(grouped.get(topic) ?? []), partition]);
+  return [...grouped].map(([topic, ps]) => ({ topic, partitions: ps }));
+}
+
+function recordSize(record: OutgoingRecord): number {
+  let size = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const [name, value] of Object.entries(record.headers)) size += name.length + (value?.length ?? 0);
+  return size;
+}
+
+/** Our headers to kafkajs's: strings and buffers pass as they are, undefined values are left out. */
+export function toKafkaHeaders(headers: Headers): IHeaders {
+  const out: IHeaders = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = value;
+  return out;
+}
+
+/** kafkajs's headers (buffers) to ours (UTF-8 strings); of a repeated header the last one wins, as Kafka's `lastHeader`. */
+export function fromKafkaHeaders(headers: IHeaders | undefined): Headers {
+  const out: Headers = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last === undefined) continue;
+    out[name] = Buffer.isBuffer(last) ? last.toString('utf8') : last;
+  }
+  return out;
+}

@@ -1,0 +1,54 @@
+/**
+ * `tributary run`: flags and environment variables, fail-fast messages, and the embedded run of a
+ * topology file with its demo input, as `npm start` does it.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parseRunArgs } from '../../src/cli/run.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const run = promisify(execFile);
+
+describe('tributary run arguments', () => {
+  it('reads flags first, then TRIBUTARY_* environment variables', () => {
+    const env = { TRIBUTARY_BROKERS: 'env:9092', TRIBUTARY_REDIS: 'redis://env', TRIBUTARY_METRICS_PORT: '9400', TRIBUTARY_APPLICATION_ID: 'from-env' };
+    const settings = parseRunArgs(['t.ts', '--brokers', 'a:9092,b:9092', '--guarantee', 'at-least-once', '--follow'], env);
+    expect(settings).toMatchObject({
+      file: 't.ts',
+      brokers: ['a:9092', 'b:9092'],
+      redis: 'redis://env',
+      applicationId: 'from-env',
+      guarantee: 'at-least-once',
+      metricsPort: 9400,
+      follow: true,
+      createTopics: false,
+    });
+    expect(parseRunArgs(['t.ts'], {}).brokers).toBeUndefined();
+  });
+
+  it('fails fast on unknown flags and bad values, saying what to fix', () => {
+    expect(() => parseRunArgs(['t.ts', '--brokerz', 'x'], {})).toThrow(/Unknown option '--brokerz'[\s\S]*--brokers <host:port/);
+    expect(() => parseRunArgs(['t.ts', '--metrics-port', 'abc'], {})).toThrow(/--metrics-port must be a non-negative integer, got 'abc'/);
+    expect(() => parseRunArgs(['t.ts', '--guarantee', 'maybe'], {})).toThrow(/--guarantee must be at-least-once or exactly-once/);
+    expect(() => parseRunArgs([], {})).toThrow(/name a topology file/);
+  });
+});
+
+describe('tributary run, embedded', () => {
+  it('runs word count on the embedded broker with its demo input and prints a summary', async () => {
+    const { stdout } = await run(process.execPath, ['bin/tributary.js', 'run', 'topologies/word-count.ts'], { cwd: root, timeout: 60_000 });
+    expect(stdout).toMatch(/running word-count .* on the embedded broker with in-memory state/);
+    expect(stdout).toMatch(/done: 5,000 records in/);
+    // 5,000 lines of 3 to 10 words: one count update per word.
+    expect(stdout).toMatch(/word-counts: 29,000 records/);
+    expect(stdout).toMatch(/word-count-dlq: 0 records/);
+  });
+
+  it('refuses exactly-once with a message saying what to use', async () => {
+    const failure = await run(process.execPath, ['bin/tributary.js', 'run', 'topologies/word-count.ts', '--guarantee', 'exactly-once'], { cwd: root, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stderr: string }).stderr).toMatch(/exactly-once' is not available in this version: use 'at-least-once'/);
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * `KafkaStreams` in embedded mode (in-memory broker and state): the same results as the test
+ * driver, timestamp-ordered picking across partitions, group commits on close, backpressure, and
+ * the liveness watchdog reporting (and with `failOnStall`, failing on) a stalled partition.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { InMemoryBroker, KafkaStreams, Serdes, StreamsBuilder, TopologyTestDriver, type Model, type ScoreOutcome, type StallReport, type Topology } from 'tributary';
+import { nextQueue, PartitionQueue } from '../../src/runtime/partition-queue.ts';
+
+const apps: KafkaStreams[] = [];
+afterEach(async () => {
+  await Promise.allSettled(apps.splice(0).map((a) => a.close()));
+});
+
+function embedded(topology: Topology, broker: InMemoryBroker, extra: Partial<ConstructorParameters<typeof KafkaStreams>[1]> = {}): KafkaStreams {
+  const app = new KafkaStreams(topology, { applicationId: 'embedded-test', broker, commitIntervalMs: 50, watchdog: false, log: () => undefined, ...extra });
+  apps.push(app);
+  return app;
+}
+
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function wordCount(): Topology {
+  const builder = new StreamsBuilder();
+  builder
+    .stream('lines', { keySerde: Serdes.string(), valueSerde: Serdes.string() })
+    .flatMapValues((line) => line.split(' '))
+    .groupBy((_k, word) => word, { valueSerde: Serdes.string() })
+    .count({ storeName: 'counts' })
+    .toStream()
+    .to('counts-out', { keySerde: Serdes.string(), valueSerde: Serdes.int64() });
+  return builder.build();
+}
+
+const LINES = ['a b c', 'b c d', 'c d e', 'a a a'];
+
+describe('KafkaStreams, embedded', () => {
+  it('counts words across partitions as the test driver does, and commits the group offsets on close', async () => {
+    const broker = new InMemoryBroker({ defaultPartitions: 1 });
+    broker.createTopic('lines', 3);
+    const app = embedded(wordCount(), broker);
+    await app.start();
+    await app.waitForState('RUNNING');
+    expect(app.taskIds()).toEqual(['0_0', '0_1', '0_2', '1_0', '1_1', '1_2']);
+    for (let i = 0; i < 400; i++) broker.append({ topic: 'lines', key: Buffer.from(`k${i}`), value: Buffer.from(LINES[i % 4]!), timestamp: i, headers: {} });
+
+    const driver = new TopologyTestDriver(wordCount());
+    const input = driver.createInputTopic('lines', Serdes.string(), Serdes.string());
+    for (let i = 0; i < 400; i++) input.pipeInput(`k${i}`, LINES[i % 4]!, i);
+    const expected = driver.getKeyValueStore<string, number>('counts')!.all();
+    await driver.close();
+
+    await until('all words counted', () => expected.every(({ key, value }) => app.store<string, number>('counts').get(key) === value));
+    expect(app.store<string, number>('counts').all()).toEqual(expected);
+    expect(app.store('counts').approximateNumEntries()).toBe(expected.length);
+    await app.close();
+    expect(app.state).toBe('NOT_RUNNING');
+    for (let p = 0; p < 3; p++) expect(broker.committedOffset('embedded-test', 'lines', p)).toBe(broker.endOffset('lines', p));
+    // The last count of each word on the output topic is the final one.
+    const latest = new Map<string, number>();
+    for (let p = 0; p < 3; p++) for (const r of broker.read('counts-out', p, 0)) latest.set(r.key!.toString(), Number(r.value!.readBigInt64BE(0)));
+    expect(Object.fromEntries(latest)).toEqual(Object.fromEntries(expected.map((e) => [e.key, e.value])));
+  });
+
+  it('names the store type when a store is queried with the wrong method', async () => {
+    const app = embedded(wordCount(), new InMemoryBroker());
+    expect(() => app.windowStore('counts')).toThrow(/key-value store: query it with store\('counts'\)/);
+    expect(() => app.store('nope')).toThrow(/no store named 'nope'.*counts/);
+  });
+
+  it('reports a partition whose lag grows while its position does not move, and fails on it with failOnStall', async () => {
+    // A model that never answers: the predict operator fills up and the task stops pulling.
+    const stuck: Model<unknown, { label: string }> = {
+      name: 'stuck',
+      ready: async () => undefined,
+      close: async () => undefined,
+      scoreBatch: () => new Promise<ScoreOutcome<{ label: string }>[]>(() => undefined),
+    };
+    const builder = new StreamsBuilder();
+    builder.stream('in', { keySerde: Serdes.string(), valueSerde: Serdes.json() }).predict(stuck, { maxBatchSize: 4, concurrency: 1 }).to('out');
+    const broker = new InMemoryBroker();
+    broker.createTopic('in', 1);
+    const app = embedded(builder.build(), broker, { watchdog: { intervalMs: 50, failOnStall: true } });
+    const stalls: StallReport[] = [];
+    app.stalls$.subscribe((s) => stalls.push(s));
+    await app.start();
+    await app.waitForState('RUNNING');
+    let i = 0;
+    const feeder = setInterval(() => {
+      for (let n = 0; n < 20; n++) broker.append({ topic: 'in', key: Buffer.from(`k${i}`), value: Buffer.from(JSON.stringify({ i: i++ })), timestamp: i, headers: {} });
+    }, 10);
+    try {
+      await until('the app to fail on the stall', () => app.state === 'ERROR');
+    } finally {
+      clearInterval(feeder);
+    }
+    expect(stalls.length).toBeGreaterThan(0);
+    expect(stalls[0]).toMatchObject({ topic: 'in', partition: 0, taskId: '0_0' });
+    expect(stalls[0]!.lag).toBeGreaterThan(stalls[0]!.previousLag);
+    expect(app.error?.message).toMatch(/partition in:0 \(task 0_0\) stalled at offset \d+ with lag \d+/);
+  });
+
+  it('stops pulling a partition while its task is backpressured and resumes after', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow: Model<{ i: number }, { label: string }> = {
+      name: 'slow',
+      ready: async () => undefined,
+      close: async () => undefined,
+      scoreBatch: async (inputs) => {
+        await gate;
+        return inputs.map(() => ({ ok: true as const, prediction: { label: 'ok', model: 'slow', version: '1', latencyMs: 0 } }));
+      },
+    };
+    const builder = new StreamsBuilder();
+    builder.stream('in', { keySerde: Serdes.string(), valueSerde: Serdes.json<{ i: number }>() }).predict(slow, { maxBatchSize: 10, concurrency: 1 }).to('out', { valueSerde: Serdes.json() });
+    const broker = new InMemoryBroker();
+    broker.createTopic('in', 1);
+    const app = embedded(builder.build(), broker, { maxQueuedRecordsPerPartition: 50 });
+    await app.start();
+    await app.waitForState('RUNNING');
+    for (let i = 0; i < 1_000; i++) broker.append({ topic: 'in', key: Buffer.from(`k${i}`), value: Buffer.from(JSON.stringify({ i })), timestamp: i, headers: {} });
+    await new Promise((r) => setTimeout(r, 200));
+    // Bounded: a batch or two in the operator, at most a queue's worth (plus one fetch) waiting.
+    expect(app.pendingRecords()).toBeLessThan(50 + 500 + 20);
+    expect(app.snapshot().processedInput).toBeLessThan(100);
+    release();
+    await until('every record scored', () => broker.endOffset('out', 0) === 1_000);
+    const out = broker.read('out', 0, 0).map((r) => (JSON.parse(r.value!.toString()) as { i: number }).i);
+    expect(out).toEqual(Array.from({ length: 1_000 }, (_, i) => i));
+  });
+});
+
+describe('PartitionQueue', () => {
+  const record = (topic: string, offset: number, timestamp: number) => ({ topic, partition: 0, offset, key: null, value: null, timestamp, headers: {} });
+
+  it('drops records delivered again and picks the smallest timestamp across queues', () => {
+    const a = new PartitionQueue('a', 0);
+    const b = new PartitionQueue('b', 0);
+    expect(a.push([record('a', 0, 10), record('a', 1, 30)])).toBe(2);
+    expect(a.push([record('a', 1, 30), record('a', 2, 50)])).toBe(1);
+    b.push([record('b', 0, 20)]);
+    const order: string[] = [];
+    let q;
+    while ((q = nextQueue([a, b])) !== undefined) order.push(`${q.topic}${q.shift()!.offset}`);
+    expect(order).toEqual(['a0', 'b0', 'a1', 'a2']);
+  });
+
+  it('waits for an empty partition that still has records to fetch, up to the idle limit', () => {
+    const orders = new PartitionQueue('orders', 0);
+    const customers = new PartitionQueue('customers', 0);
+    orders.push([record('orders', 0, 100)]);
+    customers.knownEnd = 5;
+    customers.nextOffset = 0;
+    expect(nextQueue([orders, customers], 1_000, 500)).toBeUndefined();
+    expect(nextQueue([orders, customers], 1_400, 500)).toBeUndefined();
+    expect(nextQueue([orders, customers], 1_600, 500)).toBe(orders);
+    customers.push([record('customers', 0, 50)]);
+    expect(nextQueue([orders, customers], 1_700, 500)).toBe(customers);
+  });
+});
