@@ -161,7 +161,7 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
     const started = Date.now();
     let fed = 0;
     if (embedded) {
-      fed = await feedDemo(app, topology, demo!, stop.signal, progress);
+      fed = await feedDemo(app, topology, demo!, definition.config.demoRate, stop.signal, progress);
       if (settings.follow && !stop.signal.aborted) {
         out('demo input processed; --follow: still running, Ctrl-C to stop');
         await runUntilStopped(app, stop.signal, progress);
@@ -190,7 +190,7 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
 }
 
 /** Writes the demo input into the embedded broker (bounded ahead of processing) and waits until all of it is processed. */
-async function feedDemo(app: KafkaStreams, topology: Topology, demo: Iterable<DemoRecord>, stop: AbortSignal, progress: (s: RuntimeSnapshot) => void): Promise<number> {
+async function feedDemo(app: KafkaStreams, topology: Topology, demo: Iterable<DemoRecord>, rate: number | undefined, stop: AbortSignal, progress: (s: RuntimeSnapshot) => void): Promise<number> {
   const broker = app.broker as InMemoryBroker;
   const serdes = new Map<string, { key: Serde<unknown>; value: Serde<unknown> }>();
   for (const node of topology.nodes) {
@@ -198,8 +198,10 @@ async function feedDemo(app: KafkaStreams, topology: Topology, demo: Iterable<De
     const source = node as SourceNode;
     for (const topic of source.topics) serdes.set(topic, { key: source.keySerde as Serde<unknown>, value: source.valueSerde as Serde<unknown> });
   }
-  const subscription = app.metrics$.subscribe(progress);
+  const subscription = app.metrics$.subscribe(withLag(app, progress));
   let fed = 0;
+  const started = Date.now();
+  const chunk = rate ? Math.max(1, Math.round(rate / 50)) : 500;
   const failed = app.whenStopped();
   failed.catch(() => undefined);
   try {
@@ -215,7 +217,11 @@ async function feedDemo(app: KafkaStreams, topology: Topology, demo: Iterable<De
         headers: {},
       });
       fed++;
-      if (fed % 500 === 0) {
+      if (rate && fed % chunk === 0) {
+        const due = started + (fed * 1000) / rate;
+        if (due > Date.now()) await Promise.race([sleep(due - Date.now()), failed]);
+      }
+      if (fed % chunk === 0) {
         while (fed - app.snapshot().processedInput > 20_000 && !stop.aborted) {
           await Promise.race([sleep(5), failed]);
           throwIfFailed(app);
@@ -241,16 +247,27 @@ async function feedDemo(app: KafkaStreams, topology: Topology, demo: Iterable<De
 
 async function runUntilStopped(app: KafkaStreams, stop: AbortSignal, progress: (s: RuntimeSnapshot) => void, everyMs = 1_000): Promise<void> {
   let last = 0;
+  const report = withLag(app, progress);
   const subscription = app.metrics$.subscribe((s) => {
     if (Date.now() - last < everyMs - 100) return;
     last = Date.now();
-    void app.lag().then(() => progress(app.snapshot()), () => undefined);
+    report(s);
   });
   try {
     await Promise.race([app.whenStopped(), new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }))]);
   } finally {
     subscription.unsubscribe();
   }
+}
+
+/** Reports a snapshot with the lag measured now. */
+function withLag(app: KafkaStreams, progress: (s: RuntimeSnapshot) => void): (s: RuntimeSnapshot) => void {
+  return (snapshot) => {
+    app.lag().then(
+      (lags) => progress({ ...snapshot, lag: [...lags.values()].reduce((a, b) => a + b, 0) }),
+      () => progress(snapshot),
+    );
+  };
 }
 
 function throwIfFailed(app: KafkaStreams): void {
