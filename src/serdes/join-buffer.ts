@@ -1,4 +1,5 @@
 import { SerdeError, type Serde } from './serde.ts';
+import { readInt64, writeInt64 } from './int64.ts';
 
 /** Which input of a stream-stream join a buffered record came from. */
 export type JoinSide = 'left' | 'right';
@@ -27,7 +28,7 @@ export function joinBufferKeySerde<K>(keySerde: Serde<K>): Serde<JoinBufferKey<K
       if (value == null) return null;
       const keyBytes = keySerde.serialize(value.key, topic) ?? Buffer.alloc(0);
       const out = Buffer.allocUnsafe(9 + keyBytes.length);
-      out.writeBigInt64BE(BigInt(value.timestamp), 0);
+      writeInt64(out, value.timestamp, 0);
       out.writeUInt8(value.side === 'left' ? 1 : 0, 8);
       keyBytes.copy(out, 9);
       return out;
@@ -36,7 +37,7 @@ export function joinBufferKeySerde<K>(keySerde: Serde<K>): Serde<JoinBufferKey<K
       if (bytes == null) return null as unknown as JoinBufferKey<K>;
       if (bytes.length < 9) throw new SerdeError(`a join buffer key needs at least 9 bytes, got ${bytes.length}`);
       return {
-        timestamp: Number(bytes.readBigInt64BE(0)),
+        timestamp: readInt64(bytes, 0),
         side: bytes.readUInt8(8) === 1 ? 'left' : 'right',
         key: keySerde.deserialize(bytes.subarray(9), topic),
       };

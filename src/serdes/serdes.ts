@@ -1,5 +1,6 @@
 import { Ajv, type ValidateFunction, type AnySchema } from 'ajv';
 import { SerdeError, type Serde } from './serde.ts';
+import { readInt64, writeInt64 } from './int64.ts';
 
 /** A window: `start` inclusive; `end` exclusive for time windows, inclusive for session and sliding ones. */
 export interface Window {
@@ -83,7 +84,7 @@ function fixedNumber(name: string, size: number, write: (buf: Buffer, n: number)
 }
 
 const int32Serde = fixedNumber('int32', 4, (b, n) => b.writeInt32BE(n | 0), (b) => b.readInt32BE(0));
-const int64Serde = fixedNumber('int64', 8, (b, n) => b.writeBigInt64BE(BigInt(Math.trunc(n))), (b) => Number(b.readBigInt64BE(0)));
+const int64Serde = fixedNumber('int64', 8, (b, n) => writeInt64(b, n, 0), (b) => readInt64(b, 0));
 const float64Serde = fixedNumber('float64', 8, (b, n) => b.writeDoubleBE(n), (b) => b.readDoubleBE(0));
 
 function nullable<T>(inner: Serde<T>): Serde<T | null> {
@@ -107,8 +108,8 @@ function windowed<K>(inner: Serde<K>): Serde<Windowed<K>> {
       const keyBytes = inner.serialize(value.key, topic) ?? Buffer.alloc(0);
       const out = Buffer.allocUnsafe(keyBytes.length + 16);
       keyBytes.copy(out, 0);
-      out.writeBigInt64BE(BigInt(value.window.start), keyBytes.length);
-      out.writeBigInt64BE(BigInt(value.window.end), keyBytes.length + 8);
+      writeInt64(out, value.window.start, keyBytes.length);
+      writeInt64(out, value.window.end, keyBytes.length + 8);
       return out;
     },
     deserialize(bytes, topic) {
@@ -118,8 +119,8 @@ function windowed<K>(inner: Serde<K>): Serde<Windowed<K>> {
       return {
         key: inner.deserialize(bytes.subarray(0, keyLength), topic),
         window: {
-          start: Number(bytes.readBigInt64BE(keyLength)),
-          end: Number(bytes.readBigInt64BE(keyLength + 8)),
+          start: readInt64(bytes, keyLength),
+          end: readInt64(bytes, keyLength + 8),
         },
       };
     },

@@ -1,5 +1,6 @@
 import type { Headers } from '../util/headers.ts';
 import { SerdeError, type Serde } from './serde.ts';
+import { readInt64, writeInt64 } from './int64.ts';
 
 /** One key waiting in a `suppress` buffer: its latest update and when it may be emitted. */
 export interface SuppressBufferEntry<V> {
@@ -48,8 +49,8 @@ export function suppressBufferSerde<V>(valueSerde: Serde<V>): Serde<SuppressBuff
     serialize(entry, topic) {
       if (entry == null) return null;
       const times = Buffer.allocUnsafe(16);
-      times.writeBigInt64BE(BigInt(entry.bufferTime), 0);
-      times.writeBigInt64BE(BigInt(entry.timestamp), 8);
+      writeInt64(times, entry.bufferTime, 0);
+      writeInt64(times, entry.timestamp, 8);
       return Buffer.concat([
         times,
         ...part(entry.newValue === null ? null : valueSerde.serialize(entry.newValue, topic)),
@@ -73,8 +74,8 @@ export function suppressBufferSerde<V>(valueSerde: Serde<V>): Serde<SuppressBuff
       const priorBytes = read();
       const headerBytes = read();
       return {
-        bufferTime: Number(bytes.readBigInt64BE(0)),
-        timestamp: Number(bytes.readBigInt64BE(8)),
+        bufferTime: readInt64(bytes, 0),
+        timestamp: readInt64(bytes, 8),
         newValue: newBytes === null ? null : valueSerde.deserialize(newBytes, topic),
         priorValue: priorBytes === null ? null : valueSerde.deserialize(priorBytes, topic),
         headers: headerBytes === null ? {} : headersFromJson(headerBytes.toString('utf8')),

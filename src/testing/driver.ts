@@ -40,6 +40,10 @@ export class TopologyTestDriver {
   private readonly globalTask: StreamTask | undefined;
   private readonly readers: Reader[] = [];
   private readonly produced = new Set<string>();
+  /** Topics the topology itself may write (fixed sinks, internal topics); `null` when a sink picks topics per record. */
+  private readonly writable: Set<string> | null;
+  /** Next offset of input topics piped straight to their tasks (not kept in the broker). */
+  private readonly inputOffsets = new Map<string, number>();
   private wallClock: number;
   private closed = false;
 
@@ -58,6 +62,10 @@ export class TopologyTestDriver {
       createStore: (spec) => createInMemoryStore(spec),
       resolveTopic: (topic, internal) => (internal ? `${this.applicationId}-${topic}` : topic),
     };
+    const dynamicSink = topology.nodes.some((n) => n.kind === 'sink' && typeof n.topic !== 'string');
+    this.writable = dynamicSink
+      ? null
+      : new Set(topology.nodes.flatMap((n) => (n.kind === 'sink' ? [env.resolveTopic(n.topic as string, n.internal)] : n.kind === 'source' && n.internal ? n.topics.map((t) => env.resolveTopic(t, true)) : [])));
     const global = globalSubTopology(topology);
     if (global) {
       this.globalTask = new StreamTask(global, 0, env, topology.stores);
@@ -188,7 +196,21 @@ export class TopologyTestDriver {
 
   private pipe(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void {
     if (this.closed) throw new Error('the driver is closed');
-    this.broker.append({ topic, partition: 0, key, value, timestamp, headers });
+    if (this.writable === null || this.writable.has(topic) || this.broker.hasTopic(topic)) {
+      this.broker.append({ topic, partition: 0, key, value, timestamp, headers });
+      this.processAvailable();
+      return;
+    }
+    // A pure input topic: hand the record to its readers at once instead of keeping it (as Kafka
+    // Streams' driver does), so long tests and benchmarks do not hold every input in memory.
+    const offset = this.inputOffsets.get(topic) ?? 0;
+    this.inputOffsets.set(topic, offset + 1);
+    const record: IncomingRecord = { topic, partition: 0, offset, key, value, timestamp, headers };
+    for (const reader of this.readers) {
+      if (reader.topic !== topic) continue;
+      reader.position = offset + 1;
+      reader.task.process(record);
+    }
     this.processAvailable();
   }
 
