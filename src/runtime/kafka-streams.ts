@@ -154,6 +154,9 @@ export class KafkaStreams {
   private readonly partitionCounts = new Map<string, number>();
   private readonly produced = new Map<string, number>();
   private readonly lagSamples = new Map<string, LagSample>();
+  /** What `syncMetrics` has reported so far, per task and per topic. */
+  private readonly reported = new Map<string, { processed: number; deadLettered: number }>();
+  private readonly reportedProduced = new Map<string, number>();
   private readonly lock = new Mutex();
   private readonly env: TaskEnvironment;
   private readonly commitIntervalMs: number;
@@ -636,6 +639,8 @@ export class KafkaStreams {
   }
 
   private retireTask(rt: RunningTask): void {
+    this.syncMetrics();
+    this.reported.delete(rt.task.id);
     this.retiredProcessed += rt.task.metrics.processed;
     this.retiredDeadLettered += rt.task.metrics.deadLettered;
     this.retiredInput += this.inputProcessed(rt);
@@ -823,7 +828,25 @@ export class KafkaStreams {
     }
   }
 
+  /** Moves the tasks' counters into the Prometheus metrics (once a second: no label lookups per record). */
+  private syncMetrics(): void {
+    for (const rt of this.tasks.values()) {
+      const id = rt.task.id;
+      const seen = this.reported.get(id) ?? { processed: 0, deadLettered: 0 };
+      const { processed, deadLettered } = rt.task.metrics;
+      if (processed > seen.processed) this.metrics.processed.inc({ task: id }, processed - seen.processed);
+      if (deadLettered > seen.deadLettered) this.metrics.deadLettered.inc({ task: id }, deadLettered - seen.deadLettered);
+      this.reported.set(id, { processed, deadLettered });
+    }
+    for (const [topic, count] of this.produced) {
+      const seen = this.reportedProduced.get(topic) ?? 0;
+      if (count > seen) this.metrics.produced.inc({ topic }, count - seen);
+      this.reportedProduced.set(topic, count);
+    }
+  }
+
   private emitSnapshot(): void {
+    this.syncMetrics();
     const snapshot = this.snapshot();
     this.lastSnapshot = { at: Date.now(), processed: snapshot.processed };
     this.metricsSubject.next(snapshot);

@@ -148,6 +148,30 @@ describe('KafkaStreams on Kafka and Redis', () => {
     await streams.close();
   });
 
+  it('loads a global table from every partition before processing, and joins a stream with it', async () => {
+    const products = unique('products');
+    const sales = unique('sales');
+    const out = unique('sales-named');
+    await Promise.all([createTopic(products, 3), createTopic(sales, 2), createTopic(out, 2)]);
+    await produce(products, Array.from({ length: 12 }, (_, i) => ({ key: `p${i}`, value: JSON.stringify({ title: `Product ${i}` }), timestamp: 1_000 })));
+    await produce(sales, Array.from({ length: 40 }, (_, i) => ({ key: `s${i}`, value: JSON.stringify({ product: `p${i % 12}`, qty: i }), timestamp: 2_000 + i })));
+    const builder = new StreamsBuilder();
+    const catalog = builder.globalTable(products, { keySerde: Serdes.string(), valueSerde: Serdes.json<{ title: string }>() }, { storeName: 'catalog' });
+    builder
+      .stream(sales, { keySerde: Serdes.string(), valueSerde: Serdes.json<{ product: string; qty: number }>() })
+      .join(catalog, (_k, sale) => sale.product, (sale, product) => ({ ...sale, title: product.title }))
+      .to(out, { keySerde: Serdes.string(), valueSerde: Serdes.json() });
+    const streams = app(builder.build(), unique('global'));
+    await streams.start();
+    // start() resolves only once the global table is loaded: every product is there already.
+    expect(streams.store<string, { title: string }>('catalog').approximateNumEntries()).toBe(12);
+    await waitUntil('40 joined sales', async () => (await readAll(out)).length >= 40, 60_000, 500);
+    const joined = (await readAll(out)).map((m) => JSON.parse(m.value!) as { product: string; title: string });
+    expect(joined).toHaveLength(40);
+    for (const sale of joined) expect(sale.title).toBe(`Product ${sale.product.slice(1)}`);
+    await streams.close();
+  });
+
   it('sends malformed records to the dead-letter topic with the reason and goes on', async () => {
     const input = unique('payments');
     const output = unique('amounts');
