@@ -3,7 +3,7 @@ import { ModelHttpServer } from '../serving/http-server.ts';
 import { ModelKafkaServer, defaultBrokers } from '../serving/kafka-server.ts';
 import { ModelPool } from '../serving/model-pool.ts';
 
-const USAGE = 'usage: tributary serve <models-folder> [--kafka] [--http <port>] [--brokers host:port[,host:port]] [--group id] [--host address]';
+const USAGE = 'usage: tributary serve <models-folder> [--kafka] [--http <port>] [--brokers host:port[,host:port]] [--group id] [--request-topic <pattern>] [--host address]';
 
 function option(args: string[], name: string): string | undefined {
   const index = args.indexOf(name);
@@ -25,6 +25,8 @@ export async function serveCommand(args: string[]): Promise<number> {
   const brokersFlag = option(args, '--brokers');
   const brokers = brokersFlag === undefined ? defaultBrokers() : brokersFlag.split(',').filter((b) => b.length > 0);
   const groupId = option(args, '--group') ?? 'tributary-model-server';
+  // `{model}` in the pattern becomes each model's name: lets several servers (or benchmarks) use their own topics.
+  const requestTopic = option(args, '--request-topic');
   const host = option(args, '--host');
 
   const registry = await ModelRegistry.open(folder, {
@@ -51,7 +53,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       console.log(`tributary serve: http listening on ${server.url} (POST /v1/models/<name>[/versions/<v>]:predict, /healthz, /metrics)`);
     }
     if (kafka) {
-      const server = await ModelKafkaServer.start(pool, { brokers, groupId });
+      const server = await ModelKafkaServer.start(pool, { brokers, groupId, ...(requestTopic === undefined ? {} : { requestTopic: (model: string) => requestTopic.replaceAll('{model}', model) }) });
       closers.push(() => server.close());
       console.log(`tributary serve: kafka group ${groupId} on ${brokers.join(',')} consuming ${[...server.topics.keys()].join(', ')}`);
     }
