@@ -47,7 +47,7 @@ export function streamGlobalJoinProcessor<K, V, GK, GV, VR>(
         }
         const globalValue = globalKey == null ? null : (table.get(globalKey)?.value ?? null);
         if (globalValue === null && !leftJoin) return;
-        ctx.forward({ ...record, value: joiner(record.value, globalValue, record.key) });
+        ctx.forward({ key: record.key, value: joiner(record.value, globalValue, record.key) });
       },
     };
   };

@@ -32,13 +32,13 @@ export function streamTableJoinProcessor<K, V, TV, VR>(tableStoreName: string, j
           return;
         }
         if (record.key == null) {
-          if (leftJoin) ctx.forward({ ...record, value: joiner(record.value, null, record.key) });
+          if (leftJoin) ctx.forward({ key: record.key, value: joiner(record.value, null, record.key) });
           else ctx.recordDropped('null key');
           return;
         }
         const tableValue = table.get(record.key)?.value ?? null;
         if (tableValue === null && !leftJoin) return;
-        ctx.forward({ ...record, value: joiner(record.value, tableValue, record.key) });
+        ctx.forward({ key: record.key, value: joiner(record.value, tableValue, record.key) });
       },
     };
   };

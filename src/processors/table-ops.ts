@@ -16,7 +16,7 @@ function tableStep<K, V, V2>(storeName: string, compute: (key: K, value: V | nul
         const newValue = compute(record.key, record.value.newValue);
         const old = store.get(record.key)?.value ?? null;
         store.put(record.key, newValue === null ? null : { value: newValue, timestamp: record.timestamp });
-        ctx.forward({ ...record, value: change(newValue, old) });
+        ctx.forward({ key: record.key, value: change(newValue, old) });
       },
     };
   };
@@ -41,7 +41,7 @@ export function tableToStreamProcessor(): ProcessorSupplier {
         ctx = context;
       },
       process(record: StreamRecord<unknown, Change<unknown>>) {
-        ctx.forward({ ...record, value: record.value.newValue });
+        ctx.forward({ key: record.key, value: record.value.newValue });
       },
     };
   };

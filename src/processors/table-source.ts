@@ -23,7 +23,7 @@ export function tableSourceProcessor<K, V>(storeName: string): ProcessorSupplier
         const old = store.get(record.key);
         const value = record.value ?? null;
         store.put(record.key, value === null ? null : { value, timestamp: record.timestamp });
-        ctx.forward({ ...record, value: change(value, old?.value ?? null) });
+        ctx.forward({ key: record.key, value: change(value, old?.value ?? null) });
       },
     };
   };
