@@ -149,7 +149,7 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
   try {
     await app.start();
     if (settings.metricsPort !== undefined) {
-      metricsServer = await serveMetrics(settings.metricsPort, [app.registry, modelMetrics]);
+      metricsServer = await serveMetrics(settings.metricsPort, [app.registry, modelMetrics], { application_id: applicationId });
       out(`metrics: http://localhost:${(metricsServer.address() as { port: number }).port}/metrics`);
     }
     const sinks = new Set(topology.sinkTopics());

@@ -36,8 +36,8 @@ export class RuntimeMetrics {
   }
 }
 
-/** Serves `registries` (merged) at `/metrics` on `port`; resolves with the listening server. */
-export async function serveMetrics(port: number, registries: readonly Registry[]): Promise<Server> {
+/** Serves `registries` (merged, with `labels` on every series) at `/metrics` on `port`; resolves with the listening server. */
+export async function serveMetrics(port: number, registries: readonly Registry[], labels: Record<string, string> = {}): Promise<Server> {
   const server = createServer((request, response) => {
     if (request.url !== '/metrics') {
       response.writeHead(request.url === '/healthz' ? 200 : 404, { 'content-type': 'text/plain' });
@@ -45,6 +45,7 @@ export async function serveMetrics(port: number, registries: readonly Registry[]
       return;
     }
     const merged = Registry.merge([...registries]);
+    merged.setDefaultLabels(labels);
     merged.metrics().then(
       (text) => {
         response.writeHead(200, { 'content-type': merged.contentType });

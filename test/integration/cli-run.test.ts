@@ -44,6 +44,7 @@ it('counts words end to end through tributary run, with metrics, and stops on SI
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/tributary_records_processed_total\{[^}]*task="1_\d"[^}]*\} \d+/);
     expect(metrics).toMatch(/tributary_state\{[^}]*state="RUNNING"[^}]*\} 1/);
+    expect(metrics).toContain(`application_id="${applicationId}"`);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
   } finally {
