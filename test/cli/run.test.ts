@@ -2,7 +2,7 @@
  * `tributary run`: flags and environment variables, fail-fast messages, and the embedded run of a
  * topology file with its demo input, as `npm start` does it.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +44,22 @@ describe('tributary run, embedded', () => {
     // 5,000 lines of 3 to 10 words: one count update per word.
     expect(stdout).toMatch(/word-counts: 29,000 records/);
     expect(stdout).toMatch(/word-count-dlq: 0 records/);
+  });
+
+  it('keeps running after the demo input with --follow, until SIGINT', async () => {
+    const child = spawn(process.execPath, ['bin/tributary.js', 'run', 'topologies/word-count.ts', '--follow'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 30_000;
+    while (!output.includes('--follow: still running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(output).toContain('demo input processed; --follow: still running, Ctrl-C to stop');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(child.exitCode).toBeNull();
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toMatch(/SIGINT: draining, committing and leaving the group/);
+    expect(output).toMatch(/word-counts: 29,000 records/);
   });
 
   it('refuses exactly-once with a message saying what to use', async () => {
