@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseRunArgs, runTopology, type TopologyModule } from './run.ts';
+import { benchCommand } from './bench.ts';
 import { servicesCommand } from './services.ts';
 import { serveCommand } from './serve.ts';
 
@@ -9,7 +10,8 @@ const USAGE = `usage:
                                                                     run a topology (embedded broker + demo input without --brokers)
   tributary describe <topology.ts> [--mermaid]                      print the topology
   tributary serve <models-folder> [--kafka] [--http <port>] [--brokers host:port] [--group id]   serve a model registry
-  tributary services up|down|status                                 local Kafka and Redis for development`;
+  tributary services up|down|status                                 local Kafka and Redis for development
+  tributary bench [name] [args...]                                  run bench/<name>.ts (no name: list them)`;
 
 async function loadTopology(file: string | undefined): Promise<TopologyModule> {
   if (!file) throw new Error(`name a topology file.\n${USAGE}`);
@@ -27,6 +29,8 @@ async function main(argv: string[]): Promise<number> {
       return servicesCommand(args);
     case 'serve':
       return serveCommand(args);
+    case 'bench':
+      return benchCommand(args);
     case 'describe': {
       const module = await loadTopology(args[0]);
       const topology = module.default.build();

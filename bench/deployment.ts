@@ -1,0 +1,292 @@
+/**
+ * The three ways to deploy a model with Kafka, measured on the local broker with the same
+ * topology (payments → predict → scored, through `KafkaStreams` in this process) and the same
+ * model (fraud, newest version):
+ *
+ *   embedded   `.predict(registry.model('fraud'))`: onnxruntime in this process's worker threads
+ *   http       `.predict(remoteModel({ http }))` against `tributary serve models --http` in a child process
+ *   kafka      `.predict(remoteModel({ kafka }))` against `tributary serve models --kafka` in a child process
+ *
+ * Per mode: (1) saturation — a backlog of N payments is produced first, then the runner starts;
+ * throughput is taken from its first output to its last (the start-up, which for the Kafka mode
+ * includes joining the reply group, is reported apart); (2) a fixed offered load — a child process
+ * offers `rate` payments/s for `seconds` with timestamp = send time, and reads the scored topic:
+ * end-to-end latency = arrival − the record's timestamp (the input's CreateTime, carried through).
+ * At saturation an end-to-end latency is only queueing time, so there the table shows the latency
+ * of the model call as the runner saw it (`prediction.latencyMs`: batch wait, transport, inference).
+ * Every input must come out exactly once with a prediction (ids checked) and nothing may reach the
+ * dead-letter topic.
+ *
+ *   npx tsx bench/deployment.ts [--records 50000] [--rate 1000] [--seconds 10] [--partitions 4] [--modes embedded,http,kafka] [--short]
+ *
+ * Prints a table and writes bench/results/deployment.json and bench/results/deployment.html (inline
+ * SVG charts). Needs Kafka (`tributary services up`; KAFKA_BROKERS is honoured).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { KafkaStreams, ModelRegistry, remoteModel, Serdes, StreamsBuilder, type Model, type RegistryOutput } from '../src/index.ts';
+import { deploymentHtml } from './lib/deployment-chart.ts';
+import { BenchAdmin, brokers, kafka, offerLoad, produceBacklog, unique } from './lib/kafka.ts';
+import { fmt, percentiles, table, type Percentiles } from './lib/stats.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string' },
+    rate: { type: 'string' },
+    seconds: { type: 'string' },
+    partitions: { type: 'string', default: '4' },
+    modes: { type: 'string', default: 'embedded,http,kafka' },
+    short: { type: 'boolean', default: false },
+    json: { type: 'string', default: 'bench/results/deployment.json' },
+    html: { type: 'string', default: 'bench/results/deployment.html' },
+  },
+});
+const SHORT = args.short;
+const N = Number(args.records ?? (SHORT ? 2_000 : 50_000));
+const RATE = Number(args.rate ?? (SHORT ? 500 : 1_000));
+const SECONDS = Number(args.seconds ?? (SHORT ? 3 : 10));
+const PARTITIONS = Number(args.partitions);
+export type Mode = 'embedded' | 'http' | 'kafka';
+const MODES = args.modes.split(',') as Mode[];
+const MODEL = 'fraud';
+
+const admin = new BenchAdmin();
+const run = unique('bench-deploy');
+const children = new Set<ChildProcess>();
+
+type Payment = Record<string, unknown>;
+
+interface ScoredPayment {
+  paymentId: string;
+  prediction?: { label?: unknown; latencyMs?: number; version?: string };
+}
+
+/** What one mode measured. */
+export interface ModeResult {
+  mode: Mode;
+  saturation: {
+    records: number;
+    recordsPerSec: number;
+    /** N / (start → last output), start-up included. */
+    recordsPerSecWithStartup: number;
+    startupMs: number;
+    modelCallLatencyMs: Percentiles;
+  };
+  fixedLoad: {
+    offeredPerSec: number;
+    seconds: number;
+    sent: number;
+    received: number;
+    endToEndLatencyMs: Percentiles;
+    modelCallLatencyMs: Percentiles;
+  };
+  check: {
+    inputs: number;
+    outputs: number;
+    distinctScored: number;
+    deadLettered: number;
+    allScoredOnce: boolean;
+    createTimeCarried: boolean | null;
+  };
+}
+
+/** Starts `tributary serve` in a child process and resolves once `ready` matches its output. */
+async function serve(serveArgs: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, ['bin/tributary.js', 'serve', 'models', ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const match = ready.exec(output);
+    if (match) return { child, match };
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`tributary serve ${serveArgs.join(' ')} did not start:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+  children.delete(child);
+}
+
+/** The model of a mode, and how to stop what serves it. */
+async function modelFor(mode: Mode): Promise<{ model: Model<Payment, RegistryOutput>; stop: () => Promise<void> }> {
+  if (mode === 'embedded') {
+    const registry = await ModelRegistry.open('models', { pollIntervalMs: 0 });
+    const model = registry.model<Payment>(MODEL);
+    return { model, stop: async () => { await model.close(); await registry.close(); } };
+  }
+  if (mode === 'http') {
+    const { child, match } = await serve(['--http', '0', '--host', '127.0.0.1'], /http listening on (http:\/\/\S+)/);
+    const model = remoteModel<Payment>({ http: `${match[1]}/v1/models/${MODEL}:predict` });
+    return { model, stop: async () => { await model.close(); await stopChild(child); } };
+  }
+  const group = `${run}-server`;
+  const requestTopic = `${run}-{model}-requests`;
+  admin.forget({ groups: [group], topics: [`${group}-dlq`, `${run}-${MODEL}-replies`, ...(await modelNames()).map((m) => requestTopic.replace('{model}', m))] });
+  const { child } = await serve(['--kafka', '--brokers', brokers.join(','), '--group', group, '--request-topic', requestTopic], /kafka group \S+ on/);
+  const model = remoteModel<Payment>({ kafka: { brokers, requestTopic: requestTopic.replace('{model}', MODEL), replyTopic: `${run}-${MODEL}-replies` } });
+  return { model, stop: async () => { await model.close(); await stopChild(child); } };
+}
+
+async function modelNames(): Promise<string[]> {
+  const registry = await ModelRegistry.open('models', { pollIntervalMs: 0 });
+  const names = registry.names();
+  await registry.close();
+  return names;
+}
+
+/** Reads a topic to its current end and returns the values parsed as JSON. */
+async function readScored(topic: string, expected: number): Promise<ScoredPayment[]> {
+  const out: ScoredPayment[] = [];
+  if (expected === 0) return out;
+  const groupId = unique(`${run}-reader`);
+  admin.forget({ groups: [groupId] });
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) out.push(JSON.parse(message.value!.toString('utf8')) as ScoredPayment);
+      if (out.length >= expected) done();
+    },
+  });
+  const timer = setTimeout(done, 60_000);
+  await finished;
+  clearTimeout(timer);
+  await consumer.disconnect();
+  return out;
+}
+
+async function measure(mode: Mode): Promise<ModeResult> {
+  const input = `${run}-${mode}-payments`;
+  const output = `${run}-${mode}-scored`;
+  await admin.createTopics([input, output], PARTITIONS);
+  const { model, stop } = await modelFor(mode);
+  const applicationId = `${run}-${mode}`;
+  admin.forget({ groups: [applicationId], topics: [`${applicationId}-dlq`] });
+  const builder = new StreamsBuilder();
+  builder
+    .stream(input, { keySerde: Serdes.string(), valueSerde: Serdes.json<Payment>() })
+    .predict(model)
+    .to(output, { keySerde: Serdes.string(), valueSerde: Serdes.json() });
+  const app = new KafkaStreams(builder.build(), { applicationId, brokers, watchdog: false, log: (line) => console.error(`  (${mode}) ${line}`) });
+  const failed = (): Error | undefined => (app.state === 'ERROR' ? (app.error ?? new Error('the application failed')) : undefined);
+  try {
+    await produceBacklog(input, N, 'payment', 'b');
+    const started = performance.now();
+    await app.start();
+    const { firstAt, doneAt } = await admin.waitForRecords(output, N, { failed });
+    const offered = await offerLoad({ input, output, rate: RATE, seconds: SECONDS, kind: 'payment', prefix: 'l' });
+    await admin.waitForRecords(output, N + offered.sent, { failed, timeoutMs: 30_000 }).catch((error: unknown) => console.error(`  (${mode}) ${String(error)}`));
+    await app.close();
+    const outputs = await admin.count(output);
+    const dlq = await admin.count(`${applicationId}-dlq`).catch(() => 0);
+    const scored = await readScored(output, outputs);
+    const ids = new Set<string>();
+    let withPrediction = 0;
+    const saturationCalls: number[] = [];
+    const fixedCalls: number[] = [];
+    for (const value of scored) {
+      ids.add(value.paymentId);
+      if (value.prediction?.label === undefined) continue;
+      withPrediction++;
+      const latency = value.prediction.latencyMs ?? 0;
+      (value.paymentId.startsWith('b-') ? saturationCalls : fixedCalls).push(latency);
+    }
+    const inputs = N + offered.sent;
+    return {
+      mode,
+      saturation: {
+        records: N,
+        recordsPerSec: (N - 1) / Math.max(0.001, (doneAt - firstAt) / 1000),
+        recordsPerSecWithStartup: N / ((doneAt - started) / 1000),
+        startupMs: firstAt - started,
+        modelCallLatencyMs: percentiles(saturationCalls),
+      },
+      fixedLoad: {
+        offeredPerSec: RATE,
+        seconds: SECONDS,
+        sent: offered.sent,
+        received: offered.received,
+        endToEndLatencyMs: offered.latencyMs,
+        modelCallLatencyMs: percentiles(fixedCalls),
+      },
+      check: {
+        inputs,
+        outputs,
+        distinctScored: ids.size,
+        deadLettered: dlq,
+        allScoredOnce: outputs === inputs && ids.size === inputs && withPrediction === inputs && dlq === 0,
+        createTimeCarried: offered.createTimeCarried,
+      },
+    };
+  } finally {
+    if (app.state !== 'NOT_RUNNING' && app.state !== 'ERROR') await app.close().catch(() => undefined);
+    await stop();
+  }
+}
+
+async function main(): Promise<void> {
+  await admin.connect();
+  console.log(`deployment: ${MODES.join(', ')}; model ${MODEL}; saturation ${fmt(N)} payments; fixed load ${fmt(RATE)} payments/s for ${SECONDS} s; ${PARTITIONS} partitions`);
+  const results: ModeResult[] = [];
+  for (const mode of MODES) {
+    const result = await measure(mode);
+    results.push(result);
+    console.log(
+      `  ${mode}: ${fmt(result.saturation.recordsPerSec)} records/s at saturation; at ${fmt(RATE)}/s p50 ${fmt(result.fixedLoad.endToEndLatencyMs.p50)} ms p99 ${fmt(result.fixedLoad.endToEndLatencyMs.p99)} ms; ` +
+        `${result.check.allScoredOnce ? 'every record scored once' : `CHECK FAILED ${JSON.stringify(result.check)}`}`,
+    );
+  }
+  console.log('');
+  console.log(
+    table(
+      ['mode', 'saturation rec/s', 'start-up ms', 'model call p50/p99 ms (sat.)', `e2e p50 ms @${fmt(RATE)}/s`, 'e2e p99 ms', 'e2e max ms', 'model call p50/p99 ms', 'scored once'],
+      results.map((r) => [
+        r.mode,
+        fmt(r.saturation.recordsPerSec),
+        fmt(r.saturation.startupMs),
+        `${fmt(r.saturation.modelCallLatencyMs.p50, 1)} / ${fmt(r.saturation.modelCallLatencyMs.p99, 1)}`,
+        fmt(r.fixedLoad.endToEndLatencyMs.p50),
+        fmt(r.fixedLoad.endToEndLatencyMs.p99),
+        fmt(r.fixedLoad.endToEndLatencyMs.max),
+        `${fmt(r.fixedLoad.modelCallLatencyMs.p50, 1)} / ${fmt(r.fixedLoad.modelCallLatencyMs.p99, 1)}`,
+        r.check.allScoredOnce ? `yes (${fmt(r.check.inputs)})` : 'NO',
+      ]),
+    ),
+  );
+  const result = {
+    benchmark: 'deployment: embedded vs HTTP server vs Kafka-native server',
+    model: MODEL,
+    partitions: PARTITIONS,
+    short: SHORT,
+    modes: results,
+    node: process.version,
+    date: new Date().toISOString(),
+  };
+  mkdirSync(dirname(args.json), { recursive: true });
+  writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
+  mkdirSync(dirname(args.html), { recursive: true });
+  writeFileSync(args.html, deploymentHtml(results, { rate: RATE, seconds: SECONDS, records: N, date: result.date }));
+  console.log(`\nwrote ${args.json} and ${args.html}`);
+  if (!results.every((r) => r.check.allScoredOnce)) process.exitCode = 1;
+}
+
+try {
+  await main();
+} finally {
+  for (const child of children) child.kill('SIGKILL');
+  await admin.cleanup().catch((error: unknown) => console.error(`cleanup failed: ${String(error)}`));
+}
