@@ -30,6 +30,9 @@ interface KeyWindows<K> {
   values: Map<number, unknown>;
 }
 
+/** Entries kept for reuse at most (see `forget`). */
+const MAX_SPARE = 4_096;
+
 /** Index of the first element of a sorted array that is `>= time`. */
 function lowerBound(sorted: readonly number[], time: number): number {
   let lo = 0;
@@ -65,6 +68,8 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V> {
   private lastKey: unknown = undefined;
   private lastWindows: KeyWindows<K> | undefined;
   private readonly starts = new SortedTimes();
+  /** Entries of forgotten keys, empty, for reuse. */
+  private readonly spare: KeyWindows<K>[] = [];
 
   constructor(
     readonly name: string,
@@ -192,7 +197,14 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V> {
   private windowsOf(id: string, key: K, windowStart: number): KeyWindows<K> {
     let windows = this.lastWindows?.id === id ? this.lastWindows : this.byKey.get(id);
     if (!windows) {
-      windows = { id, key, starts: [windowStart], values: new Map() };
+      windows = this.spare.pop();
+      if (windows) {
+        windows.id = id;
+        windows.key = key;
+        windows.starts.push(windowStart);
+      } else {
+        windows = { id, key, starts: [windowStart], values: new Map() };
+      }
       this.byKey.set(id, windows);
       this.lastKey = key;
       this.lastWindows = windows;
@@ -267,6 +279,9 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V> {
   /** Drops a key that has no window left. */
   private forget(windows: KeyWindows<K>): void {
     this.byKey.delete(windows.id);
+    // Tumbling windows forget most keys at every window boundary and see them again right after:
+    // reusing their (empty) entries spares the garbage collector a map per key and window.
+    if (this.spare.length < MAX_SPARE) this.spare.push(windows);
     if (this.lastWindows === windows) {
       this.lastKey = undefined;
       this.lastWindows = undefined;

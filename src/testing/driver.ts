@@ -217,7 +217,7 @@ export class TopologyTestDriver {
   private send(record: OutgoingRecord): void {
     this.produced.add(record.topic);
     record.partition = 0; // the sink built this record for us alone: no copy on the hot path
-    this.broker.append(record);
+    this.broker.adopt(record as OutgoingRecord & { partition: number });
   }
 
   /** Processes every unread record of every task's topics until nothing is left (repartition topics loop back). */

@@ -54,6 +54,23 @@ export class InMemoryBroker {
     return stored;
   }
 
+  /**
+   * Appends a record the caller hands over for good (the test driver's sink output): it becomes the
+   * stored record itself, with its offset, instead of being copied.
+   */
+  adopt(record: OutgoingRecord & { partition: number }): void {
+    let partitions = this.topics.get(record.topic);
+    if (!partitions) {
+      this.createTopic(record.topic);
+      partitions = this.topics.get(record.topic)!;
+    }
+    const log = partitions[record.partition];
+    if (!log) throw new RangeError(`topic '${record.topic}' has no partition ${record.partition}`);
+    (record as IncomingRecord).offset = log.length;
+    log.push(record as IncomingRecord);
+    for (const listener of this.listeners) listener(record.topic);
+  }
+
   /** Records of one partition from `offset`, at most `max`. */
   read(topic: string, partition: number, offset: number, max = Infinity): IncomingRecord[] {
     const log = this.topics.get(topic)?.[partition];
