@@ -14,7 +14,7 @@ export const RUN_USAGE = `tributary run <topology.ts> [options]
   --brokers <host:port,...>   Kafka bootstrap servers (env TRIBUTARY_BROKERS); without it: the embedded broker and the file's demo input
   --redis <url>               Redis for state and checkpoints (env TRIBUTARY_REDIS); without it: in-memory state
   --application-id <id>       overrides the file's applicationId (env TRIBUTARY_APPLICATION_ID)
-  --guarantee <g>             at-least-once (default) (env TRIBUTARY_GUARANTEE)
+  --guarantee <g>             at-least-once (default) or exactly-once (Kafka transactions) (env TRIBUTARY_GUARANTEE)
   --metrics-port <port>       serve Prometheus metrics at /metrics (env TRIBUTARY_METRICS_PORT)
   --commit-interval <ms>      how often state and offsets are committed (env TRIBUTARY_COMMIT_INTERVAL_MS, default 1000)
   --create-topics             create missing input/output topics (development)

@@ -14,9 +14,10 @@ import type { Topology } from '../topology/topology.ts';
 import { KafkaTransport } from '../transport/kafka-transport.ts';
 import { InMemoryBroker } from '../transport/memory-broker.ts';
 import { InMemoryTransport } from '../transport/memory-transport.ts';
-import { tpKey, type TopicPartition, type TopicPartitionOffset, type Transport } from '../transport/transport.ts';
+import { ProducerFencedError, tpKey, type TopicPartition, type TopicPartitionOffset, type Transport } from '../transport/transport.ts';
 import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
 import { errorMessage, StreamsError, type ErrorHandling } from './errors.ts';
+import { changelogTopics, ExactlyOnceTask } from './exactly-once.ts';
 import { globalSubTopology } from './global-tasks.ts';
 import { Mutex } from './mutex.ts';
 import { nextQueue, PartitionQueue } from './partition-queue.ts';
@@ -71,7 +72,11 @@ export interface KafkaStreamsConfig {
   brokers?: string[] | string;
   /** Redis URL for the state stores and checkpoints; omit for in-memory state. */
   redis?: string;
-  /** `'at-least-once'` (default). `'exactly-once'` is not available yet and fails fast. */
+  /**
+   * `'at-least-once'` (default) or `'exactly-once'`: on Kafka, each task's outputs, its state
+   * changes (to changelog topics) and its offsets are committed in one Kafka transaction. Embedded,
+   * `'exactly-once'` runs as `'at-least-once'` (in memory there is no crash to recover from).
+   */
   processingGuarantee?: 'at-least-once' | 'exactly-once';
   /** How often tasks commit (drain, flush, checkpoint). Default 1000 ms. */
   commitIntervalMs?: number;
@@ -119,6 +124,8 @@ interface RunningTask {
   readonly groupCommitted: Map<string, number>;
   /** Where each partition started (checkpoint or committed offset), by `topic:partition`. */
   readonly startPositions: Map<string, number>;
+  /** Exactly-once: the task's outbox, changelogs and transactional producer. */
+  readonly eos: ExactlyOnceTask | undefined;
 }
 
 interface LagSample {
@@ -164,6 +171,10 @@ export class KafkaStreams {
   private readonly maxTaskIdleMs: number;
   private readonly externalTopics: Set<string>;
   private readonly log: (message: string) => void;
+  /** Kafka transactions per task (exactly-once on Kafka). */
+  private readonly exactlyOnce: boolean;
+  /** Transactional producers of retired tasks, closing. */
+  private readonly producerCloses = new Set<Promise<void>>();
   private globalTask: StreamTask | undefined;
   private globalTransport: Transport | undefined;
   private running = false;
@@ -187,11 +198,6 @@ export class KafkaStreams {
     if (!config.applicationId || !/^[A-Za-z0-9._-]+$/.test(config.applicationId)) {
       throw new TopologyError(`applicationId must be letters, digits, '.', '_' or '-' (it names topics and the consumer group), got '${config.applicationId}'`);
     }
-    if (config.processingGuarantee === 'exactly-once') {
-      throw new TopologyError(
-        "processingGuarantee 'exactly-once' is not available in this version: use 'at-least-once' (state is still exact: it is checkpointed atomically with offsets in Redis; only outputs may repeat after a crash)",
-      );
-    }
     this.applicationId = config.applicationId;
     this.metrics = new RuntimeMetrics(this.applicationId);
     this.commitIntervalMs = config.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
@@ -206,6 +212,10 @@ export class KafkaStreams {
     } else {
       this.broker = config.broker ?? new InMemoryBroker({ defaultPartitions: config.embeddedPartitions ?? 1 });
       this.transport = new InMemoryTransport(this.broker);
+    }
+    this.exactlyOnce = config.processingGuarantee === 'exactly-once' && !this.broker;
+    if (this.exactlyOnce && (!this.transport.transactionalProducer || !this.transport.readCommitted)) {
+      throw new TopologyError("processingGuarantee 'exactly-once' needs a transport with transactions (the Kafka transport); this one has none: use 'at-least-once'");
     }
     this.backend = config.stateBackend ?? (config.redis ? new RedisStateBackend(config.redis, this.applicationId) : undefined);
     this.externalTopics = new Set(topology.sourceTopics());
@@ -502,6 +512,22 @@ export class KafkaStreams {
       }
     }
     for (const [topic, count] of created) this.partitionCounts.set(topic, count);
+    if (this.exactlyOnce) await this.prepareChangelogs();
+  }
+
+  /** Exactly-once: creates the stores' compacted changelog topics, one partition per task of their sub-topology. */
+  private async prepareChangelogs(): Promise<void> {
+    const partitionsOf = (sub: SubTopology): number => Math.max(1, ...this.resolvedSources(sub).map((t) => this.partitionCounts.get(t) ?? 1));
+    const changelogs = changelogTopics(this.topology.subTopologies, this.applicationId, partitionsOf);
+    if (changelogs.length === 0) return;
+    await this.transport.createTopics(changelogs);
+    const created = await this.transport.partitionCounts(changelogs.map((t) => t.topic));
+    for (const spec of changelogs) {
+      const actual = created.get(spec.topic);
+      if (actual !== undefined && actual !== spec.partitions) {
+        throw new TopologyError(`changelog topic '${spec.topic}' exists with ${actual} partitions but the topology needs ${spec.partitions}: delete it, or reset the application`);
+      }
+    }
   }
 
   /** Global tables: read every partition of their topics to the end before stream tasks start. */
@@ -578,7 +604,9 @@ export class KafkaStreams {
   }
 
   private openTask(sub: SubTopology, partition: number, assigned: ReadonlySet<string>): RunningTask {
-    const task = new StreamTask(sub, partition, this.env, this.topology.stores);
+    const eos = this.exactlyOnce ? new ExactlyOnceTask(this.applicationId) : undefined;
+    const task = new StreamTask(sub, partition, eos ? eos.environment(this.env, (record) => this.countProduced(record)) : this.env, this.topology.stores);
+    eos?.bind(task, this.topology.stores);
     const queues: PartitionQueue[] = [];
     for (const topic of this.resolvedSources(sub)) {
       const key = tpKey(topic, partition);
@@ -588,7 +616,7 @@ export class KafkaStreams {
       this.queues.set(key, queue);
     }
     const backend = this.backend?.forTask(task.id, task.ownStores(), this.topology.stores);
-    const rt: RunningTask = { task, queues, backend, ready: false, committedWork: 0, groupCommitted: new Map(), startPositions: new Map() };
+    const rt: RunningTask = { task, queues, backend, ready: false, committedWork: 0, groupCommitted: new Map(), startPositions: new Map(), eos };
     this.tasks.set(task.id, rt);
     return rt;
   }
@@ -596,17 +624,13 @@ export class KafkaStreams {
   /** Loads the tasks' state and positions them at their checkpoint (or the group's committed offset). */
   private async restoreTasks(opened: RunningTask[]): Promise<void> {
     if (opened.length === 0) return;
+    if (this.exactlyOnce) {
+      await this.measureJoinedQueues(opened);
+      return this.restoreExactlyOnce(opened);
+    }
     const partitions = opened.flatMap((rt) => rt.queues.map((q) => ({ topic: q.topic, partition: q.partition })));
     const committed = await this.transport.committedOffsets(this.applicationId, partitions);
-    const joined = opened.filter((rt) => rt.queues.length > 1);
-    const ranges = joined.length > 0 ? await this.transport.offsetRange([...new Set(joined.flatMap((rt) => rt.queues.map((q) => q.topic)))]) : new Map<string, { low: number; high: number }>();
-    for (const queue of joined.flatMap((rt) => rt.queues)) {
-      const range = ranges.get(tpKey(queue.topic, queue.partition));
-      if (range) {
-        queue.low = range.low;
-        queue.knownEnd = Math.max(queue.knownEnd, range.high);
-      }
-    }
+    await this.measureJoinedQueues(opened);
     for (const rt of opened) {
       let checkpoint = new Map<string, number>();
       if (rt.backend) {
@@ -630,11 +654,78 @@ export class KafkaStreams {
     }
   }
 
+  /** The tasks with several input partitions learn where those partitions start and end (for `maxTaskIdleMs`). */
+  private async measureJoinedQueues(opened: RunningTask[]): Promise<void> {
+    const joined = opened.filter((rt) => rt.queues.length > 1);
+    const ranges = joined.length > 0 ? await this.transport.offsetRange([...new Set(joined.flatMap((rt) => rt.queues.map((q) => q.topic)))]) : new Map<string, { low: number; high: number }>();
+    for (const queue of joined.flatMap((rt) => rt.queues)) {
+      const range = ranges.get(tpKey(queue.topic, queue.partition));
+      if (range) {
+        queue.low = range.low;
+        queue.knownEnd = Math.max(queue.knownEnd, range.high);
+      }
+    }
+  }
+
+  /**
+   * Exactly-once restore: first the tasks' transactional producers (fencing a zombie owner and
+   * aborting its open transaction), then the Redis snapshot and checkpoint, then the changelogs
+   * from the checkpoint's offsets to their end (read_committed), then Redis catches up with what
+   * they replayed. Input positions are the group's committed offsets, which the transactions wrote.
+   */
+  private async restoreExactlyOnce(opened: RunningTask[]): Promise<void> {
+    await Promise.all(opened.map((rt) => rt.eos!.claim(this.transport)));
+    const starts: TopicPartitionOffset[] = [];
+    const replaying = new Map<string, ExactlyOnceTask>();
+    for (const rt of opened) {
+      let checkpoint = new Map<string, number>();
+      if (rt.backend) {
+        const restored = await rt.backend.open((progress) => this.config.onRestoreProgress?.(progress));
+        checkpoint = restored.offsets;
+        for (const [name] of rt.task.ownStores()) this.metrics.restoredEntries.inc({ store: name }, 0);
+        if (restored.entries > 0) this.metrics.restoredEntries.inc({ store: rt.task.id }, restored.entries);
+      }
+      for (const start of rt.eos!.changelogStarts(checkpoint)) {
+        starts.push(start);
+        replaying.set(tpKey(start.topic, start.partition), rt.eos!);
+      }
+    }
+    await this.transport.readCommitted!(starts, (records) => replaying.get(tpKey(records[0]!.topic, records[0]!.partition))?.apply(records));
+    const partitions = opened.flatMap((rt) => rt.queues.map((q) => ({ topic: q.topic, partition: q.partition })));
+    const committed = await this.transport.committedOffsets(this.applicationId, partitions);
+    for (const rt of opened) {
+      if (rt.eos!.replayed > 0) this.metrics.restoredEntries.inc({ store: rt.task.id }, rt.eos!.replayed);
+      const inputs = new Map<string, number>();
+      for (const queue of rt.queues) {
+        const key = tpKey(queue.topic, queue.partition);
+        const offset = committed.get(key);
+        if (offset === undefined) continue;
+        inputs.set(key, offset);
+        queue.reset(offset);
+        rt.startPositions.set(key, offset);
+        this.transport.seek({ topic: queue.topic, partition: queue.partition, offset });
+      }
+      try {
+        await rt.eos!.settle(inputs, rt.backend);
+      } catch (error) {
+        if (!(error instanceof FencedError)) throw error;
+        this.log(`${error.message}; closing it here`);
+        this.retireTask(rt);
+        continue;
+      }
+      rt.ready = true;
+    }
+  }
+
   private async onRebalancing(): Promise<void> {
     await this.lock.run(async () => {
       if (!this.running) return;
       this.setState('REBALANCING');
-      await this.commitTasks([...this.tasks.values()]).catch((error: unknown) => this.log(`commit before rebalance failed: ${errorMessage(error)}`));
+      await this.commitTasks([...this.tasks.values()]).catch((error: unknown) => {
+        // Exactly-once: the aborted transaction's outputs are gone while the task's state kept its changes.
+        if (this.exactlyOnce) void this.fail(error instanceof Error ? error : new Error(String(error)));
+        else this.log(`commit before rebalance failed: ${errorMessage(error)}`);
+      });
     });
   }
 
@@ -645,6 +736,11 @@ export class KafkaStreams {
     this.retiredDeadLettered += rt.task.metrics.deadLettered;
     this.retiredInput += this.inputProcessed(rt);
     rt.task.close();
+    if (rt.eos) {
+      const closing = rt.eos.close().catch((error: unknown) => this.log(`closing the producer of task ${rt.task.id} failed: ${errorMessage(error)}`));
+      this.producerCloses.add(closing);
+      void closing.finally(() => this.producerCloses.delete(closing));
+    }
     for (const queue of rt.queues) {
       const key = tpKey(queue.topic, queue.partition);
       if (this.queues.get(key) === queue) this.queues.delete(key);
@@ -734,6 +830,10 @@ export class KafkaStreams {
 
   private send(record: OutgoingRecord): void {
     this.transport.send(record);
+    this.countProduced(record);
+  }
+
+  private countProduced(record: OutgoingRecord): void {
     this.produced.set(record.topic, (this.produced.get(record.topic) ?? 0) + 1);
   }
 
@@ -749,6 +849,12 @@ export class KafkaStreams {
     if (ready.length === 0) return;
     const started = performance.now();
     await Promise.all(ready.map((rt) => rt.task.drain()));
+    if (this.exactlyOnce) {
+      await this.commitTransactions(ready);
+      this.commitCount++;
+      this.metrics.commitDuration.observe(performance.now() - started);
+      return;
+    }
     await this.transport.flush();
     const groupOffsets: TopicPartitionOffset[] = [];
     await Promise.all(
@@ -789,6 +895,32 @@ export class KafkaStreams {
     }
     this.commitCount++;
     this.metrics.commitDuration.observe(performance.now() - started);
+  }
+
+  /** Exactly-once: one transaction per task with work since its last commit, then its Redis commit. */
+  private async commitTransactions(ready: RunningTask[]): Promise<void> {
+    const results = await Promise.allSettled(
+      ready.map(async (rt) => {
+        const work = rt.task.metrics.processed + rt.task.metrics.punctuations;
+        if (work === rt.committedWork && rt.eos!.outbox.length === 0 && !hasPendingChanges(rt.task)) return;
+        try {
+          await rt.eos!.commit(rt.task.consumedOffsets, this.applicationId, rt.backend);
+          this.metrics.commits.inc({ outcome: 'ok' });
+        } catch (error) {
+          if (!(error instanceof ProducerFencedError || error instanceof FencedError)) {
+            this.metrics.commits.inc({ outcome: 'failed' });
+            throw error;
+          }
+          this.metrics.commits.inc({ outcome: 'fenced' });
+          this.log(`task ${rt.task.id}: ${error.message}; closing it here`);
+          this.retireTask(rt);
+          return;
+        }
+        rt.committedWork = work;
+      }),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   // ---------------------------------------------------------------- watchdog and metrics
@@ -930,6 +1062,7 @@ export class KafkaStreams {
     this.timers = [];
     for (const rt of [...this.tasks.values()]) this.retireTask(rt);
     this.globalTask?.close();
+    await Promise.allSettled([...this.producerCloses]);
     await Promise.allSettled([this.transport.close(), this.globalTransport?.close(), this.backend?.close()]);
     this.metricsSubject.complete();
     this.stallSubject.complete();

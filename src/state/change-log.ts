@@ -27,6 +27,11 @@ export class ChangeLog {
     return this.pending.size;
   }
 
+  /** The changes since the last `take`, leaving them pending (exactly-once writes them to a changelog first). */
+  peek(): StoreChange[] {
+    return [...this.pending.values()];
+  }
+
   /** Returns the changes since the last call and starts a new buffer. */
   take(): StoreChange[] {
     const changes = [...this.pending.values()];

@@ -206,6 +206,7 @@ function parseSessionField(field: string): { start: number; end: number; key: st
 /** What the backend needs of a store to persist it: the in-memory stores provide it. */
 interface Restorable {
   readonly changes: ChangeLog;
+  put(...args: never[]): void;
   readonly observedStreamTime?: number;
   readonly retentionMs?: number;
   readonly retainDuplicates?: boolean;
@@ -226,6 +227,11 @@ export interface PersistedStore {
   readonly appendsOnRestore: boolean;
   /** Restores one entry; false when it had already expired, so the store refused it. */
   restore(field: string, value: string): boolean;
+  /**
+   * Applies one change read back from a changelog (`field`, and `encodeValue`'s text or null for
+   * a delete) as the task would: through the store's put and delete, so it is recorded as a change.
+   */
+  apply(field: string, value: string | null): void;
 }
 
 function isRestorable(store: StateStore): store is StateStore & Restorable {
@@ -253,6 +259,7 @@ export function persistedStore(prefix: string, store: StateStore, spec: StoreSpe
   switch (store.type) {
     case 'key-value': {
       const restore = store.restore as (key: unknown, value: unknown) => void;
+      const put = store.put as (key: unknown, value: unknown) => void;
       return {
         ...common,
         hash: `${prefix}:kv:${store.name}`,
@@ -264,11 +271,15 @@ export function persistedStore(prefix: string, store: StateStore, spec: StoreSpe
           restore.call(store, keys.decode(field), values.decode(value));
           return true;
         },
+        apply(field, value) {
+          put.call(store, keys.decode(field), value === null ? null : values.decode(value));
+        },
       };
     }
     case 'window': {
       const duplicates = store.retainDuplicates ?? false;
       const restore = store.restore as (key: unknown, windowStart: number, value: unknown, sequence?: number) => void;
+      const put = store.put as (key: unknown, value: unknown, windowStart: number) => void;
       return {
         ...common,
         hash: `${prefix}:win:${store.name}`,
@@ -281,10 +292,23 @@ export function persistedStore(prefix: string, store: StateStore, spec: StoreSpe
           restore.call(store, keys.decode(key), start, values.decode(value), sequence);
           return start >= minLiveTime(store);
         },
+        apply(field, value) {
+          const { start, sequence, key: text } = parseWindowField(field, duplicates);
+          const key = keys.decode(text);
+          if (!duplicates) {
+            put.call(store, key, value === null ? null : values.decode(value), start);
+            return;
+          }
+          // A duplicate keeps its sequence (a put would draw a new one); its deletes are expiries, which replaying the puts repeats.
+          if (value === null) return;
+          restore.call(store, key, start, values.decode(value), sequence);
+          if (start >= minLiveTime(store)) store.changes.record({ id: `${start}|${keyId(key)}|${sequence}`, key, value: values.decode(value), windowStart: start, sequence });
+        },
       };
     }
     case 'session': {
       const restore = store.restore as (session: Windowed<unknown>, value: unknown) => void;
+      const put = store.put as (session: Windowed<unknown>, value: unknown) => void;
       return {
         ...common,
         hash: `${prefix}:sess:${store.name}`,
@@ -296,6 +320,10 @@ export function persistedStore(prefix: string, store: StateStore, spec: StoreSpe
           const { start, end, key } = parseSessionField(field);
           restore.call(store, { key: keys.decode(key), window: { start, end } }, values.decode(value));
           return end >= minLiveTime(store);
+        },
+        apply(field, value) {
+          const { start, end, key } = parseSessionField(field);
+          put.call(store, { key: keys.decode(key), window: { start, end } }, value === null ? null : values.decode(value));
         },
       };
     }

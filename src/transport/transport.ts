@@ -15,6 +15,34 @@ export interface TopicPartitionOffset extends TopicPartition {
 export interface TopicSpec {
   topic: string;
   partitions: number;
+  /** Topic configs, e.g. `{ 'cleanup.policy': 'compact' }` for a changelog. */
+  configs?: Record<string, string>;
+}
+
+/**
+ * A producer of one transactional id (exactly-once). Creating it fences every older producer of
+ * the same id and aborts the transaction such a producer left open.
+ */
+export interface TransactionalProducer {
+  /**
+   * One transaction: writes the records (a record without `partition` is placed by its key, as
+   * `Transport.send` does), commits `offsets` to the consumer group `groupId`, and commits. On
+   * error it aborts and rethrows (`ProducerFencedError` when a newer producer took the id over).
+   * Resolves with the offset after the last record written, per `topic:partition` written to.
+   */
+  commit(records: OutgoingRecord[], offsets: TopicPartitionOffset[], groupId: string): Promise<Map<string, number>>;
+  close(): Promise<void>;
+}
+
+/** A transaction refused because a newer producer with the same transactional id exists (this one is a zombie). */
+export class ProducerFencedError extends Error {
+  override readonly name = 'ProducerFencedError';
+  constructor(
+    readonly transactionalId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the producer of transactional id '${transactionalId}' was fenced by a newer one`, options);
+  }
 }
 
 /**
@@ -87,6 +115,13 @@ export interface Transport {
   commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>;
   /** Leaves the group and disconnects (after a final flush by the caller). */
   close(): Promise<void>;
+  /** Exactly-once: a transactional producer (transports without transactions leave it out). */
+  transactionalProducer?(transactionalId: string): Promise<TransactionalProducer>;
+  /**
+   * Exactly-once restore: reads these partitions, committed records only, from the given offsets
+   * to the end they had when called, handing them to `onRecords` in offset order per partition.
+   */
+  readCommitted?(from: TopicPartitionOffset[], onRecords: (records: IncomingRecord[]) => void, timeoutMs?: number): Promise<void>;
 }
 
 /** `topic:partition`, the key of per-partition maps. */

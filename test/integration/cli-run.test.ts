@@ -41,7 +41,12 @@ it('counts words end to end through tributary run, with metrics, and stops on SI
       const counts = new Map((await readAll('word-counts')).map((m) => [m.key, m.valueBytes]));
       return [...expected].every(([word, n]) => counts.get(word)?.readBigInt64BE(0) === BigInt(n));
     }, 90_000, 1_000);
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // Counters reach Prometheus once a second: wait for the first sync after the counting.
+    let metrics = '';
+    await waitUntil('the processed counter in /metrics', async () => {
+      metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return /tributary_records_processed_total\{[^}]*task="1_\d"/.test(metrics);
+    }, 10_000, 200);
     expect(metrics).toMatch(/tributary_records_processed_total\{[^}]*task="1_\d"[^}]*\} \d+/);
     expect(metrics).toMatch(/tributary_state\{[^}]*state="RUNNING"[^}]*\} 1/);
     expect(metrics).toContain(`application_id="${applicationId}"`);
