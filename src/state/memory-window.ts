@@ -67,6 +67,11 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V> {
   /** The key looked up last: an aggregation fetches, then puts, the same key. */
   private lastKey: unknown = undefined;
   private lastWindows: KeyWindows<K> | undefined;
+  /** True when the last lookup found no windows for `lastKey` (keys enter only through `windowsOf`). */
+  private lastMissing = false;
+  /** The segment put to last: most puts go to the newest window. */
+  private lastSegmentStart = Number.NaN;
+  private lastSegment: Set<KeyWindows<K>> | undefined;
   private readonly starts = new SortedTimes();
   /** Entries of forgotten keys, empty, for reuse. */
   private readonly spare: KeyWindows<K>[] = [];
@@ -172,10 +177,11 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V> {
 
   /** The windows of a key, remembering the last key looked up. */
   private lookup(key: K): KeyWindows<K> | undefined {
-    if (key === this.lastKey && this.lastWindows) return this.lastWindows;
+    if (key === this.lastKey && (this.lastWindows || this.lastMissing)) return this.lastWindows;
     const windows = this.byKey.get(keyId(key));
     this.lastKey = key;
     this.lastWindows = windows;
+    this.lastMissing = windows === undefined;
     return windows;
   }
 
@@ -195,7 +201,9 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V> {
 
   /** The windows of a key, registering `windowStart` for it. */
   private windowsOf(id: string, key: K, windowStart: number): KeyWindows<K> {
-    let windows = this.lastWindows?.id === id ? this.lastWindows : this.byKey.get(id);
+    let windows: KeyWindows<K> | undefined;
+    if (this.lastWindows?.id === id) windows = this.lastWindows;
+    else if (!(this.lastMissing && key === this.lastKey)) windows = this.byKey.get(id);
     if (!windows) {
       windows = this.spare.pop();
       if (windows) {
@@ -208,6 +216,7 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V> {
       this.byKey.set(id, windows);
       this.lastKey = key;
       this.lastWindows = windows;
+      this.lastMissing = false;
     } else if (!windows.values.has(windowStart)) {
       const starts = windows.starts;
       if (starts.length === 0 || starts[starts.length - 1]! < windowStart) starts.push(windowStart);
@@ -215,12 +224,14 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V> {
     } else {
       return windows;
     }
-    let segment = this.segments.get(windowStart);
+    let segment = windowStart === this.lastSegmentStart ? this.lastSegment : this.segments.get(windowStart);
     if (!segment) {
       segment = new Set();
       this.segments.set(windowStart, segment);
       this.starts.add(windowStart);
     }
+    this.lastSegmentStart = windowStart;
+    this.lastSegment = segment;
     segment.add(windows);
     return windows;
   }
@@ -241,6 +252,7 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V> {
       if (segment.size === 0) {
         this.segments.delete(windowStart);
         this.starts.delete(windowStart);
+        if (this.lastSegmentStart === windowStart) this.lastSegment = undefined;
       }
     }
   }
@@ -264,6 +276,7 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V> {
       this.starts.shift();
       const segment = this.segments.get(first)!;
       this.segments.delete(first);
+      if (this.lastSegmentStart === first) this.lastSegment = undefined;
       for (const windows of segment) {
         if (this.changes.enabled) this.recordDeletes(windows.id, windows, first);
         windows.values.delete(first);
@@ -285,6 +298,7 @@ export class InMemoryWindowStore<K, V> implements WindowStore<K, V> {
     if (this.lastWindows === windows) {
       this.lastKey = undefined;
       this.lastWindows = undefined;
+      this.lastMissing = false;
     }
   }
 }
