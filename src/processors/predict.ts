@@ -42,7 +42,11 @@ export function predictProcessor<K, V, Out, R>(model: Model<V, Out>, options: Pr
           maxDelayMs: options.maxDelayMs ?? 5,
           concurrency: options.concurrency ?? 2,
           run: async (records) => {
-            ready ??= model.ready();
+            // A model that failed to get ready (a model server not up yet) is asked again by the next batch.
+            ready ??= model.ready().catch((error: unknown) => {
+              ready = undefined;
+              throw error;
+            });
             await ready;
             return model.scoreBatch(records.map((r): ScoreInput<V> => ({ key: r.key, value: r.value })));
           },

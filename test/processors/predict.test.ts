@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelRegistry, Serdes, StreamsBuilder, TopologyTestDriver, type ClassifierOutput, type Prediction } from 'tributary';
+import { ModelRegistry, Serdes, StreamsBuilder, TopologyTestDriver, type ClassifierOutput, type Model, type Prediction } from 'tributary';
 
 interface Holdout { records: Record<string, number>[]; labels: number[]; probabilities: number[][] }
 const holdout = JSON.parse(readFileSync('models/fraud/2/holdout.json', 'utf8')) as Holdout;
@@ -45,6 +45,32 @@ describe('KStream.predict through the test driver', () => {
     expect(driver.createOutputTopic('scored', Serdes.string(), Serdes.json()).readKeyValuesToList().map((r) => r.key)).toEqual(['good']);
     const dlq = driver.createOutputTopic('fraud-dlq', Serdes.string(), Serdes.bytes()).readRecordsToList();
     expect(dlq.map((r) => [r.key, r.headers.stage])).toEqual([['bad', 'validate']]);
+    await driver.close();
+  });
+});
+
+describe('predict, a model that is not ready at first', () => {
+  it('sends the first batch to the dead-letter topic and asks the model again for the next one', async () => {
+    let attempts = 0;
+    const flaky: Model<{ n: number }, { label: string }> = {
+      name: 'flaky',
+      ready: async () => {
+        attempts++;
+        if (attempts === 1) throw new Error('model server not up yet');
+      },
+      close: async () => undefined,
+      scoreBatch: async (inputs) => inputs.map(() => ({ ok: true as const, prediction: { label: 'ok', model: 'flaky', version: '1', latencyMs: 0 } })),
+    };
+    const builder = new StreamsBuilder();
+    builder.stream('in', { keySerde: Serdes.string(), valueSerde: Serdes.json<{ n: number }>() }).predict(flaky, { maxBatchSize: 1 }).to('out', { valueSerde: Serdes.json() });
+    const driver = new TopologyTestDriver(builder.build(), { applicationId: 'flaky-app', errorHandling: 'dead-letter' });
+    const input = driver.createInputTopic('in', Serdes.string(), Serdes.json<{ n: number }>());
+    await input.pipeInput('a', { n: 1 });
+    await input.pipeInput('b', { n: 2 });
+    const dead = driver.createOutputTopic('flaky-app-dlq', Serdes.string(), Serdes.bytes()).readRecordsToList();
+    expect(dead.map((r) => [r.key, r.headers.stage, r.headers.error])).toEqual([['a', 'inference', 'model server not up yet']]);
+    expect(driver.createOutputTopic('out', Serdes.string(), Serdes.json()).readKeyValuesToList()).toEqual([{ key: 'b', value: { n: 2, prediction: { label: 'ok', model: 'flaky', version: '1', latencyMs: 0 } } }]);
+    expect(attempts).toBe(2);
     await driver.close();
   });
 });
