@@ -4,8 +4,6 @@
  * read_committed reader of the output sees exactly one output per input record, and every key's
  * counts are exactly 1, 2, ..., n (no repeat, no gap).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
@@ -13,55 +11,19 @@ import { KafkaStreams, Serdes, StreamsBuilder, type Topology } from 'tributary';
 import { KafkaTransport } from '../../src/transport/kafka-transport.ts';
 import { ProducerFencedError } from '../../src/transport/transport.ts';
 import { brokers, closeHelpers, createTopic, produce, redisUrl, resetRedis, unique, waitUntil } from '../integration/kafka-helpers.ts';
+import { faultAdmin as getAdmin, startRunner as start, stopRunners, topicEnd as written, type Runner } from './runner.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const fixture = 'test/fixtures/topologies/count-by-key.ts';
-const children = new Set<ChildProcess>();
 const appIds: string[] = [];
 const kafka = new Kafka({ clientId: 'exactly-once-tests', brokers, logLevel: logLevel.NOTHING });
-const admin = kafka.admin();
-let adminConnected = false;
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  await stopRunners();
   await Promise.allSettled(appIds.map((id) => resetRedis(id)));
-  if (adminConnected) await admin.disconnect();
   await closeHelpers();
 });
 
-interface Runner {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
 function startRunner(applicationId: string, input: string, output: string, redis = true): Runner {
-  const args = ['bin/tributary.js', 'run', fixture, '--brokers', brokers.join(','), '--application-id', applicationId, '--guarantee', 'exactly-once', '--commit-interval', '100', '--quiet'];
-  if (redis) args.push('--redis', redisUrl);
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: { ...process.env, COUNT_INPUT: input, COUNT_OUTPUT: output, TRIBUTARY_SESSION_TIMEOUT_MS: '6000', TRIBUTARY_HEARTBEAT_MS: '500' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let text = '';
-  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      children.delete(child);
-      resolve(code);
-    }),
-  );
-  return { child, output: () => text, exited };
-}
-
-async function getAdmin(): Promise<typeof admin> {
-  if (!adminConnected) {
-    await admin.connect();
-    adminConnected = true;
-  }
-  return admin;
+  return start(applicationId, input, output, ['--guarantee', 'exactly-once', ...(redis ? ['--redis', redisUrl] : [])]);
 }
 
 /** Resolves once the runner has joined the group and runs tasks. */
@@ -75,12 +37,6 @@ async function stop(runner: Runner): Promise<void> {
   runner.child.kill('SIGTERM');
   expect(await runner.exited).toBe(0);
   expect(runner.output()).toMatch(/SIGTERM: draining, committing/);
-}
-
-/** Offsets written to a topic so far (records, aborted ones and transaction markers included). */
-async function written(topic: string): Promise<number> {
-  const offsets = await (await getAdmin()).fetchTopicOffsets(topic);
-  return offsets.reduce((n, o) => n + Number(o.high), 0);
 }
 
 interface Output {

@@ -5,60 +5,20 @@
  * - two and three runners share the partitions of one group; one leaves mid-stream and the
  *   others take over its tasks from Redis, with exact totals.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
-import { brokers, closeHelpers, createTopic, latestByKey, produce, redisUrl, resetRedis, unique, waitUntil } from '../integration/kafka-helpers.ts';
+import { closeHelpers, createTopic, latestByKey, produce, redisUrl, resetRedis, unique, waitUntil } from '../integration/kafka-helpers.ts';
+import { startRunner as start, stopRunners, topicEnd as outputSize, type Runner } from './runner.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const fixture = 'test/fixtures/topologies/count-by-key.ts';
-const children = new Set<ChildProcess>();
 const appIds: string[] = [];
-const admin = new Kafka({ clientId: 'faults', brokers, logLevel: logLevel.NOTHING }).admin();
-let adminConnected = false;
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  await stopRunners();
   await Promise.allSettled(appIds.map((id) => resetRedis(id)));
-  if (adminConnected) await admin.disconnect();
   await closeHelpers();
 });
 
-interface Runner {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
 function startRunner(applicationId: string, input: string, output: string): Runner {
-  const child = spawn(
-    process.execPath,
-    ['bin/tributary.js', 'run', fixture, '--brokers', brokers.join(','), '--redis', redisUrl, '--application-id', applicationId, '--commit-interval', '100', '--quiet'],
-    {
-      cwd: root,
-      env: { ...process.env, COUNT_INPUT: input, COUNT_OUTPUT: output, TRIBUTARY_SESSION_TIMEOUT_MS: '6000', TRIBUTARY_HEARTBEAT_MS: '500' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  children.add(child);
-  let text = '';
-  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    children.delete(child);
-    resolve(code);
-  }));
-  return { child, output: () => text, exited };
-}
-
-async function outputSize(topic: string): Promise<number> {
-  if (!adminConnected) {
-    await admin.connect();
-    adminConnected = true;
-  }
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return offsets.reduce((n, o) => n + Number(o.high), 0);
+  return start(applicationId, input, output, ['--redis', redisUrl]);
 }
 
 interface Totals {
