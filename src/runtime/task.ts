@@ -131,6 +131,8 @@ interface SourceRuntime {
   context: NodeContext;
   keySerde: Serde<unknown>;
   valueSerde: Serde<unknown>;
+  /** `topic:partition` per partition read, the key of `consumedOffsets` (built once, not per record). */
+  offsetKeys: string[];
 }
 
 /**
@@ -184,6 +186,7 @@ export class StreamTask {
             context,
             keySerde: node.keySerde!,
             valueSerde: node.valueSerde!,
+            offsetKeys: [],
           });
         }
         continue;
@@ -268,7 +271,7 @@ export class StreamTask {
     this.throwIfFailed();
     const source = this.sources.get(raw.topic);
     if (!source) throw new Error(`task ${this.id} does not read topic '${raw.topic}'`);
-    this.consumedOffsets.set(`${raw.topic}:${raw.partition}`, raw.offset + 1);
+    this.consumedOffsets.set((source.offsetKeys[raw.partition] ??= `${raw.topic}:${raw.partition}`), raw.offset + 1);
     this.metrics.processed++;
     let key: unknown;
     let value: unknown;
