@@ -1,13 +1,10 @@
 import { BehaviorSubject, Subject, type Observable } from 'rxjs';
 import type { Registry } from 'prom-client';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
-import type { Windowed } from '../serdes/serdes.ts';
-import { FencedError, type RestoreProgress, type StateBackend, type TaskStateBackend } from '../state/backend.ts';
-import { compareKeys } from '../state/key-id.ts';
+import { FencedError, type StateBackend, type TaskStateBackend } from '../state/backend.ts';
 import { createInMemoryStore } from '../state/memory-stores.ts';
 import { RedisStateBackend } from '../state/redis-backend.ts';
-import type { KeyValue, ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyWindowStore, SessionStore, StateStore, ValueAndTimestamp, WindowStore, KeyValueStore } from '../state/store.ts';
-import { validateCopartitioning } from '../topology/copartition.ts';
+import type { ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyWindowStore, StateStore } from '../state/store.ts';
 import { TopologyError } from '../topology/errors.ts';
 import type { SubTopology } from '../topology/nodes.ts';
 import type { Topology } from '../topology/topology.ts';
@@ -16,102 +13,17 @@ import { InMemoryBroker } from '../transport/memory-broker.ts';
 import { InMemoryTransport } from '../transport/memory-transport.ts';
 import { ProducerFencedError, tpKey, type TopicPartition, type TopicPartitionOffset, type Transport } from '../transport/transport.ts';
 import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
-import { errorMessage, StreamsError, type ErrorHandling } from './errors.ts';
+import { errorMessage, StreamsError } from './errors.ts';
 import { changelogTopics, ExactlyOnceTask } from './exactly-once.ts';
 import { globalSubTopology } from './global-tasks.ts';
 import { Mutex } from './mutex.ts';
+import { prepareTopics } from './topics.ts';
 import { nextQueue, PartitionQueue } from './partition-queue.ts';
+import { keyValueView, sessionView, windowView } from './store-views.ts';
+import type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState } from './streams-config.ts';
 import { StreamTask, type TaskEnvironment } from './task.ts';
 
-/** The lifecycle of a `KafkaStreams` application, as in Kafka Streams. */
-export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
-
-/** What the liveness watchdog reports: a partition whose lag grows while its position does not move. */
-export interface StallReport {
-  topic: string;
-  partition: number;
-  taskId: string;
-  position: number;
-  lag: number;
-  previousLag: number;
-  /** How long the position has not moved, in ms. */
-  stalledForMs: number;
-}
-
-/** A running application's counters, emitted by `metrics$` about once a second. */
-export interface RuntimeSnapshot {
-  state: StreamsState;
-  tasks: string[];
-  /** Records read from source topics and processed (repartition topics included). */
-  processed: number;
-  /** Records of the topology's external input topics processed. */
-  processedInput: number;
-  deadLettered: number;
-  /** Records written, per topic (internal topics and the dead-letter topic included). */
-  produced: Record<string, number>;
-  /** Records left to process on the assigned source partitions, at the last lag check. */
-  lag: number;
-  /** Records processed per second since the previous snapshot. */
-  recordsPerSecond: number;
-  commits: number;
-}
-
-/** The liveness watchdog's settings. */
-export interface WatchdogOptions {
-  /** How often lag is checked. Default 10 000 ms. */
-  intervalMs?: number;
-  /** Move to ERROR (instead of only reporting) when a partition stalls. Default false. */
-  failOnStall?: boolean;
-}
-
-/** How a `KafkaStreams` application runs. */
-export interface KafkaStreamsConfig {
-  /** Names the consumer group, the internal topics (`<applicationId>-...`), the DLQ and the Redis keys. */
-  applicationId: string;
-  /** Kafka bootstrap servers; omit for the embedded in-memory broker. */
-  brokers?: string[] | string;
-  /** Redis URL for the state stores and checkpoints; omit for in-memory state. */
-  redis?: string;
-  /**
-   * `'at-least-once'` (default) or `'exactly-once'`: on Kafka, each task's outputs, its state
-   * changes (to changelog topics) and its offsets are committed in one Kafka transaction. Embedded,
-   * `'exactly-once'` runs as `'at-least-once'` (in memory there is no crash to recover from).
-   */
-  processingGuarantee?: 'at-least-once' | 'exactly-once';
-  /** How often tasks commit (drain, flush, checkpoint). Default 1000 ms. */
-  commitIntervalMs?: number;
-  /** Default `'dead-letter'`: bad records go to `<applicationId>-dlq` with the reason. */
-  errorHandling?: ErrorHandling;
-  /** Embedded mode: the in-memory broker to run on (default: a new one). */
-  broker?: InMemoryBroker;
-  /** Embedded mode: partitions of topics created on demand. Default 1. */
-  embeddedPartitions?: number;
-  /** Partition counts of input and output topics the runner creates when missing (always in embedded mode; on Kafka with `createTopics`). */
-  topics?: Record<string, { partitions?: number }>;
-  /** On Kafka: create missing input and output topics instead of failing (development). Default false. */
-  createTopics?: boolean;
-  /** Where partitions with no checkpoint and no committed offset start. Default `'earliest'`. */
-  autoOffsetReset?: 'earliest' | 'latest';
-  /** Fetched records kept per partition before it is paused (backpressure). Default 2000. */
-  maxQueuedRecordsPerPartition?: number;
-  /**
-   * How long a task with several input partitions waits for an empty partition that still has
-   * records to fetch, before processing the others out of timestamp order. Default 2000 ms.
-   */
-  maxTaskIdleMs?: number;
-  /** The liveness watchdog; `false` turns it off. */
-  watchdog?: WatchdogOptions | false;
-  /** Consumer group session timeout and heartbeat (kafkajs). */
-  sessionTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-  /** Called while a task's stores load from Redis after an assignment. */
-  onRestoreProgress?: (progress: RestoreProgress) => void;
-  /** Advanced: a transport or state backend of your own (tests, other clients). */
-  transport?: Transport;
-  stateBackend?: StateBackend;
-  /** Where the runtime logs warnings (stalls, refused commits). Default `console.warn`. */
-  log?: (message: string) => void;
-}
+export type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState, WatchdogOptions } from './streams-config.ts';
 
 interface RunningTask {
   readonly task: StreamTask;
@@ -403,66 +315,19 @@ export class KafkaStreams {
   /** A read-only view over this instance's tasks of a key-value store (interactive query). */
   store<K = unknown, V = unknown>(name: string): ReadOnlyKeyValueStore<K, V> {
     const spec = this.storeSpec(name, 'key-value');
-    const unwrap = (value: unknown): V => (spec.timestamped ? (value as ValueAndTimestamp<V>).value : (value as V));
-    const stores = (): KeyValueStore<K, unknown>[] => this.localStores(name) as KeyValueStore<K, unknown>[];
-    const merge = (lists: KeyValue<K, unknown>[][]): KeyValue<K, V>[] =>
-      lists.flat().sort((a, b) => compareKeys(a.key, b.key)).map((e) => ({ key: e.key, value: unwrap(e.value) }));
-    return {
-      get: (key) => {
-        for (const store of stores()) {
-          const value = store.get(key);
-          if (value !== undefined) return unwrap(value);
-        }
-        return undefined;
-      },
-      range: (from, to) => merge(stores().map((s) => s.range(from, to))),
-      all: () => merge(stores().map((s) => s.all())),
-      approximateNumEntries: () => stores().reduce((n, s) => n + s.approximateNumEntries(), 0),
-    };
+    return keyValueView<K, V>(() => this.localStores(name), spec.timestamped ?? false);
   }
 
   /** A read-only view over this instance's tasks of a window store (interactive query). */
   windowStore<K = unknown, V = unknown>(name: string): ReadOnlyWindowStore<K, V> {
     const spec = this.storeSpec(name, 'window');
-    const unwrap = (value: unknown): V => (spec.timestamped ? (value as ValueAndTimestamp<V>).value : (value as V));
-    const stores = (): WindowStore<K, unknown>[] => this.localStores(name) as WindowStore<K, unknown>[];
-    const byWindow = (a: KeyValue<Windowed<K>, unknown>, b: KeyValue<Windowed<K>, unknown>): number => a.key.window.start - b.key.window.start || compareKeys(a.key.key, b.key.key);
-    function fetch(key: K, windowStart: number): V | undefined;
-    function fetch(key: K, timeFrom: number, timeTo: number): KeyValue<number, V>[];
-    function fetch(key: K, from: number, to?: number): V | undefined | KeyValue<number, V>[] {
-      if (to === undefined) {
-        for (const store of stores()) {
-          const value = store.fetch(key, from);
-          if (value !== undefined) return unwrap(value);
-        }
-        return undefined;
-      }
-      return stores().flatMap((s) => s.fetch(key, from, to)).sort((a, b) => a.key - b.key).map((e) => ({ key: e.key, value: unwrap(e.value) }));
-    }
-    return {
-      fetch,
-      fetchAll: (from, to) => stores().flatMap((s) => s.fetchAll(from, to)).sort(byWindow).map((e) => ({ key: e.key, value: unwrap(e.value) })),
-      all: () => stores().flatMap((s) => s.all()).sort(byWindow).map((e) => ({ key: e.key, value: unwrap(e.value) })),
-    };
+    return windowView<K, V>(() => this.localStores(name), spec.timestamped ?? false);
   }
 
   /** A read-only view over this instance's tasks of a session store (interactive query). */
   sessionStore<K = unknown, V = unknown>(name: string): ReadOnlySessionStore<K, V> {
     this.storeSpec(name, 'session');
-    const stores = (): SessionStore<K, V>[] => this.localStores(name) as SessionStore<K, V>[];
-    const byStart = (a: KeyValue<Windowed<K>, V>, b: KeyValue<Windowed<K>, V>): number => a.key.window.start - b.key.window.start || compareKeys(a.key.key, b.key.key);
-    return {
-      fetch: (key) => stores().flatMap((s) => s.fetch(key)).sort(byStart),
-      findSessions: (key, earliestEnd, latestStart) => stores().flatMap((s) => s.findSessions(key, earliestEnd, latestStart)).sort(byStart),
-      fetchSession: (key, start, end) => {
-        for (const store of stores()) {
-          const value = store.fetchSession(key, start, end);
-          if (value !== undefined) return value;
-        }
-        return undefined;
-      },
-      all: () => stores().flatMap((s) => s.all()).sort(byStart),
-    };
+    return sessionView<K, V>(() => this.localStores(name));
   }
 
   // ---------------------------------------------------------------- start-up
@@ -476,58 +341,18 @@ export class KafkaStreams {
     return [...new Set(this.topology.subTopologies.flatMap((sub) => this.resolvedSources(sub)))];
   }
 
-  /** Checks external topics, validates co-partitioning and creates the internal topics and the DLQ. */
+  /** Checks external topics, validates co-partitioning and creates the internal, dead-letter and changelog topics. */
   private async prepareTopics(): Promise<void> {
-    const external = [...new Set([...this.topology.sourceTopics(), ...this.topology.sinkTopics()])];
-    let counts = await this.transport.partitionCounts(external);
-    const missing = external.filter((t) => !counts.has(t));
-    if (missing.length > 0) {
-      if (!this.broker && !this.config.createTopics) {
-        const sources = new Set(this.topology.sourceTopics());
-        const listing = missing.map((t) => `'${t}' (${sources.has(t) ? 'input' : 'output'})`).join(', ');
-        throw new TopologyError(
-          `topic${missing.length > 1 ? 's' : ''} ${listing} do${missing.length > 1 ? '' : 'es'} not exist: create ${missing.length > 1 ? 'them' : 'it'} first, ` +
-            `e.g. kafka-topics.sh --bootstrap-server <brokers> --create --topic ${missing[0]} --partitions <n> (or run with --create-topics in development)`,
-        );
-      }
-      await this.transport.createTopics(missing.map((topic) => ({ topic, partitions: this.config.topics?.[topic]?.partitions ?? this.config.embeddedPartitions ?? 1 })));
-      counts = await this.transport.partitionCounts(external);
-    }
+    const counts = await prepareTopics(this.transport, this.topology, {
+      resolveInternal: (topic) => this.env.resolveTopic(topic, true),
+      deadLetterTopic: this.deadLetterTopic,
+      createMissing: this.broker !== undefined || this.config.createTopics === true,
+      partitionsOf: (topic) => this.config.topics?.[topic]?.partitions ?? this.config.embeddedPartitions ?? 1,
+      changelogs: this.exactlyOnce
+        ? (known) => changelogTopics(this.topology.subTopologies, this.applicationId, (sub) => Math.max(1, ...this.resolvedSources(sub).map((t) => known.get(t) ?? 1)))
+        : undefined,
+    });
     for (const [topic, count] of counts) this.partitionCounts.set(topic, count);
-    const required = validateCopartitioning(this.topology, (topic) => counts.get(topic));
-    const maxSource = Math.max(1, ...this.topology.sourceTopics().map((t) => counts.get(t) ?? 1));
-    const internal = this.topology.internalTopics().map(({ topic, partitions }) => ({
-      topic: this.env.resolveTopic(topic, true),
-      partitions: partitions ?? required.get(topic) ?? maxSource,
-    }));
-    const dlq = { topic: this.deadLetterTopic, partitions: 1 };
-    await this.transport.createTopics([...internal, dlq]);
-    const created = await this.transport.partitionCounts([...internal, dlq].map((t) => t.topic));
-    for (const spec of internal) {
-      const actual = created.get(spec.topic);
-      if (actual !== undefined && actual !== spec.partitions) {
-        throw new TopologyError(
-          `internal topic '${spec.topic}' exists with ${actual} partitions but the topology needs ${spec.partitions} (its input topics changed?): delete it, or reset the application`,
-        );
-      }
-    }
-    for (const [topic, count] of created) this.partitionCounts.set(topic, count);
-    if (this.exactlyOnce) await this.prepareChangelogs();
-  }
-
-  /** Exactly-once: creates the stores' compacted changelog topics, one partition per task of their sub-topology. */
-  private async prepareChangelogs(): Promise<void> {
-    const partitionsOf = (sub: SubTopology): number => Math.max(1, ...this.resolvedSources(sub).map((t) => this.partitionCounts.get(t) ?? 1));
-    const changelogs = changelogTopics(this.topology.subTopologies, this.applicationId, partitionsOf);
-    if (changelogs.length === 0) return;
-    await this.transport.createTopics(changelogs);
-    const created = await this.transport.partitionCounts(changelogs.map((t) => t.topic));
-    for (const spec of changelogs) {
-      const actual = created.get(spec.topic);
-      if (actual !== undefined && actual !== spec.partitions) {
-        throw new TopologyError(`changelog topic '${spec.topic}' exists with ${actual} partitions but the topology needs ${spec.partitions}: delete it, or reset the application`);
-      }
-    }
   }
 
   /** Global tables: read every partition of their topics to the end before stream tasks start. */
