@@ -25,6 +25,9 @@ import { StreamTask, type TaskEnvironment } from './task.ts';
 
 export type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState, WatchdogOptions } from './streams-config.ts';
 
+/** What `store(name)` returns: the view that fits the store's type. */
+export type QueryableStore = ReadOnlyKeyValueStore<unknown, unknown> | ReadOnlyWindowStore<unknown, unknown> | ReadOnlySessionStore<unknown, unknown>;
+
 interface RunningTask {
   readonly task: StreamTask;
   readonly queues: PartitionQueue[];
@@ -314,6 +317,13 @@ export class KafkaStreams {
 
   /** A read-only view over this instance's tasks of a key-value store (interactive query). */
   store<K = unknown, V = unknown>(name: string): ReadOnlyKeyValueStore<K, V> {
+    // API.md's `app.store(name)` names any store: a window or session store gives its window or
+    // session view at run time (`windowStore`/`sessionStore` give the same, typed).
+    const type = this.topology.stores.get(name)?.type;
+    if (type === 'window' || type === 'session') {
+      const view: QueryableStore = type === 'window' ? this.windowStore(name) : this.sessionStore(name);
+      return view as unknown as ReadOnlyKeyValueStore<K, V>;
+    }
     const spec = this.storeSpec(name, 'key-value');
     return keyValueView<K, V>(() => this.localStores(name), spec.timestamped ?? false);
   }

@@ -4,7 +4,7 @@
  * the liveness watchdog reporting (and with `failOnStall`, failing on) a stalled partition.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { InMemoryBroker, KafkaStreams, Serdes, StreamsBuilder, TopologyTestDriver, type Model, type ScoreOutcome, type StallReport, type Topology } from 'tributary';
+import { InMemoryBroker, KafkaStreams, Serdes, StreamsBuilder, TimeWindows, TopologyTestDriver, type Model, type ReadOnlyWindowStore, type ScoreOutcome, type StallReport, type Topology } from 'tributary';
 import { nextQueue, PartitionQueue } from '../../src/runtime/partition-queue.ts';
 
 const apps: KafkaStreams[] = [];
@@ -66,6 +66,24 @@ describe('KafkaStreams, embedded', () => {
     const latest = new Map<string, number>();
     for (let p = 0; p < 3; p++) for (const r of broker.read('counts-out', p, 0)) latest.set(r.key!.toString(), Number(r.value!.readBigInt64BE(0)));
     expect(Object.fromEntries(latest)).toEqual(Object.fromEntries(expected.map((e) => [e.key, e.value])));
+  });
+
+  it('store(name) gives a window store its window view, as API.md queries it', async () => {
+    const builder = new StreamsBuilder();
+    builder
+      .stream('payments', { keySerde: Serdes.string(), valueSerde: Serdes.json<{ amount: number }>() })
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeWithNoGrace(60_000))
+      .count({ storeName: 'payments-per-minute' });
+    const broker = new InMemoryBroker();
+    broker.createTopic('payments', 1);
+    const app = embedded(builder.build(), broker);
+    await app.start();
+    for (let i = 0; i < 5; i++) broker.append({ topic: 'payments', key: Buffer.from('alice'), value: Buffer.from('{"amount":1}'), timestamp: 1_000 + i, headers: {} });
+    const view = app.store('payments-per-minute') as unknown as ReadOnlyWindowStore<string, number>;
+    await until('five payments counted', () => view.fetch('alice', 0) === 5);
+    expect(view.fetch('alice', 0, 120_000)).toEqual([{ key: 0, value: 5 }]);
+    expect(app.windowStore<string, number>('payments-per-minute').fetch('alice', 0)).toBe(5);
   });
 
   it('names the store type when a store is queried with the wrong method', async () => {
