@@ -18,6 +18,7 @@ import { changelogTopics, ExactlyOnceTask } from './exactly-once.ts';
 import { globalSubTopology } from './global-tasks.ts';
 import { Mutex } from './mutex.ts';
 import { prepareTopics } from './topics.ts';
+import { StallDetector } from './stall-detector.ts';
 import { nextQueue, PartitionQueue } from './partition-queue.ts';
 import { keyValueView, sessionView, windowView } from './store-views.ts';
 import type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState } from './streams-config.ts';
@@ -43,12 +44,6 @@ interface RunningTask {
   readonly eos: ExactlyOnceTask | undefined;
 }
 
-interface LagSample {
-  position: number;
-  lag: number;
-  since: number;
-  reported: boolean;
-}
 
 const DEFAULT_COMMIT_INTERVAL_MS = 1_000;
 const RECORDS_PER_TASK_PER_ROUND = 1_000;
@@ -75,7 +70,7 @@ export class KafkaStreams {
   private readonly queues = new Map<string, PartitionQueue>();
   private readonly partitionCounts = new Map<string, number>();
   private readonly produced = new Map<string, number>();
-  private readonly lagSamples = new Map<string, LagSample>();
+  private readonly stalls = new StallDetector();
   /** What `syncMetrics` has reported so far, per task and per topic. */
   private readonly reported = new Map<string, { processed: number; deadLettered: number }>();
   private readonly reportedProduced = new Map<string, number>();
@@ -579,7 +574,7 @@ export class KafkaStreams {
     for (const queue of rt.queues) {
       const key = tpKey(queue.topic, queue.partition);
       if (this.queues.get(key) === queue) this.queues.delete(key);
-      this.lagSamples.delete(key);
+      this.stalls.forget(key);
       this.metrics.lag.remove({ topic: queue.topic, partition: String(queue.partition) });
     }
     this.tasks.delete(rt.task.id);
@@ -774,24 +769,16 @@ export class KafkaStreams {
       if (!queue) continue;
       const position = this.position(key, queue);
       this.metrics.lag.set({ topic: queue.topic, partition: String(queue.partition) }, lag);
-      const previous = this.lagSamples.get(key);
-      if (!previous || position !== previous.position || lag === 0) {
-        this.lagSamples.set(key, { position, lag, since: now, reported: false });
-        this.metrics.stalled.set({ topic: queue.topic, partition: String(queue.partition) }, 0);
-        continue;
+      const verdict = this.stalls.observe(key, position, lag, now);
+      this.metrics.stalled.set({ topic: queue.topic, partition: String(queue.partition) }, verdict.stalled ? 1 : 0);
+      if (!verdict.stalled || !verdict.first) continue;
+      const taskId = [...this.tasks.values()].find((t) => t.queues.includes(queue))?.task.id ?? '?';
+      const report: StallReport = { topic: queue.topic, partition: queue.partition, taskId, position, lag, previousLag: verdict.previousLag, stalledForMs: verdict.stalledForMs };
+      this.stallSubject.next(report);
+      this.log(`partition ${key} (task ${taskId}) is stalled: position ${position} has not moved for ${report.stalledForMs} ms while its lag grew from ${verdict.previousLag} to ${lag}`);
+      if (this.config.watchdog && this.config.watchdog.failOnStall) {
+        void this.fail(new Error(`partition ${key} (task ${taskId}) stalled at offset ${position} with lag ${lag}; failing as the watchdog's failOnStall asks`));
       }
-      if (lag > previous.lag && !previous.reported) {
-        previous.reported = true;
-        const taskId = [...this.tasks.values()].find((t) => t.queues.includes(queue))?.task.id ?? '?';
-        const report: StallReport = { topic: queue.topic, partition: queue.partition, taskId, position, lag, previousLag: previous.lag, stalledForMs: now - previous.since };
-        this.metrics.stalled.set({ topic: queue.topic, partition: String(queue.partition) }, 1);
-        this.stallSubject.next(report);
-        this.log(`partition ${key} (task ${taskId}) is stalled: position ${position} has not moved for ${report.stalledForMs} ms while its lag grew from ${previous.lag} to ${lag}`);
-        if (this.config.watchdog && this.config.watchdog.failOnStall) {
-          void this.fail(new Error(`partition ${key} (task ${taskId}) stalled at offset ${position} with lag ${lag}; failing as the watchdog's failOnStall asks`));
-        }
-      }
-      previous.lag = lag;
     }
   }
 
