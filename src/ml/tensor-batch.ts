@@ -201,7 +201,12 @@ export function zeroFeeds(inputs: readonly TensorSpec[], batch = 1): Record<stri
 }
 
 function slice(data: TensorData, start: number, end: number): ArrayLike<number | bigint | string> {
-  return Array.isArray(data) ? data.slice(start, end) : data.subarray(start, end);
+  if (Array.isArray(data)) return data.slice(start, end);
+  const width = end - start;
+  if (width > 16) return data.subarray(start, end);
+  const out = new Array<number | bigint>(width);
+  for (let k = 0; k < width; k++) out[k] = data[start + k]!;
+  return out;
 }
 
 /** Splits every output tensor of an n-row batch into n rows; an output without a batch dim goes whole to every row. */
