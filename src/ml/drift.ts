@@ -21,6 +21,8 @@ export interface DriftAlert {
   windowSize: number;
   /** Epoch milliseconds of the check that found it. */
   at: number;
+  /** The topic the running application writes this alert to (`DriftOptions.topic`), if any. */
+  topic?: string;
 }
 
 export interface DriftOptions {
@@ -31,6 +33,23 @@ export interface DriftOptions {
   /** Rows between two PSI computations (default windowSize / 10). */
   checkEvery?: number;
   onDrift?: (alert: DriftAlert) => void;
+  /**
+   * Also write each alert as a record to this topic: the application running the model (the
+   * `KafkaStreams` runner, or the test driver) writes it, key `<model>@<version>/<feature>`, value
+   * the alert as JSON.
+   */
+  topic?: string;
+}
+
+const alertListeners = new Set<(alert: DriftAlert) => void>();
+
+/**
+ * Listens to every drift alert raised in this process; returns the function that stops it. The
+ * runtime uses it to write alerts that name a topic (the ML layer knows nothing of topics).
+ */
+export function onDriftAlert(listener: (alert: DriftAlert) => void): () => void {
+  alertListeners.add(listener);
+  return () => alertListeners.delete(listener);
 }
 
 export const DEFAULT_DRIFT_WINDOW = 1000;
@@ -170,6 +189,7 @@ export class DriftMonitor {
           threshold: this.threshold,
           windowSize: this.windowSize,
           at: Date.now(),
+          ...(this.options.topic !== undefined ? { topic: this.options.topic } : {}),
         });
       } else if (psi <= this.threshold) {
         histogram.alerted = false;
@@ -178,11 +198,13 @@ export class DriftMonitor {
   }
 
   private alert(alert: DriftAlert): void {
-    try {
-      this.options.onDrift?.(alert);
-    } catch (error) {
-      // a failing alert handler must not fail the records being scored
-      process.emitWarning(`onDrift handler threw: ${error instanceof Error ? error.message : String(error)}`, 'TributaryDriftWarning');
+    for (const listener of [this.options.onDrift, ...alertListeners]) {
+      try {
+        listener?.(alert);
+      } catch (error) {
+        // a failing alert handler must not fail the records being scored
+        process.emitWarning(`drift alert handler threw: ${error instanceof Error ? error.message : String(error)}`, 'TributaryDriftWarning');
+      }
     }
   }
 }

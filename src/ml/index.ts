@@ -16,5 +16,5 @@ export type { ShadowComparison, ShadowOptions, TrafficWeights } from './traffic.
 export { MicroBatcher } from './batcher.ts';
 export type { MicroBatcherOptions, Schedule } from './batcher.ts';
 export { modelMetrics, mergeModelMetrics } from './metrics.ts';
-export { DriftMonitor, binOf, populationStabilityIndex, DEFAULT_DRIFT_THRESHOLD, DEFAULT_DRIFT_WINDOW } from './drift.ts';
+export { DriftMonitor, onDriftAlert, binOf, populationStabilityIndex, DEFAULT_DRIFT_THRESHOLD, DEFAULT_DRIFT_WINDOW } from './drift.ts';
 export type { BinnedDistribution, DriftAlert, DriftOptions } from './drift.ts';

@@ -1,6 +1,7 @@
 import { BehaviorSubject, Subject, type Observable } from 'rxjs';
 import type { Registry } from 'prom-client';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
+import { onDriftAlert, type DriftAlert } from '../ml/drift.ts';
 import { FencedError, type StateBackend, type TaskStateBackend } from '../state/backend.ts';
 import { createInMemoryStore } from '../state/memory-stores.ts';
 import { RedisStateBackend } from '../state/redis-backend.ts';
@@ -100,6 +101,9 @@ export class KafkaStreams {
   private retiredDeadLettered = 0;
   private lastSnapshot = { at: Date.now(), processed: 0 };
   private closing: Promise<void> | undefined;
+  private stopDriftAlerts: (() => void) | undefined;
+  /** Drift-alert topics known to exist (or being created), so that alerts never fail the producer. */
+  private readonly driftTopics = new Map<string, Promise<void>>();
 
   constructor(
     readonly topology: Topology,
@@ -211,6 +215,7 @@ export class KafkaStreams {
       await this.fail(error instanceof Error ? error : new Error(String(error)));
       throw this.failure;
     }
+    this.stopDriftAlerts = onDriftAlert((alert) => this.writeDriftAlert(alert));
     this.timers.push(setInterval(() => this.emitSnapshot(), 1_000));
     if (this.config.watchdog !== false) {
       const interval = this.config.watchdog?.intervalMs ?? 10_000;
@@ -667,6 +672,25 @@ export class KafkaStreams {
     this.produced.set(record.topic, (this.produced.get(record.topic) ?? 0) + 1);
   }
 
+  /** Writes a model's drift alert to the topic its drift options name (creating the topic first). */
+  private writeDriftAlert(alert: DriftAlert): void {
+    const topic = alert.topic;
+    if (topic === undefined || !this.running) return;
+    let ready = this.driftTopics.get(topic);
+    if (!ready) {
+      ready = this.transport.createTopics([{ topic, partitions: 1 }]);
+      this.driftTopics.set(topic, ready);
+    }
+    ready.then(
+      () => {
+        if (!this.running) return;
+        const { topic: _, ...value } = alert;
+        this.send({ topic, key: Buffer.from(`${alert.model}@${alert.version}/${alert.feature}`), value: Buffer.from(JSON.stringify(value)), timestamp: alert.at, headers: {} });
+      },
+      (error: unknown) => this.log(`could not create the drift topic '${topic}': ${errorMessage(error)}`),
+    );
+  }
+
   // ---------------------------------------------------------------- commits
 
   /**
@@ -880,6 +904,7 @@ export class KafkaStreams {
   }
 
   private async release(): Promise<void> {
+    this.stopDriftAlerts?.();
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     for (const rt of [...this.tasks.values()]) this.retireTask(rt);

@@ -2,6 +2,7 @@ import type { Serde } from '../serdes/serde.ts';
 import type { ErrorHandling } from '../runtime/errors.ts';
 import { globalSubTopology } from '../runtime/global-tasks.ts';
 import { StreamTask, type TaskEnvironment, type TaskMetrics } from '../runtime/task.ts';
+import { onDriftAlert } from '../ml/drift.ts';
 import { createInMemoryStore } from '../state/memory-stores.ts';
 import { valueOnlyView, type KeyValueStore, type ReadOnlyKeyValueStore, type ReadOnlySessionStore, type ReadOnlyWindowStore, type SessionStore, type StateStore, type ValueAndTimestamp, type WindowStore } from '../state/store.ts';
 import { readOnlyWindowView, valueOnlyWindowView } from '../state/window-views.ts';
@@ -46,6 +47,7 @@ export class TopologyTestDriver {
   private readonly inputOffsets = new Map<string, number>();
   private wallClock: number;
   private closed = false;
+  private readonly stopDriftAlerts: () => void;
 
   constructor(
     readonly topology: Topology,
@@ -62,6 +64,12 @@ export class TopologyTestDriver {
       createStore: (spec) => createInMemoryStore(spec),
       resolveTopic: (topic, internal) => (internal ? `${this.applicationId}-${topic}` : topic),
     };
+    // A model's drift alerts go to the topic its drift options name, as the runner writes them.
+    this.stopDriftAlerts = onDriftAlert((alert) => {
+      if (alert.topic === undefined || this.closed) return;
+      const { topic, ...value } = alert;
+      this.send({ topic, key: Buffer.from(`${alert.model}@${alert.version}/${alert.feature}`), value: Buffer.from(JSON.stringify(value)), timestamp: alert.at, headers: {} });
+    });
     const dynamicSink = topology.nodes.some((n) => n.kind === 'sink' && typeof n.topic !== 'string');
     this.writable = dynamicSink
       ? null
@@ -190,6 +198,7 @@ export class TopologyTestDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopDriftAlerts();
     for (const task of this.tasks) task.close();
     this.globalTask?.close();
   }

@@ -3,8 +3,9 @@
  * driver, timestamp-ordered picking across partitions, group commits on close, backpressure, and
  * the liveness watchdog reporting (and with `failOnStall`, failing on) a stalled partition.
  */
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InMemoryBroker, KafkaStreams, Serdes, StreamsBuilder, TimeWindows, TopologyTestDriver, type Model, type ReadOnlyWindowStore, type ScoreOutcome, type StallReport, type Topology } from 'tributary';
+import { InMemoryBroker, KafkaStreams, ModelRegistry, Serdes, StreamsBuilder, TimeWindows, TopologyTestDriver, type Model, type ReadOnlyWindowStore, type ScoreOutcome, type StallReport, type Topology } from 'tributary';
 import { nextQueue, PartitionQueue } from '../../src/runtime/partition-queue.ts';
 
 const apps: KafkaStreams[] = [];
@@ -84,6 +85,35 @@ describe('KafkaStreams, embedded', () => {
     await until('five payments counted', () => view.fetch('alice', 0) === 5);
     expect(view.fetch('alice', 0, 120_000)).toEqual([{ key: 0, value: 5 }]);
     expect(app.windowStore<string, number>('payments-per-minute').fetch('alice', 0)).toBe(5);
+  });
+
+  it('writes a model\'s drift alerts to the topic its drift options name', async () => {
+    const registry = await ModelRegistry.open(fileURLToPath(new URL('../../models', import.meta.url)), {
+      pollIntervalMs: 0,
+      workers: 0,
+      drift: { windowSize: 200, checkEvery: 50, threshold: 0.2, topic: 'model-drift' },
+    });
+    try {
+      const builder = new StreamsBuilder();
+      builder
+        .stream('payments', { keySerde: Serdes.string(), valueSerde: Serdes.json<Record<string, number>>() })
+        .predict(registry.model<Record<string, number>>('fraud', { version: '2' }))
+        .to('scored', { valueSerde: Serdes.json() });
+      const broker = new InMemoryBroker();
+      broker.createTopic('payments', 1);
+      const app = embedded(builder.build(), broker);
+      await app.start();
+      const payment = { amount: 50_000, hour: 3, merchantRisk: 0.9, distanceFromHomeKm: 4_000, txCountLastHour: 0, foreign: 1, cardAgeDays: 2 };
+      for (let i = 0; i < 400; i++) broker.append({ topic: 'payments', key: Buffer.from(`c${i}`), value: Buffer.from(JSON.stringify(payment)), timestamp: i, headers: {} });
+      await until('400 scored', () => broker.endOffset('scored', 0) === 400);
+      await until('drift alerts written', () => broker.endOffset('model-drift', 0) > 0);
+      const alerts = broker.read('model-drift', 0, 0).map((r) => [r.key!.toString(), JSON.parse(r.value!.toString()) as { psi: number; kind: string }] as const);
+      expect(alerts.map(([key]) => key)).toContain('fraud@2/amount');
+      for (const [, alert] of alerts) expect(alert.psi).toBeGreaterThan(0.2);
+      await app.close();
+    } finally {
+      await registry.close();
+    }
   });
 
   it('names the store type when a store is queried with the wrong method', async () => {
