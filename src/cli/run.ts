@@ -18,6 +18,8 @@ export const RUN_USAGE = `tributary run <topology.ts> [options]
   --metrics-port <port>       serve Prometheus metrics at /metrics (env TRIBUTARY_METRICS_PORT)
   --commit-interval <ms>      how often state and offsets are committed (env TRIBUTARY_COMMIT_INTERVAL_MS, default 1000)
   --create-topics             create missing input/output topics (development)
+  --fail-on-stall             stop with an error when a partition's lag grows while its position stands still (env TRIBUTARY_FAIL_ON_STALL=1); without it the watchdog only warns
+  --watchdog-interval <ms>    how often the watchdog checks lag (env TRIBUTARY_WATCHDOG_INTERVAL_MS, default 10000)
   --follow                    embedded mode: keep running after the demo input until Ctrl-C
   --quiet                     no progress lines`;
 
@@ -31,6 +33,9 @@ export interface RunSettings {
   metricsPort: number | undefined;
   commitIntervalMs: number | undefined;
   createTopics: boolean;
+  /** The liveness watchdog: fail (not only warn) on a stalled partition, and how often it checks. */
+  failOnStall: boolean;
+  watchdogIntervalMs: number | undefined;
   /** Consumer group session timeout and heartbeat (env TRIBUTARY_SESSION_TIMEOUT_MS, TRIBUTARY_HEARTBEAT_MS). */
   sessionTimeoutMs: number | undefined;
   heartbeatIntervalMs: number | undefined;
@@ -54,6 +59,8 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
         'metrics-port': { type: 'string' },
         'commit-interval': { type: 'string' },
         'create-topics': { type: 'boolean' },
+        'fail-on-stall': { type: 'boolean' },
+        'watchdog-interval': { type: 'string' },
         follow: { type: 'boolean' },
         quiet: { type: 'boolean' },
       },
@@ -77,6 +84,8 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     metricsPort: integer(values['metrics-port'] ?? env.TRIBUTARY_METRICS_PORT, '--metrics-port'),
     commitIntervalMs: integer(values['commit-interval'] ?? env.TRIBUTARY_COMMIT_INTERVAL_MS, '--commit-interval'),
     createTopics: values['create-topics'] ?? false,
+    failOnStall: values['fail-on-stall'] ?? ['1', 'true'].includes(env.TRIBUTARY_FAIL_ON_STALL ?? ''),
+    watchdogIntervalMs: integer(values['watchdog-interval'] ?? env.TRIBUTARY_WATCHDOG_INTERVAL_MS, '--watchdog-interval'),
     sessionTimeoutMs: integer(env.TRIBUTARY_SESSION_TIMEOUT_MS, 'TRIBUTARY_SESSION_TIMEOUT_MS'),
     heartbeatIntervalMs: integer(env.TRIBUTARY_HEARTBEAT_MS, 'TRIBUTARY_HEARTBEAT_MS'),
     follow: values.follow ?? false,
@@ -118,6 +127,7 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
     errorHandling: 'dead-letter',
     ...(definition.config.topics ? { topics: definition.config.topics } : {}),
     createTopics: settings.createTopics,
+    watchdog: { failOnStall: settings.failOnStall, ...(settings.watchdogIntervalMs !== undefined ? { intervalMs: settings.watchdogIntervalMs } : {}) },
     ...(settings.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: settings.sessionTimeoutMs } : {}),
     ...(settings.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: settings.heartbeatIntervalMs } : {}),
     onRestoreProgress: restore,

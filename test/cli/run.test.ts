@@ -26,6 +26,9 @@ describe('tributary run arguments', () => {
       createTopics: false,
     });
     expect(parseRunArgs(['t.ts'], {}).brokers).toBeUndefined();
+    expect(parseRunArgs(['t.ts', '--fail-on-stall', '--watchdog-interval', '2000'], {})).toMatchObject({ failOnStall: true, watchdogIntervalMs: 2_000 });
+    expect(parseRunArgs(['t.ts'], { TRIBUTARY_FAIL_ON_STALL: '1' })).toMatchObject({ failOnStall: true, watchdogIntervalMs: undefined });
+    expect(parseRunArgs(['t.ts'], {}).failOnStall).toBe(false);
   });
 
   it('fails fast on unknown flags and bad values, saying what to fix', () => {
