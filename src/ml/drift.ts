@@ -41,6 +41,12 @@ export interface DriftOptions {
   topic?: string;
 }
 
+/** The record an application writes for an alert: key `<model>@<version>/<feature>`, the alert as JSON. */
+export function driftAlertRecord(alert: DriftAlert, topic: string): { topic: string; key: Buffer; value: Buffer; timestamp: number; headers: Record<string, string> } {
+  const { topic: _, ...value } = alert;
+  return { topic, key: Buffer.from(`${alert.model}@${alert.version}/${alert.feature}`), value: Buffer.from(JSON.stringify(value)), timestamp: alert.at, headers: {} };
+}
+
 const alertListeners = new Set<(alert: DriftAlert) => void>();
 
 /**

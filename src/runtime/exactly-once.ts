@@ -2,7 +2,7 @@ import type { TaskStateBackend } from '../state/backend.ts';
 import { persistedStore, type PersistedStore } from '../state/redis-codec.ts';
 import type { StoreSpec } from '../state/store.ts';
 import type { SubTopology } from '../topology/nodes.ts';
-import { tpKey, type TopicPartitionOffset, type TopicSpec, type TransactionalProducer, type Transport } from '../transport/transport.ts';
+import { parseTpKey, tpKey, type TopicPartitionOffset, type TopicSpec, type TransactionalProducer, type Transport } from '../transport/transport.ts';
 import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
 import type { StreamTask, TaskEnvironment } from './task.ts';
 
@@ -116,8 +116,7 @@ export class ExactlyOnceTask {
     }
     const offsets: TopicPartitionOffset[] = [];
     for (const [key, offset] of consumed) {
-      const colon = key.lastIndexOf(':');
-      offsets.push({ topic: key.slice(0, colon), partition: Number(key.slice(colon + 1)), offset });
+      offsets.push({ ...parseTpKey(key), offset });
     }
     const ends = await this.producer!.commit(records, offsets, groupId);
     for (const [key, end] of ends) {

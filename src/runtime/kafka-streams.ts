@@ -1,7 +1,7 @@
 import { BehaviorSubject, Subject, type Observable } from 'rxjs';
 import type { Registry } from 'prom-client';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
-import { onDriftAlert, type DriftAlert } from '../ml/drift.ts';
+import { driftAlertRecord, onDriftAlert, type DriftAlert } from '../ml/drift.ts';
 import { FencedError, type StateBackend, type TaskStateBackend } from '../state/backend.ts';
 import { createInMemoryStore } from '../state/memory-stores.ts';
 import { RedisStateBackend } from '../state/redis-backend.ts';
@@ -12,7 +12,7 @@ import type { Topology } from '../topology/topology.ts';
 import { KafkaTransport } from '../transport/kafka-transport.ts';
 import { InMemoryBroker } from '../transport/memory-broker.ts';
 import { InMemoryTransport } from '../transport/memory-transport.ts';
-import { ProducerFencedError, tpKey, type TopicPartition, type TopicPartitionOffset, type Transport } from '../transport/transport.ts';
+import { parseTpKey, ProducerFencedError, tpKey, type TopicPartition, type TopicPartitionOffset, type Transport } from '../transport/transport.ts';
 import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
 import { errorMessage, StreamsError } from './errors.ts';
 import { changelogTopics, ExactlyOnceTask } from './exactly-once.ts';
@@ -684,8 +684,7 @@ export class KafkaStreams {
     ready.then(
       () => {
         if (!this.running) return;
-        const { topic: _, ...value } = alert;
-        this.send({ topic, key: Buffer.from(`${alert.model}@${alert.version}/${alert.feature}`), value: Buffer.from(JSON.stringify(value)), timestamp: alert.at, headers: {} });
+        this.send(driftAlertRecord(alert, topic));
       },
       (error: unknown) => this.log(`could not create the drift topic '${topic}': ${errorMessage(error)}`),
     );
@@ -733,8 +732,7 @@ export class KafkaStreams {
         rt.committedWork = work;
         for (const [key, offset] of offsets) {
           if (rt.groupCommitted.get(key) === offset) continue;
-          const colon = key.lastIndexOf(':');
-          groupOffsets.push({ topic: key.slice(0, colon), partition: Number(key.slice(colon + 1)), offset });
+          groupOffsets.push({ ...parseTpKey(key), offset });
           rt.groupCommitted.set(key, offset);
         }
       }),
@@ -833,8 +831,7 @@ export class KafkaStreams {
   private inputProcessed(rt: RunningTask): number {
     let total = 0;
     for (const [key, offset] of rt.task.consumedOffsets) {
-      const topic = key.slice(0, key.lastIndexOf(':'));
-      if (!this.externalTopics.has(topic)) continue;
+      if (!this.externalTopics.has(parseTpKey(key).topic)) continue;
       total += offset - (rt.startPositions.get(key) ?? 0);
     }
     return total;

@@ -4,6 +4,7 @@ import type { Serde } from '../serdes/serde.ts';
 import type { StateStore, StoreSpec } from '../state/store.ts';
 import type { ProcessorNode, SinkNode, SourceNode, SubTopology, TopologyNode } from '../topology/nodes.ts';
 import { TopologyError } from '../topology/errors.ts';
+import { tpKey } from '../transport/transport.ts';
 import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
 import { toMillis, type Duration } from '../util/duration.ts';
 import type { Headers } from '../util/headers.ts';
@@ -282,7 +283,7 @@ export class StreamTask {
     this.throwIfFailed();
     const source = this.sources.get(raw.topic);
     if (!source) throw new Error(`task ${this.id} does not read topic '${raw.topic}'`);
-    this.consumedOffsets.set((source.offsetKeys[raw.partition] ??= `${raw.topic}:${raw.partition}`), raw.offset + 1);
+    this.consumedOffsets.set((source.offsetKeys[raw.partition] ??= tpKey(raw.topic, raw.partition)), raw.offset + 1);
     this.metrics.processed++;
     let key: unknown;
     let value: unknown;
@@ -367,7 +368,10 @@ export class StreamTask {
 
   /** True while an asynchronous operator asks the task to stop pulling input. */
   isBackpressured(): boolean {
-    return this.asyncOperators.some((op) => op.isFull?.() === true);
+    // Asked before every record the runtime hands over: a plain loop, no closure per call.
+    const operators = this.asyncOperators;
+    for (let i = 0; i < operators.length; i++) if (operators[i]!.isFull?.() === true) return true;
+    return false;
   }
 
   /** Flushes every asynchronous operator until nothing is in flight (records they forward may start more work). */

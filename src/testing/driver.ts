@@ -2,7 +2,7 @@ import type { Serde } from '../serdes/serde.ts';
 import type { ErrorHandling } from '../runtime/errors.ts';
 import { globalSubTopology } from '../runtime/global-tasks.ts';
 import { StreamTask, type TaskEnvironment, type TaskMetrics } from '../runtime/task.ts';
-import { onDriftAlert } from '../ml/drift.ts';
+import { driftAlertRecord, onDriftAlert } from '../ml/drift.ts';
 import { createInMemoryStore } from '../state/memory-stores.ts';
 import { valueOnlyView, type KeyValueStore, type ReadOnlyKeyValueStore, type ReadOnlySessionStore, type ReadOnlyWindowStore, type SessionStore, type StateStore, type ValueAndTimestamp, type WindowStore } from '../state/store.ts';
 import { readOnlyWindowView, valueOnlyWindowView } from '../state/window-views.ts';
@@ -67,8 +67,7 @@ export class TopologyTestDriver {
     // A model's drift alerts go to the topic its drift options name, as the runner writes them.
     this.stopDriftAlerts = onDriftAlert((alert) => {
       if (alert.topic === undefined || this.closed) return;
-      const { topic, ...value } = alert;
-      this.send({ topic, key: Buffer.from(`${alert.model}@${alert.version}/${alert.feature}`), value: Buffer.from(JSON.stringify(value)), timestamp: alert.at, headers: {} });
+      this.send(driftAlertRecord(alert, alert.topic));
     });
     const dynamicSink = topology.nodes.some((n) => n.kind === 'sink' && typeof n.topic !== 'string');
     this.writable = dynamicSink

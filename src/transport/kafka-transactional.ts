@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
-import { ProducerFencedError, tpKey, type TopicPartitionOffset, type TransactionalProducer } from './transport.ts';
+import { parseTpKey, ProducerFencedError, tpKey, type TopicPartitionOffset, type TransactionalProducer } from './transport.ts';
 import type { IncomingRecord, OutgoingRecord } from './types.ts';
 
 /** kafkajs error types that mean a newer producer took the transactional id over. */
@@ -167,9 +167,8 @@ export async function readCommitted(
     for (const tp of wanted.values()) consumer.seek({ topic: tp.topic, partition: tp.partition, offset: String(tp.offset) });
     const others = new Map<string, number[]>();
     for (const key of ends.keys()) {
-      const colon = key.lastIndexOf(':');
-      const topic = key.slice(0, colon);
-      if (!wanted.has(key) && topics.includes(topic)) others.set(topic, [...(others.get(topic) ?? []), Number(key.slice(colon + 1))]);
+      const { topic, partition } = parseTpKey(key);
+      if (!wanted.has(key) && topics.includes(topic)) others.set(topic, [...(others.get(topic) ?? []), partition]);
     }
     if (others.size > 0) consumer.pause([...others].map(([topic, partitions]) => ({ topic, partitions })));
     await done;

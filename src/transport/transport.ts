@@ -128,3 +128,9 @@ export interface Transport {
 export function tpKey(topic: string, partition: number): string {
   return `${topic}:${partition}`;
 }
+
+/** The topic and partition of a `topic:partition` key (topic names may hold colons; partitions do not). */
+export function parseTpKey(key: string): TopicPartition {
+  const colon = key.lastIndexOf(':');
+  return { topic: key.slice(0, colon), partition: Number(key.slice(colon + 1)) };
+}
