@@ -4,7 +4,7 @@ export type {
 } from './model.ts';
 export { onnxModel } from './onnx-model.ts';
 export type { MonitorOptions, OnnxModel, OnnxModelOptions } from './onnx-model.ts';
-export type { FeatureRow, FeatureValues, OutputRow, PlainTensor, SessionSignature, TensorSpec, TensorType } from './tensor-batch.ts';
+export type { FeatureRow, FeatureValues, OutputRow, OutputTensors, PlainTensor, SessionSignature, TensorSpec, TensorType } from './tensor-batch.ts';
 export { loadModelMetadata, parseModelMetadata, modelKind } from './model-metadata.ts';
 export type { JsonSchema, ModelKind, ModelMetadata, TensorDescription, TrainingDistributions } from './model-metadata.ts';
 export { ModelRegistry } from './registry.ts';

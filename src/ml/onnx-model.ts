@@ -8,7 +8,7 @@ import { ModelError, describeError, type Model, type Prediction, type ScoreInput
 import { InlineSessionRunner, type SessionRunner, type SessionSource } from './session-runner.ts';
 import {
   assembleBatch, splitOutputs, zeroFeeds,
-  type FeatureRow, type OutputRow, type PlainTensor, type SessionSignature,
+  type FeatureRow, type OutputRow, type OutputTensors, type PlainTensor, type SessionSignature,
 } from './tensor-batch.ts';
 import { WorkerPoolRunner } from './worker-pool.ts';
 
@@ -27,8 +27,15 @@ export interface OnnxModelOptions<In, Out> {
   bytes?: Uint8Array;
   /** Maps one record value to its values per ONNX input name (one row of each batch tensor). */
   inputs: (value: In) => FeatureRow;
-  /** Maps one record's slice of every output tensor to the prediction. */
-  outputs: (row: OutputRow) => Out;
+  /** Maps one record's slice of every output tensor to the prediction (give this or `outputsAt`). */
+  outputs?: (row: OutputRow) => Out;
+  /**
+   * The hot-path alternative to `outputs`: reads batch row `index` straight from the output
+   * tensors, with no per-row slices. It must return a new object for every call: the prediction's
+   * `model`, `version` and `latencyMs` are written onto it (declare them in the literal, with any
+   * value, and no new properties are added).
+   */
+  outputsAt?: (tensors: OutputTensors, index: number) => Out;
   /** Defaults to `<name>` of a `…/<name>/<version>/model.onnx` path, else the file name. */
   name?: string;
   /** Defaults to `<version>` of a `…/<name>/<version>/model.onnx` path, else 'unversioned'. */
@@ -37,7 +44,7 @@ export interface OnnxModelOptions<In, Out> {
   inputSchema?: JsonSchema;
   /** onnxruntime threads inside one run (default intraOp 1: batches, not ops, are the parallelism). */
   threads?: { intraOp?: number; interOp?: number };
-  /** Worker threads holding a session each (default 1); 0 runs the session on the calling thread. */
+  /** Worker threads holding a session each (default 2); 0 runs the session on the calling thread. */
   workers?: number;
   /** One run of zeros in `ready()`, so the first real batch is not slow (default true when shapes allow). */
   warmup?: boolean;
@@ -53,7 +60,12 @@ export interface OnnxModel<In, Out> extends Model<In, Out> {
   readonly signature: SessionSignature | undefined;
 }
 
-const DEFAULT_WORKERS = 1;
+/**
+ * Two, not one: while one worker runs a batch the other takes the next, and a worker held up by its
+ * garbage collector or the scheduler does not hold up scoring (bench/predict.ts, the trees at half
+ * their peak: p99 2.6–3.8 ms with two workers against 6.1–7.5 ms with one, at the same peak).
+ */
+const DEFAULT_WORKERS = 2;
 const DEFAULT_INTRA_OP_THREADS = 1;
 
 function defaultIdentity(path: string | undefined): { name: string; version: string } {
@@ -88,6 +100,9 @@ class OnnxSessionModel<In, Out> implements OnnxModel<In, Out> {
   constructor(private readonly options: OnnxModelOptions<In, Out>) {
     if ((options.path === undefined) === (options.bytes === undefined)) {
       throw new ModelError('give exactly one of `path` or `bytes`', { model: options.name ?? 'onnx', version: options.version });
+    }
+    if ((options.outputs === undefined) === (options.outputsAt === undefined)) {
+      throw new ModelError('give exactly one of `outputs` or `outputsAt`', { model: options.name ?? 'onnx', version: options.version });
     }
     const identity = defaultIdentity(options.path);
     this.name = options.name ?? identity.name;
@@ -223,25 +238,35 @@ class OnnxSessionModel<In, Out> implements OnnxModel<In, Out> {
   }
 
   private deliver(results: Record<string, PlainTensor>, placed: readonly number[], outcomes: (ScoreOutcome<Out> | undefined)[], latencyMs: number): void {
-    const rows = splitOutputs(results, placed.length);
+    const { outputs, outputsAt } = this.options;
+    const rows = outputsAt === undefined ? splitOutputs(results, placed.length) : undefined;
     const scores: number[] = [];
-    const meta = { model: this.name, version: this.version, latencyMs };
+    const model = this.name;
+    const version = this.version;
     let scored = 0;
     for (let k = 0; k < placed.length; k++) {
       const i = placed[k]!;
       try {
-        const output = this.options.outputs(rows[k]!);
-        // Object.assign, not a spread: `{ ...output, model, … }` fell off V8's fast path here (~1.4 µs a row)
-        const prediction = Object.assign({}, output, meta) as Prediction<Out>;
+        let prediction: Prediction<Out>;
+        if (rows === undefined) {
+          // outputsAt returns a fresh object per row: the meta is written onto it, not copied
+          prediction = outputsAt!(results, k) as Prediction<Out>;
+          prediction.model = model;
+          prediction.version = version;
+          prediction.latencyMs = latencyMs;
+        } else {
+          // Object.assign, not a spread: `{ ...output, model, … }` fell off V8's fast path here (~1.4 µs a row)
+          prediction = Object.assign({}, outputs!(rows[k]!), { model, version, latencyMs }) as Prediction<Out>;
+        }
         outcomes[i] = { ok: true, prediction };
         scored++;
-        const score = this.score(output);
+        const score = this.score(prediction);
         if (score !== undefined && Number.isFinite(score)) {
           scores.push(score);
           this.instruments.score(score);
         }
       } catch (error) {
-        outcomes[i] = this.failure('inference', `outputs() threw: ${describeError(error)}`, error);
+        outcomes[i] = this.failure('inference', `${rows === undefined ? 'outputsAt' : 'outputs'}() threw: ${describeError(error)}`, error);
       }
     }
     this.instruments.scored(scored);

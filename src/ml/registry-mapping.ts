@@ -2,7 +2,8 @@ import { modelKind, type ModelMetadata } from './model-metadata.ts';
 import { ModelError } from './model.ts';
 import type { MonitorOptions, OnnxModelOptions } from './onnx-model.ts';
 import type { DriftOptions } from './drift.ts';
-import type { FeatureRow, OutputRow } from './tensor-batch.ts';
+import type { FeatureRow, OutputTensors, PlainTensor } from './tensor-batch.ts';
+import type { PredictionMeta } from './model.ts';
 
 /** A record value a registry model reads its features from, by name (any object: typed values fit too). */
 export type RecordValue = object;
@@ -29,21 +30,65 @@ export interface AnomalyOutput {
 
 export type RegistryOutput = ClassifierOutput | AnomalyOutput;
 
-/** Reads `metadata.features` by name from a record value, in order, into the model's single float input. */
-function featureMapping(metadata: ModelMetadata): (value: RecordValue) => FeatureRow {
-  const input = metadata.inputs[0]!.name;
-  const features = metadata.features;
+/** Why feature `name` cannot be read from `value` (the reader only calls this for a bad value). */
+function featureError(features: readonly string[], value: unknown, name: string | undefined): TypeError {
+  if (typeof value !== 'object' || value === null || name === undefined) return new TypeError(`the record value must be an object with ${features.join(', ')}`);
+  const v = (value as Readonly<Record<string, unknown>>)[name];
+  return new TypeError(`feature '${name}' is ${v === undefined ? 'missing' : `a ${v === null ? 'null' : typeof v}`}, expected a number`);
+}
+
+/**
+ * `value => ({ input: [value.f1, value.f2, …] })` for the feature names, compiled once per model
+ * version (undefined for a value a feature is not a number or boolean in). The loop it replaces
+ * (`value[features[i]]` into `{ [input]: row }`) cost 125 ns a record against 14: one keyed load
+ * that sees every name goes megamorphic, and a computed key builds its object slowly — together
+ * the most expensive step of `.predict` on the main thread (bench/predict.ts). Names are embedded
+ * with JSON.stringify, so any string is safe; without code generation (a process run with
+ * --disallow-code-generation-from-strings) it returns undefined and the loop is used.
+ */
+function compileFeatureReader(input: string, features: readonly string[]): ((value: object) => FeatureRow | undefined) | undefined {
+  if (input === '__proto__') return undefined; // a literal `{ "__proto__": … }` would set the prototype
+  const reads = features.map((name, i) => {
+    const v = `v${i}`;
+    return `const ${v} = value[${JSON.stringify(name)}];\n` +
+      `if (typeof ${v} !== 'number') { if (typeof ${v} !== 'boolean') return undefined; row[${i}] = ${v} ? 1 : 0; } else row[${i}] = ${v};`;
+  });
+  const body = `const row = new Array(${features.length});\n${reads.join('\n')}\nreturn { ${JSON.stringify(input)}: row };`;
+  try {
+    return new Function('value', body) as (value: object) => FeatureRow | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readFeaturesLoop(input: string, features: readonly string[]): (value: object) => FeatureRow | undefined {
   return (value) => {
-    if (typeof value !== 'object' || value === null) throw new TypeError(`the record value must be an object with ${features.join(', ')}`);
     const fields = value as Readonly<Record<string, unknown>>;
     const row = new Array<number>(features.length);
     for (let i = 0; i < features.length; i++) {
       const v = fields[features[i]!];
       if (typeof v === 'number') row[i] = v;
       else if (typeof v === 'boolean') row[i] = v ? 1 : 0;
-      else throw new TypeError(`feature '${features[i]}' is ${v === undefined ? 'missing' : `a ${v === null ? 'null' : typeof v}`}, expected a number`);
+      else return undefined;
     }
     return { [input]: row };
+  };
+}
+
+/** Reads `metadata.features` by name from a record value, in order, into the model's single float input. */
+export function featureMapping(metadata: Pick<ModelMetadata, 'inputs' | 'features'>, compile = true): (value: RecordValue) => FeatureRow {
+  const input = metadata.inputs[0]!.name;
+  const features = metadata.features;
+  const read = (compile ? compileFeatureReader(input, features) : undefined) ?? readFeaturesLoop(input, features);
+  return (value) => {
+    const row = typeof value === 'object' && value !== null ? read(value) : undefined;
+    if (row === undefined) {
+      throw featureError(features, value, features.find((name) => {
+        const v = (value as Readonly<Record<string, unknown>> | null)?.[name];
+        return typeof v !== 'number' && typeof v !== 'boolean';
+      }));
+    }
+    return row;
   };
 }
 
@@ -52,27 +97,44 @@ function labelName(labels: ModelMetadata['labels'], index: number, value: number
   return labels?.[String(value)] ?? value;
 }
 
-function classifierOutputs(metadata: ModelMetadata): (row: OutputRow) => ClassifierOutput {
-  return (row) => {
-    const raw = row['probabilities']!;
-    const probabilities = new Array<number>(raw.length);
-    for (let i = 0; i < raw.length; i++) probabilities[i] = Number(raw[i]);
+/** Element `i` of a numeric (or int64) tensor as a number. */
+const numberAt = (tensor: PlainTensor, i: number): number => Number(tensor.data[i]);
+
+function tensor(tensors: OutputTensors, name: string): PlainTensor {
+  const t = tensors[name];
+  if (t === undefined) throw new TypeError(`the model has no '${name}' output (it has ${Object.keys(tensors).join(', ')})`);
+  return t;
+}
+
+/** A classifier's prediction for batch row `index`, read straight from its `label` and `probabilities` tensors. */
+function classifierOutputs(metadata: ModelMetadata): (tensors: OutputTensors, index: number) => ClassifierOutput & PredictionMeta {
+  return (tensors, index) => {
+    const raw = tensor(tensors, 'probabilities');
+    const width = raw.dims[0] ? raw.data.length / raw.dims[0] : 1;
+    const probabilities = new Array<number>(width);
     let labelIndex = 0;
-    for (let i = 1; i < probabilities.length; i++) if (probabilities[i]! > probabilities[labelIndex]!) labelIndex = i;
-    const value = Number(row['label']![0]);
+    for (let c = 0; c < width; c++) {
+      probabilities[c] = numberAt(raw, index * width + c);
+      if (probabilities[c]! > probabilities[labelIndex]!) labelIndex = c;
+    }
     return {
-      label: labelName(metadata.labels, labelIndex, value),
+      label: labelName(metadata.labels, labelIndex, numberAt(tensor(tensors, 'label'), index)),
       labelIndex,
-      score: probabilities[probabilities.length - 1]!,
+      score: probabilities[width - 1]!,
       probabilities,
+      // written by the model for each batch (outputsAt's contract); declared here so the object keeps one shape
+      model: metadata.name,
+      version: metadata.version,
+      latencyMs: 0,
     };
   };
 }
 
-function anomalyOutputs(): (row: OutputRow) => AnomalyOutput {
-  return (row) => {
-    const label = Number(row['label']![0]);
-    return { label, anomaly: label === -1, score: Number(row['scores']![0]) };
+/** An anomaly detector's prediction for batch row `index`, from its `label` and `scores` tensors. */
+function anomalyOutputs(metadata: ModelMetadata): (tensors: OutputTensors, index: number) => AnomalyOutput & PredictionMeta {
+  return (tensors, index) => {
+    const label = numberAt(tensor(tensors, 'label'), index);
+    return { label, anomaly: label === -1, score: numberAt(tensor(tensors, 'scores'), index), model: metadata.name, version: metadata.version, latencyMs: 0 };
   };
 }
 
@@ -95,7 +157,7 @@ export function registryModelOptions(metadata: ModelMetadata, path: string, sett
     name: metadata.name,
     version: metadata.version,
     inputs: featureMapping(metadata),
-    outputs: kind === 'classifier' ? classifierOutputs(metadata) : anomalyOutputs(),
+    outputsAt: kind === 'classifier' ? classifierOutputs(metadata) : anomalyOutputs(metadata),
   };
   if (metadata.inputSchema !== undefined) options.inputSchema = metadata.inputSchema;
   if (settings.workers !== undefined) options.workers = settings.workers;

@@ -12,7 +12,7 @@ import { shadowModel, splitTraffic, type ShadowComparison, type TrafficWeights }
 export interface RegistryOptions {
   /** How often to look for added or removed version folders (default 1000 ms; 0 = only on `refresh()`). */
   pollIntervalMs?: number;
-  /** Worker threads per loaded version (default 1; 0 = main thread). */
+  /** Worker threads per loaded version (default 2; 0 = main thread). */
   workers?: number;
   threads?: { intraOp?: number; interOp?: number };
   /** Drift monitoring of every version against its model.json `training` (default on); `false` turns it off. */

@@ -26,6 +26,9 @@ export type FeatureRow = Readonly<Record<string, FeatureValues>>;
 /** One record's slice of every output tensor: the k values of an [N, k] output, one value of an [N] output. */
 export type OutputRow = Readonly<Record<string, ArrayLike<number | bigint | string>>>;
 
+/** A batch's output tensors by name, for `outputsAt` to read row by row. */
+export type OutputTensors = Readonly<Record<string, PlainTensor>>;
+
 /** An input or output of a session: name, element type and shape (symbolic dims as strings). */
 export interface TensorSpec {
   name: string;

@@ -56,9 +56,40 @@ test('types flow from the inputs and outputs mappings to the model', () => {
 });
 
 describe.each([
+  ['two worker threads', 2],
   ['a worker thread', 1],
   ['the main thread', 0],
 ])('on %s', (_, workers) => {
+  test('outputsAt reads each row straight from the tensors, the same predictions as outputs', async () => {
+    const model = tiny(workers);
+    const seen: number[] = [];
+    const direct = onnxModel({
+      bytes: tinyClassifier(),
+      name: 'tiny',
+      version: '1',
+      workers,
+      inputs: (p: Point) => ({ float_input: [p.x, p.y, p.z] }),
+      outputsAt: (tensors, index) => {
+        seen.push(index);
+        const probabilities = tensors['probabilities']!;
+        const width = probabilities.data.length / probabilities.dims[0]!;
+        return {
+          label: Number(tensors['label']!.data[index]),
+          probabilities: Array.from({ length: width }, (_, c) => Number(probabilities.data[index * width + c])),
+        };
+      },
+    });
+    opened.push(direct);
+    const input = points(40).map((value, i) => ({ key: i, value }));
+    const viaRows = (await model.scoreBatch(input)).map(ok);
+    const viaTensors = (await direct.scoreBatch(input)).map(ok);
+    expect(seen).toEqual(input.map((_, i) => i));
+    const strip = ({ latencyMs: _, ...rest }: { latencyMs: number }) => rest;
+    expect(viaTensors.map(strip)).toEqual(viaRows.map(strip));
+    for (const p of viaTensors) expect(p.latencyMs).toBeGreaterThan(0);
+  });
+
+
   test('predictions equal the model arithmetic', async () => {
     const model = tiny(workers);
     await model.ready();
@@ -151,6 +182,29 @@ describe.each([
       { word: 'wörld', sum: [14n, 16n] },
     ]);
   });
+});
+
+test('a model takes exactly one of outputs and outputsAt', () => {
+  const inputs = (v: number[]) => ({ float_input: v });
+  expect(() => onnxModel({ bytes: tinyClassifier(), inputs })).toThrow(/give exactly one of `outputs` or `outputsAt`/);
+  expect(() => onnxModel({ bytes: tinyClassifier(), inputs, outputs: (r) => r, outputsAt: () => ({}) })).toThrow(/give exactly one of `outputs` or `outputsAt`/);
+});
+
+test('an outputsAt that throws fails its record alone, at the inference stage', async () => {
+  const model = onnxModel({
+    bytes: tinyClassifier(),
+    workers: 0,
+    inputs: (v: number[]) => ({ float_input: v }),
+    outputsAt: (tensors, index) => {
+      if (index === 1) throw new Error('no output for row 1');
+      return { label: Number(tensors['label']!.data[index]) };
+    },
+  });
+  opened.push(model);
+  const outcomes = await model.scoreBatch([{ key: 1, value: [1, 2, 3] }, { key: 2, value: [4, 5, 6] }, { key: 3, value: [0, 1, 0] }]);
+  expect(outcomes.map((o) => (o.ok ? 'ok' : o.stage))).toEqual(['ok', 'inference', 'ok']);
+  const failed = outcomes[1]!;
+  expect(!failed.ok && failed.error.message).toMatch(/outputsAt\(\) threw: no output for row 1/);
 });
 
 test('a model that cannot load fails ready() with the model named, and scoreBatch turns it into outcomes', async () => {
