@@ -39,7 +39,7 @@ const asError = (error: unknown): Error => (error instanceof Error ? error : new
  * finish first.
  *
  * @example
- * const batcher = new MicroBatcher({ maxBatchSize: 256, maxDelayMs: 5, concurrency: 2,
+ * const batcher = new MicroBatcher({ maxBatchSize: 256, maxDelayMs: 5, concurrency: 6,
  *   run: (records) => model.scoreBatch(records), onResult: (record, outcome) => emit(record, outcome) });
  */
 export class MicroBatcher<T, R> {

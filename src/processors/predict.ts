@@ -2,7 +2,7 @@ import type { Model, Prediction, ScoreInput, ScoreOutcome } from '../ml/model.ts
 import { MicroBatcher } from '../ml/batcher.ts';
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 
-const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_CONCURRENCY = 6;
 
 /** Options of `.predict(model, options)`. */
 export interface PredictOptions<V, Out, R> {
@@ -11,10 +11,11 @@ export interface PredictOptions<V, Out, R> {
   /** How long a partial batch may wait for more records (default 5 ms). */
   maxDelayMs?: number;
   /**
-   * Batches in flight at once (default 4); results still leave in input order. A model in a worker
-   * thread scores them one after the other, so this is the worker's queue: with 2, the worker sat
-   * idle while the stream's thread was busy building the next batches (bench/predict.ts: 0.9 M
-   * records/s against 1.25 M with 4, and a p99 at half the peak of 4.4–8.7 ms against 2.6–6.8).
+   * Batches in flight at once (default 6); results still leave in input order. A model's worker
+   * threads score them one after the other, so this is their queue: three per worker with the
+   * default two, so a worker has its next batch while the stream's thread is busy building more.
+   * bench/predict.ts, the trees at batch 256 with two workers: 2 in flight left the workers idle
+   * (0.9 M records/s), 4 reached 0.70–0.76 of the raw rate and 6 0.75–0.82.
    */
   concurrency?: number;
   /** Builds the output value (default: the value with a `prediction` field). */
