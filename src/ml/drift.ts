@@ -1,5 +1,7 @@
 /** Input and output drift: population stability index (PSI) over a sliding window against training. */
 
+import { emitModelRecord, type ModelRecord } from './model-records.ts';
+
 /**
  * A training histogram: `edges` are the inner cut points (edges.length + 1 bins); a value's bin is
  * the number of edges strictly below it. `fractions[i]` is the share of training rows in bin i.
@@ -42,17 +44,14 @@ export interface DriftOptions {
 }
 
 /** The record an application writes for an alert: key `<model>@<version>/<feature>`, the alert as JSON. */
-export function driftAlertRecord(alert: DriftAlert, topic: string): { topic: string; key: Buffer; value: Buffer; timestamp: number; headers: Record<string, string> } {
+export function driftAlertRecord(alert: DriftAlert, topic: string): ModelRecord {
   const { topic: _, ...value } = alert;
   return { topic, key: Buffer.from(`${alert.model}@${alert.version}/${alert.feature}`), value: Buffer.from(JSON.stringify(value)), timestamp: alert.at, headers: {} };
 }
 
 const alertListeners = new Set<(alert: DriftAlert) => void>();
 
-/**
- * Listens to every drift alert raised in this process; returns the function that stops it. The
- * runtime uses it to write alerts that name a topic (the ML layer knows nothing of topics).
- */
+/** Listens to every drift alert raised in this process; returns the function that stops it. */
 export function onDriftAlert(listener: (alert: DriftAlert) => void): () => void {
   alertListeners.add(listener);
   return () => alertListeners.delete(listener);
@@ -204,6 +203,7 @@ export class DriftMonitor {
   }
 
   private alert(alert: DriftAlert): void {
+    if (alert.topic !== undefined) emitModelRecord(driftAlertRecord(alert, alert.topic));
     for (const listener of [this.options.onDrift, ...alertListeners]) {
       try {
         listener?.(alert);

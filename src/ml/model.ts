@@ -13,6 +13,8 @@ export type Prediction<Out> = Out & PredictionMeta;
 export interface ScoreInput<In> {
   key: unknown;
   value: In;
+  /** The record's timestamp, when it comes from a stream (the time shadow comparison records carry). */
+  timestamp?: number;
 }
 
 /** Where scoring a record failed: its schema, its feature mapping, or the model run itself. */

@@ -35,6 +35,8 @@ export interface ShadowSpec<Out> {
   /** The version whose results are returned (default: the newest, following hot reloads). */
   primary?: string;
   onCompare?: (comparison: ShadowComparison<Out>) => void;
+  /** Also write each comparison as a record to this topic (see `ShadowOptions.topic`). */
+  topic?: string;
 }
 
 /** version → a stamp of its files (size and mtime), to notice a rewritten version. */
@@ -156,7 +158,8 @@ export class ModelRegistry {
   shadow<In extends RecordValue = RecordValue, Out extends RegistryOutput = RegistryOutput>(name: string, spec: ShadowSpec<Out>): Model<In, Out> {
     const primary = this.model<In, Out>(name, spec.primary === undefined ? {} : { version: spec.primary });
     const candidate = this.model<In, Out>(name, { version: spec.candidate });
-    return shadowModel(name, primary, candidate, spec.onCompare === undefined ? {} : { onCompare: spec.onCompare });
+    const { onCompare, topic } = spec;
+    return shadowModel(name, primary, candidate, { ...(onCompare !== undefined ? { onCompare } : {}), ...(topic !== undefined ? { topic } : {}) });
   }
 
   /** Looks at the folder now and moves every following model to its newest version; resolves when switched. */

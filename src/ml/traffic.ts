@@ -1,5 +1,6 @@
 import { shadowInstruments } from './metrics.ts';
 import { ModelError, type Model, type Prediction, type ScoreInput, type ScoreOutcome } from './model.ts';
+import { emitModelRecord, jsonSafe, recordKey, type ModelRecord } from './model-records.ts';
 
 /** Share of traffic per version, e.g. `{ '1': 0.9, '2': 0.1 }` (normalised to sum 1). */
 export type TrafficWeights = Readonly<Record<string, number>>;
@@ -105,6 +106,12 @@ export interface ShadowComparison<Out = unknown> {
 
 export interface ShadowOptions<Out> {
   onCompare?: (comparison: ShadowComparison<Out>) => void;
+  /**
+   * Also write each comparison as a record to this topic: the application running the model (the
+   * `KafkaStreams` runner, or the test driver) writes it, with the scored record's key and
+   * timestamp and the comparison as JSON (see `shadowComparisonRecord`).
+   */
+  topic?: string;
   /** How two predictions agree; defaults to equal `label` fields and the difference of `score` fields. */
   compare?: (primary: Prediction<Out>, candidate: Prediction<Out>) => { agree: boolean; scoreDiff: number | undefined };
 }
@@ -118,9 +125,24 @@ function defaultCompare<Out>(primary: Prediction<Out>, candidate: Prediction<Out
 
 const versionOf = <Out>(o: ScoreOutcome<Out>): string | undefined => (o.ok ? o.prediction.version : undefined);
 
+/** An outcome as JSON: the prediction, or the stage and message of its failure. */
+const outcomeJson = <Out>(o: ScoreOutcome<Out>): unknown => (o.ok ? o.prediction : { error: o.error.message, stage: o.stage });
+
+/**
+ * The record written for a comparison when the shadow options name a topic: key and timestamp of
+ * the scored record, value `{ model, primaryVersion, candidateVersion, agree, scoreDiff, primary,
+ * candidate }` as JSON (a failed side is `{ error, stage }` and its version null; int64 values are strings).
+ */
+export function shadowComparisonRecord<Out>(comparison: ShadowComparison<Out>, topic: string, timestamp: number): ModelRecord {
+  const { model, primaryVersion, candidateVersion, agree, scoreDiff } = comparison;
+  const value = { model, primaryVersion: primaryVersion ?? null, candidateVersion: candidateVersion ?? null, agree, scoreDiff: scoreDiff ?? null, primary: outcomeJson(comparison.primary), candidate: outcomeJson(comparison.candidate) };
+  return { topic, key: recordKey(comparison.key), value: Buffer.from(JSON.stringify(value, jsonSafe)), timestamp, headers: {} };
+}
+
 /**
  * Scores every batch with both models (in parallel) and returns only the primary's outcomes; the
- * candidate's are compared with them, counted in the shadow metrics and passed to `onCompare`.
+ * candidate's are compared with them, counted in the shadow metrics, passed to `onCompare` and,
+ * with a `topic`, written there as records.
  * A candidate failure never affects the primary's results.
  */
 export function shadowModel<In, Out>(name: string, primary: Model<In, Out>, candidate: Model<In, Out>, options: ShadowOptions<Out> = {}): Model<In, Out> {
@@ -154,8 +176,11 @@ export function shadowModel<In, Out>(name: string, primary: Model<In, Out>, cand
         const c = shadow[i]!;
         const { agree, scoreDiff } = p.ok && c.ok ? compare(p.prediction, c.prediction) : { agree: false, scoreDiff: undefined };
         if (p.ok && c.ok) record(p.prediction.version, c.prediction.version, agree, scoreDiff);
+        const input = inputs[i]!;
+        const comparison: ShadowComparison<Out> = { model: name, key: input.key, primaryVersion: versionOf(p), candidateVersion: versionOf(c), primary: p, candidate: c, agree, scoreDiff };
+        if (options.topic !== undefined) emitModelRecord(shadowComparisonRecord(comparison, options.topic, input.timestamp ?? Date.now()));
         try {
-          options.onCompare?.({ model: name, key: inputs[i]!.key, primaryVersion: versionOf(p), candidateVersion: versionOf(c), primary: p, candidate: c, agree, scoreDiff });
+          options.onCompare?.(comparison);
         } catch (error) {
           // a failing comparison sink must not fail the primary's records
           process.emitWarning(`shadow onCompare threw: ${error instanceof Error ? error.message : String(error)}`, 'TributaryShadowWarning');

@@ -1,7 +1,7 @@
 import { BehaviorSubject, Subject, type Observable } from 'rxjs';
 import type { Registry } from 'prom-client';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
-import { driftAlertRecord, onDriftAlert, type DriftAlert } from '../ml/drift.ts';
+import { onModelRecord, type ModelRecord } from '../ml/model-records.ts';
 import { FencedError, type StateBackend, type TaskStateBackend } from '../state/backend.ts';
 import { createInMemoryStore } from '../state/memory-stores.ts';
 import { RedisStateBackend } from '../state/redis-backend.ts';
@@ -101,9 +101,10 @@ export class KafkaStreams {
   private retiredDeadLettered = 0;
   private lastSnapshot = { at: Date.now(), processed: 0 };
   private closing: Promise<void> | undefined;
-  private stopDriftAlerts: (() => void) | undefined;
+  private stopModelRecords: (() => void) | undefined;
   /** Drift-alert topics known to exist (or being created), so that alerts never fail the producer. */
-  private readonly driftTopics = new Map<string, Promise<void>>();
+  /** Topics that models write to (drift alerts, shadow comparisons), created once each. */
+  private readonly modelTopics = new Map<string, Promise<void>>();
 
   constructor(
     readonly topology: Topology,
@@ -215,7 +216,7 @@ export class KafkaStreams {
       await this.fail(error instanceof Error ? error : new Error(String(error)));
       throw this.failure;
     }
-    this.stopDriftAlerts = onDriftAlert((alert) => this.writeDriftAlert(alert));
+    this.stopModelRecords = onModelRecord((record) => this.writeModelRecord(record));
     this.timers.push(setInterval(() => this.emitSnapshot(), 1_000));
     if (this.config.watchdog !== false) {
       const interval = this.config.watchdog?.intervalMs ?? 10_000;
@@ -672,21 +673,21 @@ export class KafkaStreams {
     this.produced.set(record.topic, (this.produced.get(record.topic) ?? 0) + 1);
   }
 
-  /** Writes a model's drift alert to the topic its drift options name (creating the topic first). */
-  private writeDriftAlert(alert: DriftAlert): void {
-    const topic = alert.topic;
-    if (topic === undefined || !this.running) return;
-    let ready = this.driftTopics.get(topic);
+  /** Writes a record a model asked for (a drift alert, a shadow comparison) to its topic, creating the topic first. */
+  private writeModelRecord(record: ModelRecord): void {
+    const topic = record.topic;
+    if (!this.running) return;
+    let ready = this.modelTopics.get(topic);
     if (!ready) {
       ready = this.transport.createTopics([{ topic, partitions: 1 }]);
-      this.driftTopics.set(topic, ready);
+      this.modelTopics.set(topic, ready);
     }
     ready.then(
       () => {
         if (!this.running) return;
-        this.send(driftAlertRecord(alert, topic));
+        this.send({ ...record }); // a copy: every application in the process gets the record
       },
-      (error: unknown) => this.log(`could not create the drift topic '${topic}': ${errorMessage(error)}`),
+      (error: unknown) => this.log(`could not create the model topic '${topic}': ${errorMessage(error)}`),
     );
   }
 
@@ -901,7 +902,7 @@ export class KafkaStreams {
   }
 
   private async release(): Promise<void> {
-    this.stopDriftAlerts?.();
+    this.stopModelRecords?.();
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     for (const rt of [...this.tasks.values()]) this.retireTask(rt);

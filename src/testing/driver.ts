@@ -2,7 +2,7 @@ import type { Serde } from '../serdes/serde.ts';
 import type { ErrorHandling } from '../runtime/errors.ts';
 import { globalSubTopology } from '../runtime/global-tasks.ts';
 import { StreamTask, type TaskEnvironment, type TaskMetrics } from '../runtime/task.ts';
-import { driftAlertRecord, onDriftAlert } from '../ml/drift.ts';
+import { onModelRecord } from '../ml/model-records.ts';
 import { createInMemoryStore } from '../state/memory-stores.ts';
 import { valueOnlyView, type KeyValueStore, type ReadOnlyKeyValueStore, type ReadOnlySessionStore, type ReadOnlyWindowStore, type SessionStore, type StateStore, type ValueAndTimestamp, type WindowStore } from '../state/store.ts';
 import { readOnlyWindowView, valueOnlyWindowView } from '../state/window-views.ts';
@@ -47,7 +47,7 @@ export class TopologyTestDriver {
   private readonly inputOffsets = new Map<string, number>();
   private wallClock: number;
   private closed = false;
-  private readonly stopDriftAlerts: () => void;
+  private readonly stopModelRecords: () => void;
 
   constructor(
     readonly topology: Topology,
@@ -64,10 +64,9 @@ export class TopologyTestDriver {
       createStore: (spec) => createInMemoryStore(spec),
       resolveTopic: (topic, internal) => (internal ? `${this.applicationId}-${topic}` : topic),
     };
-    // A model's drift alerts go to the topic its drift options name, as the runner writes them.
-    this.stopDriftAlerts = onDriftAlert((alert) => {
-      if (alert.topic === undefined || this.closed) return;
-      this.send(driftAlertRecord(alert, alert.topic));
+    // Records models ask for (drift alerts, shadow comparisons) go to their topics, as the runner writes them.
+    this.stopModelRecords = onModelRecord((record) => {
+      if (!this.closed) this.send({ ...record }); // a copy: every application in the process gets the record
     });
     const dynamicSink = topology.nodes.some((n) => n.kind === 'sink' && typeof n.topic !== 'string');
     this.writable = dynamicSink
@@ -197,7 +196,7 @@ export class TopologyTestDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.stopDriftAlerts();
+    this.stopModelRecords();
     for (const task of this.tasks) task.close();
     this.globalTask?.close();
   }

@@ -116,6 +116,32 @@ describe('KafkaStreams, embedded', () => {
     }
   });
 
+  it('writes shadow comparisons to the topic the shadow names', async () => {
+    const registry = await ModelRegistry.open(fileURLToPath(new URL('../../models', import.meta.url)), { pollIntervalMs: 0, workers: 0, drift: false });
+    try {
+      const builder = new StreamsBuilder();
+      builder
+        .stream('payments', { keySerde: Serdes.string(), valueSerde: Serdes.json<Record<string, number>>() })
+        .predict(registry.shadow<Record<string, number>>('fraud', { primary: '2', candidate: '1', topic: 'fraud-shadow' }))
+        .to('scored', { valueSerde: Serdes.json() });
+      const broker = new InMemoryBroker();
+      broker.createTopic('payments', 1);
+      const app = embedded(builder.build(), broker);
+      await app.start();
+      const payment = { amount: 120, hour: 14, merchantRisk: 0.2, distanceFromHomeKm: 3, txCountLastHour: 1, foreign: 0, cardAgeDays: 400 };
+      for (let i = 0; i < 50; i++) broker.append({ topic: 'payments', key: Buffer.from(`c${i}`), value: Buffer.from(JSON.stringify(payment)), timestamp: 5_000 + i, headers: {} });
+      await until('50 scored', () => broker.endOffset('scored', 0) === 50);
+      await until('50 comparisons written', () => broker.endOffset('fraud-shadow', 0) === 50);
+      const written = broker.read('fraud-shadow', 0, 0);
+      expect(written.map((r) => r.key!.toString())).toEqual(Array.from({ length: 50 }, (_, i) => `c${i}`));
+      expect(written.map((r) => r.timestamp)).toEqual(Array.from({ length: 50 }, (_, i) => 5_000 + i));
+      for (const r of written) expect(JSON.parse(r.value!.toString())).toMatchObject({ model: 'fraud', primaryVersion: '2', candidateVersion: '1' });
+      await app.close();
+    } finally {
+      await registry.close();
+    }
+  });
+
   it('names the store type when a store is queried with the wrong method', async () => {
     const app = embedded(wordCount(), new InMemoryBroker());
     expect(() => app.windowStore('counts')).toThrow(/key-value store: query it with store\('counts'\)/);
