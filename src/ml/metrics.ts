@@ -36,6 +36,12 @@ const errors = new Counter({
   labelNames: ['model', 'version', 'stage'] as const,
   registers: [modelMetrics],
 });
+const predicted = new Counter({
+  name: 'tributary_model_predictions_total',
+  help: 'Rows scored, by the label predicted (the distribution of the label output)',
+  labelNames: ['model', 'version', 'label'] as const,
+  registers: [modelMetrics],
+});
 const score = new BucketHistogram(
   'tributary_model_score',
   'Distribution of the score output (probability of the positive class, or anomaly score)',
@@ -81,7 +87,7 @@ const shadowScoreDiff = new BucketHistogram(
 
 /** Registers every model metric in another registry too (e.g. prom-client's global one); idempotent. */
 export function mergeModelMetrics(target: Registry): void {
-  const all = [latency, batchSize, rows, errors, score, drift, activeVersion, reloads, shadowComparisons, shadowAgreement, shadowScoreDiff];
+  const all = [latency, batchSize, rows, errors, predicted, score, drift, activeVersion, reloads, shadowComparisons, shadowAgreement, shadowScoreDiff];
   for (const metric of all) {
     const name = (metric as unknown as { name: string }).name;
     if (target.getSingleMetric(name) === undefined) target.registerMetric(metric as Metric);
@@ -94,6 +100,8 @@ export interface ModelInstruments {
   scored(count: number): void;
   failed(stage: ScoreStage, count?: number): void;
   score(value: number): void;
+  /** Rows per predicted label in one batch (one counter update per label, not per row). */
+  labels(counts: ReadonlyMap<string | number, number>): void;
   drift(feature: string, psi: number): void;
 }
 
@@ -111,6 +119,9 @@ export function instrumentsFor(model: string, version: string): ModelInstruments
     scored: (count) => rowsChild.inc(count),
     failed: (stage, count = 1) => errors.inc({ model, version, stage }, count),
     score: (value) => scoreChild.observe(value),
+    labels: (counts) => {
+      for (const [label, count] of counts) predicted.inc({ model, version, label: String(label) }, count);
+    },
     drift: (feature, psi) => drift.set({ model, version, feature }, psi),
   };
 }

@@ -50,6 +50,8 @@ export interface OnnxModelOptions<In, Out> {
   warmup?: boolean;
   /** The number to chart and drift-check from a prediction (default: its numeric `score` field). */
   score?: (output: Out) => number | undefined;
+  /** The class of a prediction, counted per label in `tributary_model_predictions_total` (default: its string or numeric `label` field). */
+  label?: (output: Out) => string | number | undefined;
   monitor?: MonitorOptions;
 }
 
@@ -77,6 +79,11 @@ function defaultIdentity(path: string | undefined): { name: string; version: str
   return { name: basename(path).replace(/\.onnx$/, ''), version: 'unversioned' };
 }
 
+function defaultLabel(output: unknown): string | number | undefined {
+  const label = (output as { label?: unknown } | null)?.label;
+  return typeof label === 'string' || typeof label === 'number' ? label : undefined;
+}
+
 function defaultScore(output: unknown): number | undefined {
   const score = (output as { score?: unknown } | null)?.score;
   return typeof score === 'number' ? score : undefined;
@@ -94,6 +101,7 @@ class OnnxSessionModel<In, Out> implements OnnxModel<In, Out> {
   private readonly validator: ValidateFunction | undefined;
   private readonly instruments: ModelInstruments;
   private readonly score: (output: Out) => number | undefined;
+  private readonly label: (output: Out) => string | number | undefined;
   private monitor: DriftMonitor | undefined;
   private monitorInput: string | undefined;
 
@@ -109,6 +117,7 @@ class OnnxSessionModel<In, Out> implements OnnxModel<In, Out> {
     this.version = options.version ?? identity.version;
     this.instruments = instrumentsFor(this.name, this.version);
     this.score = options.score ?? defaultScore;
+    this.label = options.label ?? defaultLabel;
     if (options.inputSchema !== undefined) {
       try {
         this.validator = new Ajv({ allErrors: false, strict: false }).compile(options.inputSchema);
@@ -241,6 +250,7 @@ class OnnxSessionModel<In, Out> implements OnnxModel<In, Out> {
     const { outputs, outputsAt } = this.options;
     const rows = outputsAt === undefined ? splitOutputs(results, placed.length) : undefined;
     const scores: number[] = [];
+    const labels = new Map<string | number, number>();
     const model = this.name;
     const version = this.version;
     let scored = 0;
@@ -265,11 +275,14 @@ class OnnxSessionModel<In, Out> implements OnnxModel<In, Out> {
           scores.push(score);
           this.instruments.score(score);
         }
+        const label = this.label(prediction);
+        if (label !== undefined) labels.set(label, (labels.get(label) ?? 0) + 1);
       } catch (error) {
         outcomes[i] = this.failure('inference', `${rows === undefined ? 'outputsAt' : 'outputs'}() threw: ${describeError(error)}`, error);
       }
     }
     this.instruments.scored(scored);
+    this.instruments.labels(labels);
     this.monitor?.observeScores(scores, scored);
   }
 

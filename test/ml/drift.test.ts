@@ -118,9 +118,12 @@ describe('drift of a registry model', () => {
 
 test('model metrics appear in modelMetrics and merge into another registry', async () => {
   const registry = await ModelRegistry.open(MODELS_DIR, { pollIntervalMs: 0, workers: 0, drift: false });
+  const holdout = readHoldout(trainedModels().find((m) => m.name === 'fraud' && m.version === '2')!);
+  // scikit-learn's labels for the 20 rows scored below: the label distribution must match them
+  const frauds = holdout.labels.slice(0, 20).filter((label) => label === 1).length;
   try {
     const model = registry.model('fraud', { version: '2' });
-    const records = readHoldout(trainedModels().find((m) => m.name === 'fraud' && m.version === '2')!).records;
+    const records = holdout.records;
     await model.scoreBatch([...records.slice(0, 20), { ...records[0], hour: 99 }].map((value, i) => ({ key: i, value })));
   } finally {
     await registry.close();
@@ -131,6 +134,9 @@ test('model metrics appear in modelMetrics and merge into another registry', asy
   expect(text).toMatch(/tributary_model_rows_scored_total\{model="fraud",version="2"\} 20/);
   expect(text).toMatch(/tributary_model_errors_total\{model="fraud",version="2",stage="validate"\} 1/);
   expect(text).toMatch(/tributary_model_score_count\{model="fraud",version="2"\} 20/);
+  expect(text).toContain(`tributary_model_predictions_total{model="fraud",version="2",label="legit"} ${20 - frauds}`);
+  if (frauds > 0) expect(text).toContain(`tributary_model_predictions_total{model="fraud",version="2",label="fraud"} ${frauds}`);
+  else expect(text).not.toContain('tributary_model_predictions_total{model="fraud",version="2",label="fraud"}');
   expect(text).toMatch(/tributary_model_score_bucket\{le="\+Inf",model="fraud",version="2"\} 20/);
   expect(text).toMatch(/tributary_model_active_version\{model="fraud"\} 2/);
 
