@@ -65,7 +65,7 @@ export interface OnnxModel<In, Out> extends Model<In, Out> {
 /**
  * Two, not one: while one worker runs a batch the other takes the next, and a worker held up by its
  * garbage collector or the scheduler does not hold up scoring (bench/predict.ts, the trees at half
- * their peak: p99 2.6–3.8 ms with two workers against 6.1–7.5 ms with one, at the same peak).
+ * their peak: p99 2.6–2.8 ms with two workers against 5.5–6.9 ms with one).
  */
 const DEFAULT_WORKERS = 2;
 const DEFAULT_INTRA_OP_THREADS = 1;

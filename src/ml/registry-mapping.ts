@@ -1,9 +1,8 @@
 import { modelKind, type ModelMetadata } from './model-metadata.ts';
-import { ModelError } from './model.ts';
+import { ModelError, type PredictionMeta } from './model.ts';
 import type { MonitorOptions, OnnxModelOptions } from './onnx-model.ts';
 import type { DriftOptions } from './drift.ts';
 import type { FeatureRow, OutputTensors, PlainTensor } from './tensor-batch.ts';
-import type { PredictionMeta } from './model.ts';
 
 /** A record value a registry model reads its features from, by name (any object: typed values fit too). */
 export type RecordValue = object;
@@ -39,7 +38,7 @@ function featureError(features: readonly string[], value: unknown, name: string 
 
 /**
  * `value => ({ input: [value.f1, value.f2, …] })` for the feature names, compiled once per model
- * version (undefined for a value a feature is not a number or boolean in). The loop it replaces
+ * version; it returns undefined when a feature is not a number or a boolean. The loop it replaces
  * (`value[features[i]]` into `{ [input]: row }`) cost 125 ns a record against 14: one keyed load
  * that sees every name goes megamorphic, and a computed key builds its object slowly — together
  * the most expensive step of `.predict` on the main thread (bench/predict.ts). Names are embedded

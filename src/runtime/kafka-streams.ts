@@ -102,8 +102,7 @@ export class KafkaStreams {
   private lastSnapshot = { at: Date.now(), processed: 0 };
   private closing: Promise<void> | undefined;
   private stopModelRecords: (() => void) | undefined;
-  /** Drift-alert topics known to exist (or being created), so that alerts never fail the producer. */
-  /** Topics that models write to (drift alerts, shadow comparisons), created once each. */
+  /** Topics models write to (drift alerts, shadow comparisons) known to exist or being created, so that such records never fail the producer. */
   private readonly modelTopics = new Map<string, Promise<void>>();
 
   constructor(
