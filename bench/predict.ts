@@ -7,13 +7,16 @@
  * `task.process()` as fast as backpressure allows, already decoded (the source serdes look the
  * pre-built values up), so the figures are those of the predict operator — validation, features,
  * one tensor per batch, the session (in its worker, or on the main thread), outputs — not of JSON
- * or a harness. For the latency, records are offered at half the measured peak rate (`--latency-load`) by a timer,
- * and each record's time from offer to emit is taken.
+ * or a harness. For the latency, records are offered at half the measured peak rate
+ * (`--latency-load`) by a timer, and each record's time from offer to emit is taken. `--workers`
+ * lists the worker-thread counts to measure (2 is the default a registry model gets; 0 runs the
+ * session on the main thread).
  *
  *   npx tsx bench/predict.ts [--versions 1,2] [--workers 2,1,0] [--batches 1,32,256] [--seconds 1] [--repeat 3] [--max-delay 5] [--latency-load 0.5]
  *
  * Prints a table, writes bench/results/predict.json and prints the ratios against the targets:
- * batch 256 ≥ 0.7 × raw, batch 256 ≥ 20 × batch 1, added latency p99 ≤ maxDelayMs + 2 ms.
+ * batch 256 ≥ 0.7 × raw, batch 256 ≥ 20 × batch 1, added latency p99 ≤ maxDelayMs + 2 ms; and two
+ * ceilings: the stream task with no operator, and `.predict` on a model that costs nothing.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
