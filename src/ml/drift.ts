@@ -1,6 +1,7 @@
 /** Input and output drift: population stability index (PSI) over a sliding window against training. */
 
 import { emitModelRecord, type ModelRecord } from './model-records.ts';
+import type { ScoreContext } from './model.ts';
 
 /**
  * A training histogram: `edges` are the inner cut points (edges.length + 1 bins); a value's bin is
@@ -168,17 +169,17 @@ export class DriftMonitor {
   }
 
   /** Adds one score per scored row, then computes PSI if `checkEvery` rows have passed. */
-  observeScores(scores: ArrayLike<number>, rows = scores.length): void {
+  observeScores(scores: ArrayLike<number>, rows = scores.length, context?: ScoreContext): void {
     if (this.score !== undefined) for (let i = 0; i < scores.length; i++) this.score.add(scores[i]!);
     this.sinceCheck += rows;
     if (this.sinceCheck >= this.checkEvery) {
       this.sinceCheck = 0;
-      this.check();
+      this.check(context);
     }
   }
 
   /** Computes PSI for every full series now, publishes it and raises alerts on upward crossings. */
-  check(): void {
+  check(context?: ScoreContext): void {
     for (const histogram of [...this.columns, this.score]) {
       if (histogram === undefined || !histogram.full) continue;
       const psi = histogram.psi();
@@ -195,15 +196,15 @@ export class DriftMonitor {
           windowSize: this.windowSize,
           at: Date.now(),
           ...(this.options.topic !== undefined ? { topic: this.options.topic } : {}),
-        });
+        }, context);
       } else if (psi <= this.threshold) {
         histogram.alerted = false;
       }
     }
   }
 
-  private alert(alert: DriftAlert): void {
-    if (alert.topic !== undefined) emitModelRecord(driftAlertRecord(alert, alert.topic));
+  private alert(alert: DriftAlert, context: ScoreContext | undefined): void {
+    if (alert.topic !== undefined) emitModelRecord(driftAlertRecord(alert, alert.topic), context);
     for (const listener of [this.options.onDrift, ...alertListeners]) {
       try {
         listener?.(alert);

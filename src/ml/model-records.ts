@@ -1,8 +1,11 @@
 /**
  * Records a model asks the application running it to write: drift alerts and shadow comparisons
- * whose options name a topic. The ML layer knows nothing of brokers; the runtime that runs the
- * topology (the `KafkaStreams` runner or the test driver) listens here and produces each record.
+ * whose options name a topic. The ML layer knows nothing of brokers: a batch scored by `.predict`
+ * carries a `ScoreContext` from the task, and the record goes out through that application (the
+ * `KafkaStreams` runner or the test driver). A batch scored outside any application (a direct
+ * `scoreBatch` call) has no context: its records go to the `onModelRecord` listeners.
  */
+import type { ScoreContext } from './model.ts';
 
 /** One record for the running application to produce. */
 export interface ModelRecord {
@@ -15,14 +18,22 @@ export interface ModelRecord {
 
 const listeners = new Set<(record: ModelRecord) => void>();
 
-/** Hears every model record emitted in this process; returns the function that stops it. */
+/** Hears the model records of batches scored outside any application; returns the function that stops it. */
 export function onModelRecord(listener: (record: ModelRecord) => void): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
 
-/** Hands a record to the applications running in this process (none listening: it is dropped). */
-export function emitModelRecord(record: ModelRecord): void {
+/** Hands a record to the application scoring the batch, or without one to the listeners (none: it is dropped). */
+export function emitModelRecord(record: ModelRecord, context?: ScoreContext): void {
+  if (context !== undefined) {
+    try {
+      context.emitRecord(record);
+    } catch (error) {
+      process.emitWarning(`writing a model record to '${record.topic}' failed: ${error instanceof Error ? error.message : String(error)}`, 'TributaryModelRecordWarning');
+    }
+    return;
+  }
   for (const listener of listeners) {
     try {
       listener(record);

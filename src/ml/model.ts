@@ -1,3 +1,5 @@
+import type { ModelRecord } from './model-records.ts';
+
 /** Who produced a prediction, so every result can be audited. */
 export interface PredictionMeta {
   model: string;
@@ -25,11 +27,20 @@ export type ScoreOutcome<Out> =
   | { ok: true; prediction: Prediction<Out> }
   | { ok: false; error: Error; stage: ScoreStage };
 
+/**
+ * What the application running a model offers it while a batch is scored: the way to write the
+ * records it asks for (drift alerts, shadow comparisons), so that each goes out once, through the
+ * application whose records triggered it — not through every application in the process.
+ */
+export interface ScoreContext {
+  emitRecord(record: ModelRecord): void;
+}
+
 /** A model the predict operator can call: scores one batch, one outcome per input, in input order. */
 export interface Model<In, Out> {
   readonly name: string;
   /** Resolves one outcome per input in input order; per-record problems are outcomes, never rejections. */
-  scoreBatch(inputs: readonly ScoreInput<In>[]): Promise<ScoreOutcome<Out>[]>;
+  scoreBatch(inputs: readonly ScoreInput<In>[], context?: ScoreContext): Promise<ScoreOutcome<Out>[]>;
   /** Loads/warms up (idempotent); called by the runtime before the first batch. */
   ready(): Promise<void>;
   close(): Promise<void>;

@@ -4,7 +4,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { DriftMonitor, type DriftOptions } from './drift.ts';
 import { instrumentsFor, type ModelInstruments } from './metrics.ts';
 import type { JsonSchema, TrainingDistributions } from './model-metadata.ts';
-import { ModelError, describeError, type Model, type Prediction, type ScoreInput, type ScoreOutcome, type ScoreStage } from './model.ts';
+import { ModelError, describeError, type Model, type Prediction, type ScoreContext, type ScoreInput, type ScoreOutcome, type ScoreStage } from './model.ts';
 import { InlineSessionRunner, type SessionRunner, type SessionSource } from './session-runner.ts';
 import {
   assembleBatch, splitOutputs, zeroFeeds,
@@ -136,7 +136,7 @@ class OnnxSessionModel<In, Out> implements OnnxModel<In, Out> {
     return this.loading;
   }
 
-  async scoreBatch(inputs: readonly ScoreInput<In>[]): Promise<ScoreOutcome<Out>[]> {
+  async scoreBatch(inputs: readonly ScoreInput<In>[], context?: ScoreContext): Promise<ScoreOutcome<Out>[]> {
     if (inputs.length === 0) return [];
     const started = performance.now();
     this.active++;
@@ -146,7 +146,7 @@ class OnnxSessionModel<In, Out> implements OnnxModel<In, Out> {
       } catch (error) {
         return this.failAll(inputs.length, 'inference', error);
       }
-      return await this.scoreLoaded(inputs, started);
+      return await this.scoreLoaded(inputs, started, context);
     } finally {
       this.active--;
       if (this.active === 0) for (const resolve of this.idle.splice(0)) resolve();
@@ -205,7 +205,7 @@ class OnnxSessionModel<In, Out> implements OnnxModel<In, Out> {
     return new DriftMonitor(this.name, this.version, monitor.features, monitor.training, monitor, this.instruments.drift);
   }
 
-  private async scoreLoaded(inputs: readonly ScoreInput<In>[], started: number): Promise<ScoreOutcome<Out>[]> {
+  private async scoreLoaded(inputs: readonly ScoreInput<In>[], started: number, context: ScoreContext | undefined): Promise<ScoreOutcome<Out>[]> {
     const outcomes = new Array<ScoreOutcome<Out> | undefined>(inputs.length);
     const rows = new Array<FeatureRow | undefined>(inputs.length);
     for (let i = 0; i < inputs.length; i++) {
@@ -239,14 +239,14 @@ class OnnxSessionModel<In, Out> implements OnnxModel<In, Out> {
       if (results !== undefined) {
         const now = performance.now();
         this.instruments.batch(n, now - runStarted);
-        this.deliver(results, batch.rows, outcomes, now - started);
+        this.deliver(results, batch.rows, outcomes, now - started, context);
       }
     }
     this.countFailures(outcomes);
     return outcomes as ScoreOutcome<Out>[];
   }
 
-  private deliver(results: Record<string, PlainTensor>, placed: readonly number[], outcomes: (ScoreOutcome<Out> | undefined)[], latencyMs: number): void {
+  private deliver(results: Record<string, PlainTensor>, placed: readonly number[], outcomes: (ScoreOutcome<Out> | undefined)[], latencyMs: number, context: ScoreContext | undefined): void {
     const { outputs, outputsAt } = this.options;
     const rows = outputsAt === undefined ? splitOutputs(results, placed.length) : undefined;
     const scores: number[] = [];
@@ -293,7 +293,7 @@ class OnnxSessionModel<In, Out> implements OnnxModel<In, Out> {
     if (runLabel !== undefined) labels.set(runLabel, (labels.get(runLabel) ?? 0) + runLength);
     this.instruments.scored(scored);
     this.instruments.labels(labels);
-    this.monitor?.observeScores(scores, scored);
+    this.monitor?.observeScores(scores, scored, context);
   }
 
   private observeFeatures(feeds: Record<string, PlainTensor>, rows: number): void {

@@ -1,4 +1,4 @@
-import { ModelError, describeError, type Model, type ScoreInput, type ScoreOutcome } from './model.ts';
+import { ModelError, describeError, type Model, type ScoreContext, type ScoreInput, type ScoreOutcome } from './model.ts';
 import type { OnnxModel } from './onnx-model.ts';
 import type { RecordValue, RegistryOutput } from './registry-mapping.ts';
 
@@ -53,7 +53,7 @@ export class RegistryModel implements VersionedModel<RecordValue, RegistryOutput
     return next;
   }
 
-  async scoreBatch(inputs: readonly ScoreInput<RecordValue>[]): Promise<ScoreOutcome<RegistryOutput>[]> {
+  async scoreBatch(inputs: readonly ScoreInput<RecordValue>[], context?: ScoreContext): Promise<ScoreOutcome<RegistryOutput>[]> {
     if (inputs.length === 0) return [];
     if (this.current === undefined) {
       try {
@@ -63,7 +63,7 @@ export class RegistryModel implements VersionedModel<RecordValue, RegistryOutput
         return inputs.map(() => failure);
       }
     }
-    return this.current!.model.scoreBatch(inputs);
+    return this.current!.model.scoreBatch(inputs, context);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { shadowInstruments } from './metrics.ts';
-import { ModelError, type Model, type Prediction, type ScoreInput, type ScoreOutcome } from './model.ts';
+import { ModelError, type Model, type Prediction, type ScoreContext, type ScoreInput, type ScoreOutcome } from './model.ts';
 import { emitModelRecord, jsonSafe, recordKey, type ModelRecord } from './model-records.ts';
 
 /** Share of traffic per version, e.g. `{ '1': 0.9, '2': 0.1 }` (normalised to sum 1). */
@@ -70,7 +70,7 @@ export function splitTraffic<In, Out>(name: string, models: Readonly<Record<stri
     async close() {
       await Promise.all(used.map((m) => m.close()));
     },
-    async scoreBatch(inputs: readonly ScoreInput<In>[]): Promise<ScoreOutcome<Out>[]> {
+    async scoreBatch(inputs: readonly ScoreInput<In>[], context?: ScoreContext): Promise<ScoreOutcome<Out>[]> {
       const groups = new Map<string, number[]>();
       inputs.forEach((input, i) => {
         const version = route(input.key);
@@ -81,7 +81,7 @@ export function splitTraffic<In, Out>(name: string, models: Readonly<Record<stri
       const outcomes = new Array<ScoreOutcome<Out>>(inputs.length);
       await Promise.all(
         [...groups].map(async ([version, indexes]) => {
-          const results = await models[version]!.scoreBatch(indexes.map((i) => inputs[i]!));
+          const results = await models[version]!.scoreBatch(indexes.map((i) => inputs[i]!), context);
           indexes.forEach((i, k) => (outcomes[i] = results[k]!));
         }),
       );
@@ -163,10 +163,10 @@ export function shadowModel<In, Out>(name: string, primary: Model<In, Out>, cand
     async close() {
       await Promise.all([primary.close(), candidate.close()]);
     },
-    async scoreBatch(inputs: readonly ScoreInput<In>[]): Promise<ScoreOutcome<Out>[]> {
+    async scoreBatch(inputs: readonly ScoreInput<In>[], context?: ScoreContext): Promise<ScoreOutcome<Out>[]> {
       const [main, shadow] = await Promise.all([
-        primary.scoreBatch(inputs),
-        candidate.scoreBatch(inputs).catch((error: unknown): ScoreOutcome<Out>[] => {
+        primary.scoreBatch(inputs, context),
+        candidate.scoreBatch(inputs, context).catch((error: unknown): ScoreOutcome<Out>[] => {
           const failure: ScoreOutcome<Out> = { ok: false, stage: 'inference', error: error instanceof Error ? error : new Error(String(error)) };
           return inputs.map(() => failure);
         }),
@@ -178,7 +178,7 @@ export function shadowModel<In, Out>(name: string, primary: Model<In, Out>, cand
         if (p.ok && c.ok) record(p.prediction.version, c.prediction.version, agree, scoreDiff);
         const input = inputs[i]!;
         const comparison: ShadowComparison<Out> = { model: name, key: input.key, primaryVersion: versionOf(p), candidateVersion: versionOf(c), primary: p, candidate: c, agree, scoreDiff };
-        if (options.topic !== undefined) emitModelRecord(shadowComparisonRecord(comparison, options.topic, input.timestamp ?? Date.now()));
+        if (options.topic !== undefined) emitModelRecord(shadowComparisonRecord(comparison, options.topic, input.timestamp ?? Date.now()), context);
         try {
           options.onCompare?.(comparison);
         } catch (error) {

@@ -2,6 +2,7 @@ import type { Duration } from '../util/duration.ts';
 import type { StateStore } from '../state/store.ts';
 
 import type { Headers } from '../util/headers.ts';
+import type { ModelRecord } from '../ml/model-records.ts';
 
 export type { Headers };
 
@@ -73,6 +74,11 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   reportError(record: StreamRecord<unknown, unknown>, error: unknown, stage: ErrorStage): void;
   /** Registers an asynchronous operator with the task's drain and backpressure. */
   registerAsync(operator: AsyncOperator): void;
+  /**
+   * Writes a record a model asked for while scoring this task's records (a drift alert, a shadow
+   * comparison) to its topic, through the application running the task (`.predict` uses it).
+   */
+  emitModelRecord(record: ModelRecord): void;
 }
 
 /** One operator instance inside one task. */

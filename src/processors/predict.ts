@@ -1,4 +1,4 @@
-import type { Model, Prediction, ScoreInput, ScoreOutcome } from '../ml/model.ts';
+import type { Model, Prediction, ScoreContext, ScoreInput, ScoreOutcome } from '../ml/model.ts';
 import { MicroBatcher } from '../ml/batcher.ts';
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 
@@ -42,6 +42,8 @@ export function predictProcessor<K, V, Out, R>(model: Model<V, Out>, options: Pr
     let ctx: ProcessorContext;
     let ready: Promise<void> | undefined;
     let batcher: MicroBatcher<StreamRecord<K, V>, ScoreOutcome<Out>>;
+    // records the model asks for (drift alerts, shadow comparisons) go out through this task's application
+    const scoreContext: ScoreContext = { emitRecord: (record) => ctx.emitModelRecord(record) };
     return {
       init(context) {
         ctx = context;
@@ -58,7 +60,7 @@ export function predictProcessor<K, V, Out, R>(model: Model<V, Out>, options: Pr
             await ready;
             // a record is a ScoreInput already (key and value): no copy per record
             const inputs: readonly ScoreInput<V>[] = records;
-            return model.scoreBatch(inputs);
+            return model.scoreBatch(inputs, scoreContext);
           },
           onResult: (record, outcome) => {
             if (outcome.ok) ctx.forward({ ...record, value: as(record.value, outcome.prediction) });

@@ -1,7 +1,7 @@
 import { BehaviorSubject, Subject, type Observable } from 'rxjs';
 import type { Registry } from 'prom-client';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
-import { onModelRecord, type ModelRecord } from '../ml/model-records.ts';
+import type { ModelRecord } from '../ml/model-records.ts';
 import { FencedError, type StateBackend, type TaskStateBackend } from '../state/backend.ts';
 import { createInMemoryStore } from '../state/memory-stores.ts';
 import { RedisStateBackend } from '../state/redis-backend.ts';
@@ -101,7 +101,6 @@ export class KafkaStreams {
   private retiredDeadLettered = 0;
   private lastSnapshot = { at: Date.now(), processed: 0 };
   private closing: Promise<void> | undefined;
-  private stopModelRecords: (() => void) | undefined;
   /** Topics models write to (drift alerts, shadow comparisons) known to exist or being created, so that such records never fail the producer. */
   private readonly modelTopics = new Map<string, Promise<void>>();
 
@@ -141,6 +140,7 @@ export class KafkaStreams {
       partitionsFor: (topic) => this.partitionCounts.get(topic),
       createStore: (spec) => createInMemoryStore(spec),
       resolveTopic: (topic, internal) => (internal ? `${this.applicationId}-${topic}` : topic),
+      emitModelRecord: (record) => this.writeModelRecord(record),
     };
   }
 
@@ -215,7 +215,6 @@ export class KafkaStreams {
       await this.fail(error instanceof Error ? error : new Error(String(error)));
       throw this.failure;
     }
-    this.stopModelRecords = onModelRecord((record) => this.writeModelRecord(record));
     this.timers.push(setInterval(() => this.emitSnapshot(), 1_000));
     if (this.config.watchdog !== false) {
       const interval = this.config.watchdog?.intervalMs ?? 10_000;
@@ -684,7 +683,7 @@ export class KafkaStreams {
     ready.then(
       () => {
         if (!this.running) return;
-        this.send({ ...record }); // a copy: every application in the process gets the record
+        this.send(record);
       },
       (error: unknown) => this.log(`could not create the model topic '${topic}': ${errorMessage(error)}`),
     );
@@ -901,7 +900,6 @@ export class KafkaStreams {
   }
 
   private async release(): Promise<void> {
-    this.stopModelRecords?.();
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     for (const rt of [...this.tasks.values()]) this.retireTask(rt);

@@ -10,6 +10,7 @@ import { toMillis, type Duration } from '../util/duration.ts';
 import type { Headers } from '../util/headers.ts';
 import { errorMessage, StreamsError, type ErrorHandling } from './errors.ts';
 import { PunctuationQueue } from './punctuation.ts';
+import { emitModelRecord, type ModelRecord } from '../ml/model-records.ts';
 
 /** A record inside the runtime: it remembers the bytes it was read as, for the dead-letter topic. */
 export interface SourcedRecord<K = unknown, V = unknown> extends StreamRecord<K, V> {
@@ -32,6 +33,8 @@ export interface TaskEnvironment {
   globalStores?: ReadonlyMap<string, StateStore>;
   /** Resolves a topology topic name to the real one (internal topics get the application id). */
   resolveTopic(topic: string, internal: boolean): string;
+  /** Writes a record a model asked for (a drift alert, a shadow comparison); without it they go to `onModelRecord` listeners. */
+  emitModelRecord?(record: ModelRecord): void;
 }
 
 /** Counters a task keeps; the metrics layer reads them. */
@@ -133,6 +136,12 @@ class NodeContext implements ProcessorContext {
 
   registerAsync(operator: AsyncOperator): void {
     this.task.registerAsync(operator);
+  }
+
+  emitModelRecord(record: ModelRecord): void {
+    const env = this.task.env;
+    if (env.emitModelRecord !== undefined) env.emitModelRecord(record);
+    else emitModelRecord(record);
   }
 }
 

@@ -2,7 +2,6 @@ import type { Serde } from '../serdes/serde.ts';
 import type { ErrorHandling } from '../runtime/errors.ts';
 import { globalSubTopology } from '../runtime/global-tasks.ts';
 import { StreamTask, type TaskEnvironment, type TaskMetrics } from '../runtime/task.ts';
-import { onModelRecord } from '../ml/model-records.ts';
 import { createInMemoryStore } from '../state/memory-stores.ts';
 import { valueOnlyView, type KeyValueStore, type ReadOnlyKeyValueStore, type ReadOnlySessionStore, type ReadOnlyWindowStore, type SessionStore, type StateStore, type ValueAndTimestamp, type WindowStore } from '../state/store.ts';
 import { readOnlyWindowView, valueOnlyWindowView } from '../state/window-views.ts';
@@ -47,7 +46,6 @@ export class TopologyTestDriver {
   private readonly inputOffsets = new Map<string, number>();
   private wallClock: number;
   private closed = false;
-  private readonly stopModelRecords: () => void;
 
   constructor(
     readonly topology: Topology,
@@ -63,11 +61,11 @@ export class TopologyTestDriver {
       partitionsFor: () => 1,
       createStore: (spec) => createInMemoryStore(spec),
       resolveTopic: (topic, internal) => (internal ? `${this.applicationId}-${topic}` : topic),
+      // records models ask for (drift alerts, shadow comparisons) go to their topics, as the runner writes them
+      emitModelRecord: (record) => {
+        if (!this.closed) this.send(record);
+      },
     };
-    // Records models ask for (drift alerts, shadow comparisons) go to their topics, as the runner writes them.
-    this.stopModelRecords = onModelRecord((record) => {
-      if (!this.closed) this.send({ ...record }); // a copy: every application in the process gets the record
-    });
     const dynamicSink = topology.nodes.some((n) => n.kind === 'sink' && typeof n.topic !== 'string');
     this.writable = dynamicSink
       ? null
@@ -196,7 +194,6 @@ export class TopologyTestDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.stopModelRecords();
     for (const task of this.tasks) task.close();
     this.globalTask?.close();
   }

@@ -5,7 +5,7 @@
  * predictions go down the stream.
  */
 import { afterAll, expect, test } from 'vitest';
-import { ModelRegistry, Serdes, StreamsBuilder, TopologyTestDriver, type ClassifierOutput, type Prediction } from 'tributary';
+import { ModelRegistry, onModelRecord, Serdes, StreamsBuilder, TopologyTestDriver, type ClassifierOutput, type ModelRecord, type Prediction } from 'tributary';
 
 import { demo } from '../../topologies/fraud-detection.ts';
 
@@ -69,4 +69,34 @@ test('every comparison goes to the shadow topic with the record key and timestam
   expect((bad.value.primary as { error: string }).error).toMatch(/does not match the input schema/);
   expect(driver.createOutputTopic('shadow-app-dlq', Serdes.string(), Serdes.string()).getQueueSize()).toBe(1);
   await driver.close();
+});
+
+test('each application writes only the comparisons of its own records, even when two share the model', async () => {
+  const shadow = registry.shadow<Payment>('fraud', { primary: '2', candidate: '1', topic: 'fraud-shadow' });
+  const drivers = ['app-a', 'app-b'].map((applicationId) => {
+    const builder = new StreamsBuilder();
+    builder.stream('payments', { keySerde: Serdes.string(), valueSerde: Serdes.json<Payment>() }).predict(shadow, { maxBatchSize: 16 }).to('scored', { valueSerde: Serdes.json() });
+    return new TopologyTestDriver(builder.build(), { applicationId });
+  });
+  // both drivers are open while either scores: a process-wide channel would hand each comparison to both
+  for (const [d, driver] of drivers.entries()) {
+    const input = driver.createInputTopic('payments', Serdes.string(), Serdes.json<Payment>());
+    for (let i = 0; i < 20 + d * 10; i++) await input.pipeInput(`${d === 0 ? 'a' : 'b'}-${i}`, payments[i]!);
+  }
+  const written = drivers.map((driver) => driver.createOutputTopic('fraud-shadow', Serdes.string(), Serdes.json<Comparison>()).readRecordsToList().map((r) => r.key));
+  expect(written[0]).toEqual(Array.from({ length: 20 }, (_, i) => `a-${i}`));
+  expect(written[1]).toEqual(Array.from({ length: 30 }, (_, i) => `b-${i}`));
+  await Promise.all(drivers.map((driver) => driver.close()));
+});
+
+test('a batch scored outside any application hands its comparisons to the onModelRecord listeners', async () => {
+  const shadow = registry.shadow<Payment>('fraud', { primary: '2', candidate: '1', topic: 'fraud-shadow' });
+  const heard: ModelRecord[] = [];
+  const stop = onModelRecord((record) => heard.push(record));
+  try {
+    await shadow.scoreBatch(payments.slice(0, 3).map((value, i) => ({ key: `k${i}`, value, timestamp: 7 + i })));
+  } finally {
+    stop();
+  }
+  expect(heard.map((r) => [r.topic, r.key?.toString(), r.timestamp])).toEqual([['fraud-shadow', 'k0', 7], ['fraud-shadow', 'k1', 8], ['fraud-shadow', 'k2', 9]]);
 });
