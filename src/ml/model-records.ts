@@ -26,17 +26,10 @@ export function onModelRecord(listener: (record: ModelRecord) => void): () => vo
 
 /** Hands a record to the application scoring the batch, or without one to the listeners (none: it is dropped). */
 export function emitModelRecord(record: ModelRecord, context?: ScoreContext): void {
-  if (context !== undefined) {
+  const targets = context !== undefined ? [(r: ModelRecord) => context.emitRecord(r)] : listeners;
+  for (const write of targets) {
     try {
-      context.emitRecord(record);
-    } catch (error) {
-      process.emitWarning(`writing a model record to '${record.topic}' failed: ${error instanceof Error ? error.message : String(error)}`, 'TributaryModelRecordWarning');
-    }
-    return;
-  }
-  for (const listener of listeners) {
-    try {
-      listener(record);
+      write(record);
     } catch (error) {
       process.emitWarning(`writing a model record to '${record.topic}' failed: ${error instanceof Error ? error.message : String(error)}`, 'TributaryModelRecordWarning');
     }

@@ -12,7 +12,7 @@ function keyBytes(key: unknown): Uint8Array {
   if (typeof key === 'string') return encoder.encode(key);
   if (key === null || key === undefined) return new Uint8Array(0);
   if (typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean') return encoder.encode(String(key));
-  return encoder.encode(JSON.stringify(key, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+  return encoder.encode(JSON.stringify(key, jsonSafe));
 }
 
 /**

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Message, type Producer } from 'kafkajs';
 import { ModelError, describeError, type Model, type Prediction, type ScoreInput, type ScoreOutcome, type ScoreStage } from '../ml/model.ts';
+import { recordKey } from '../ml/model-records.ts';
 import { defaultBrokers } from './kafka-server.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { remoteDuplicates, remoteRetries } from './metrics.ts';
@@ -34,12 +35,6 @@ interface Waiter<Out> {
 }
 
 const isStage = (stage: unknown): stage is ScoreStage => stage === 'validate' || stage === 'features' || stage === 'inference';
-
-function keyBytes(key: unknown): string | Buffer | null {
-  if (key === null || key === undefined) return null;
-  if (typeof key === 'string' || Buffer.isBuffer(key)) return key;
-  return JSON.stringify(key);
-}
 
 /**
  * A model behind a Kafka-native model server: one request record per input with a unique
@@ -174,7 +169,7 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     const headers: IHeaders = { [ServingHeaders.correlationId]: waiter.id, [ServingHeaders.replyTo]: this.options.replyTopic };
     if (this.options.model !== undefined) headers[ServingHeaders.model] = this.options.model;
     if (this.options.version !== undefined) headers[ServingHeaders.version] = this.options.version;
-    return { key: keyBytes(input.key), value: JSON.stringify(input.value), headers };
+    return { key: recordKey(input.key), value: JSON.stringify(input.value), headers };
   }
 
   private outcomeOf(value: Buffer | null, started: number): ScoreOutcome<Out> {
