@@ -1,6 +1,6 @@
 export { ModelError } from './model.ts';
 export type {
-  Model, ModelErrorOptions, ModelInput, ModelOutput, Prediction, PredictionMeta, ScoreInput, ScoreOutcome, ScoreStage,
+  Model, ModelErrorOptions, ModelInput, ModelOutput, Prediction, PredictionMeta, ScoreContext, ScoreInput, ScoreOutcome, ScoreStage,
 } from './model.ts';
 export { onnxModel } from './onnx-model.ts';
 export type { MonitorOptions, OnnxModel, OnnxModelOptions } from './onnx-model.ts';
