@@ -6,6 +6,7 @@ export class RuntimeMetrics {
   readonly registry = new Registry();
   readonly processed: Counter<'task'>;
   readonly deadLettered: Counter<'task'>;
+  readonly replaysSkipped: Counter<'task'>;
   readonly produced: Counter<'topic'>;
   readonly commits: Counter<'outcome'>;
   readonly commitDuration: Histogram<string>;
@@ -20,6 +21,12 @@ export class RuntimeMetrics {
     const registers = [this.registry];
     this.processed = new Counter({ name: 'tributary_records_processed_total', help: 'Records read from source topics and processed', labelNames: ['task'], registers });
     this.deadLettered = new Counter({ name: 'tributary_records_dead_lettered_total', help: 'Records written to the dead-letter topic', labelNames: ['task'], registers });
+    this.replaysSkipped = new Counter({
+      name: 'tributary_replays_skipped_total',
+      help: 'Records read from a repartition topic that this task had already applied (written again by an upstream task after a crash) and skipped',
+      labelNames: ['task'],
+      registers,
+    });
     this.produced = new Counter({ name: 'tributary_records_produced_total', help: 'Records written to output and internal topics', labelNames: ['topic'], registers });
     this.commits = new Counter({ name: 'tributary_commits_total', help: 'Task commits, by outcome (ok, fenced, failed)', labelNames: ['outcome'], registers });
     this.commitDuration = new Histogram({

@@ -1,4 +1,5 @@
 import type { TaskStateBackend } from '../state/backend.ts';
+import type { AppliedPositions } from './positions.ts';
 import { persistedStore, type PersistedStore } from '../state/redis-codec.ts';
 import type { StoreSpec } from '../state/store.ts';
 import type { SubTopology } from '../topology/nodes.ts';
@@ -35,6 +36,8 @@ export class ExactlyOnceTask {
   /** What the task sent since its last commit; the commit's transaction writes it. */
   readonly outbox: OutgoingRecord[] = [];
   private taskId = '';
+  /** The task's applied positions, written to Redis with each commit (the changelog does not carry them: a stale set only skips less). */
+  private applied: AppliedPositions | undefined;
   private partition = 0;
   /** The task's persisted stores by changelog topic. */
   private readonly stores = new Map<string, PersistedStore>();
@@ -61,6 +64,7 @@ export class ExactlyOnceTask {
   bind(task: StreamTask, specs: ReadonlyMap<string, StoreSpec>): void {
     this.taskId = task.id;
     this.partition = task.partition;
+    this.applied = task.applied;
     for (const store of task.ownStores().values()) {
       const persisted = persistedStore(`trib:{${this.applicationId}:${task.id}}`, store, specs.get(store.name));
       if (!persisted) continue;
@@ -137,6 +141,6 @@ export class ExactlyOnceTask {
       for (const store of this.stores.values()) store.changes.take();
       return;
     }
-    await backend.commit(new Map([...inputs, ...this.positions]));
+    await backend.commit(new Map([...inputs, ...this.positions]), this.applied?.entries());
   }
 }

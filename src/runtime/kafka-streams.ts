@@ -73,7 +73,7 @@ export class KafkaStreams {
   private readonly produced = new Map<string, number>();
   private readonly stalls = new StallDetector();
   /** What `syncMetrics` has reported so far, per task and per topic. */
-  private readonly reported = new Map<string, { processed: number; deadLettered: number }>();
+  private readonly reported = new Map<string, { processed: number; deadLettered: number; duplicates: number }>();
   private readonly reportedProduced = new Map<string, number>();
   private readonly lock = new Mutex();
   private readonly env: TaskEnvironment;
@@ -472,6 +472,7 @@ export class KafkaStreams {
           this.config.onRestoreProgress?.(progress);
         });
         checkpoint = restored.offsets;
+        rt.task.applied.restore(restored.applied);
         for (const [name] of rt.task.ownStores()) this.metrics.restoredEntries.inc({ store: name }, 0);
         if (restored.entries > 0) this.metrics.restoredEntries.inc({ store: rt.task.id }, restored.entries);
       }
@@ -516,6 +517,7 @@ export class KafkaStreams {
       if (rt.backend) {
         const restored = await rt.backend.open((progress) => this.config.onRestoreProgress?.(progress));
         checkpoint = restored.offsets;
+        rt.task.applied.restore(restored.applied);
         for (const [name] of rt.task.ownStores()) this.metrics.restoredEntries.inc({ store: name }, 0);
         if (restored.entries > 0) this.metrics.restoredEntries.inc({ store: rt.task.id }, restored.entries);
       }
@@ -715,7 +717,7 @@ export class KafkaStreams {
         const offsets = rt.task.consumedOffsets;
         if (rt.backend && (work !== rt.committedWork || hasPendingChanges(rt.task))) {
           try {
-            await rt.backend.commit(offsets);
+            await rt.backend.commit(offsets, rt.task.applied.entries());
             this.metrics.commits.inc({ outcome: 'ok' });
           } catch (error) {
             if (!(error instanceof FencedError)) {
@@ -807,11 +809,12 @@ export class KafkaStreams {
   private syncMetrics(): void {
     for (const rt of this.tasks.values()) {
       const id = rt.task.id;
-      const seen = this.reported.get(id) ?? { processed: 0, deadLettered: 0 };
-      const { processed, deadLettered } = rt.task.metrics;
+      const seen = this.reported.get(id) ?? { processed: 0, deadLettered: 0, duplicates: 0 };
+      const { processed, deadLettered, duplicates } = rt.task.metrics;
       if (processed > seen.processed) this.metrics.processed.inc({ task: id }, processed - seen.processed);
       if (deadLettered > seen.deadLettered) this.metrics.deadLettered.inc({ task: id }, deadLettered - seen.deadLettered);
-      this.reported.set(id, { processed, deadLettered });
+      if (duplicates > seen.duplicates) this.metrics.replaysSkipped.inc({ task: id }, duplicates - seen.duplicates);
+      this.reported.set(id, { processed, deadLettered, duplicates });
     }
     for (const [topic, count] of this.produced) {
       const seen = this.reportedProduced.get(topic) ?? 0;

@@ -11,6 +11,7 @@ import type { Headers } from '../util/headers.ts';
 import { errorMessage, StreamsError, type ErrorHandling } from './errors.ts';
 import { PunctuationQueue } from './punctuation.ts';
 import { emitModelRecord, type ModelRecord } from '../ml/model-records.ts';
+import { AppliedPositions, POSITION_HEADER, PositionStamper } from './positions.ts';
 
 /** A record inside the runtime: it remembers the bytes it was read as, for the dead-letter topic. */
 export interface SourcedRecord<K = unknown, V = unknown> extends StreamRecord<K, V> {
@@ -43,6 +44,8 @@ export interface TaskMetrics {
   dropped: number;
   deadLettered: number;
   punctuations: number;
+  /** Records of internal topics skipped because this task had applied them before (an upstream replay). */
+  duplicates: number;
 }
 
 const NO_RECORD_TOPIC = '';
@@ -152,6 +155,8 @@ interface SourceRuntime {
   valueSerde: Serde<unknown>;
   /** `topic:partition` per partition read, the key of `consumedOffsets` (built once, not per record). */
   offsetKeys: string[];
+  /** An internal topic: its records carry positions (see positions.ts). */
+  internal: boolean;
 }
 
 /**
@@ -164,7 +169,10 @@ interface SourceRuntime {
 export class StreamTask {
   readonly id: string;
   streamTime = -1;
-  readonly metrics: TaskMetrics = { processed: 0, dropped: 0, deadLettered: 0, punctuations: 0 };
+  readonly metrics: TaskMetrics = { processed: 0, dropped: 0, deadLettered: 0, punctuations: 0, duplicates: 0 };
+  /** The positions of internal-topic records applied so far; committed with the state and offsets. */
+  readonly applied = new AppliedPositions();
+  private readonly stamper: PositionStamper;
   /** Per source topic-partition: the offset of the next record to read (what a commit stores). */
   readonly consumedOffsets = new Map<string, number>();
   private readonly contexts = new Map<string, NodeContext>();
@@ -184,6 +192,7 @@ export class StreamTask {
     storeSpecs: ReadonlyMap<string, StoreSpec>,
   ) {
     this.id = `${subTopology.id}_${partition}`;
+    this.stamper = new PositionStamper(this.id);
     for (const name of subTopology.stores) {
       const spec = storeSpecs.get(name);
       if (!spec) throw new TopologyError(`store '${name}' is used but not declared`);
@@ -207,6 +216,7 @@ export class StreamTask {
             keySerde: node.keySerde!,
             valueSerde: node.valueSerde!,
             offsetKeys: [],
+            internal: node.internal,
           });
         }
         continue;
@@ -265,9 +275,16 @@ export class StreamTask {
           const count = this.env.partitionsFor(topic);
           if (count !== undefined) partition = node.partitioner(record.key, record.value, count);
         }
-        this.env.send({ topic, key, value, timestamp: record.timestamp, headers: record.headers, ...(partition !== undefined ? { partition } : {}) });
+        const headers = node.internal ? this.positioned(record as SourcedRecord) : record.headers;
+        this.env.send({ topic, key, value, timestamp: record.timestamp, headers, ...(partition !== undefined ? { partition } : {}) });
       },
     };
+  }
+
+  /** A record's headers with its replay-stable position added (for an internal topic). */
+  private positioned(record: SourcedRecord): Headers {
+    const position = record.topic === NO_RECORD_TOPIC ? undefined : this.stamper.stamp(tpKey(record.topic, record.partition), record.offset);
+    return position === undefined ? record.headers : { ...record.headers, [POSITION_HEADER]: position };
   }
 
   /** The resolved topics this task reads. */
@@ -292,8 +309,21 @@ export class StreamTask {
     this.throwIfFailed();
     const source = this.sources.get(raw.topic);
     if (!source) throw new Error(`task ${this.id} does not read topic '${raw.topic}'`);
-    this.consumedOffsets.set((source.offsetKeys[raw.partition] ??= tpKey(raw.topic, raw.partition)), raw.offset + 1);
+    const offsetKey = (source.offsetKeys[raw.partition] ??= tpKey(raw.topic, raw.partition));
+    this.consumedOffsets.set(offsetKey, raw.offset + 1);
     this.metrics.processed++;
+    let headers = raw.headers;
+    if (source.internal) {
+      const position = headers[POSITION_HEADER];
+      if (position !== undefined) {
+        if (!this.applied.firstTime(offsetKey, String(position))) {
+          this.metrics.duplicates++;
+          return;
+        }
+        const { [POSITION_HEADER]: _position, ...rest } = headers;
+        headers = rest;
+      }
+    }
     let key: unknown;
     let value: unknown;
     try {
@@ -304,7 +334,7 @@ export class StreamTask {
       this.throwIfFailed();
       return;
     }
-    let record: SourcedRecord = { key, value, timestamp: raw.timestamp, headers: raw.headers, topic: raw.topic, partition: raw.partition, offset: raw.offset, raw };
+    let record: SourcedRecord = { key, value, timestamp: raw.timestamp, headers, topic: raw.topic, partition: raw.partition, offset: raw.offset, raw };
     if (source.node.timestampExtractor) {
       let timestamp: number;
       try {

@@ -16,6 +16,8 @@ export interface RestoredState {
   offsets: Map<string, number>;
   /** Entries loaded into the task's stores. */
   entries: number;
+  /** The positions of internal-topic records the task had applied (`AppliedPositions.entries()` as committed). */
+  applied: Map<string, string>;
 }
 
 /**
@@ -32,11 +34,12 @@ export interface TaskStateBackend {
    */
   open(onProgress?: (progress: RestoreProgress) => void): Promise<RestoredState>;
   /**
-   * Atomically writes every store's pending changes (deletes for tombstones and expired windows)
-   * and the offsets, if and only if the task's epoch is still ours; otherwise rejects with
-   * `FencedError` and writes nothing. The pending changes are taken from the stores either way.
+   * Atomically writes every store's pending changes (deletes for tombstones and expired windows),
+   * the offsets and the applied positions of internal-topic records, if and only if the task's
+   * epoch is still ours; otherwise rejects with `FencedError` and writes nothing. The pending
+   * changes are taken from the stores either way.
    */
-  commit(offsets: ReadonlyMap<string, number>): Promise<void>;
+  commit(offsets: ReadonlyMap<string, number>, applied?: ReadonlyMap<string, string>): Promise<void>;
 }
 
 /** Where a running application keeps state between runs (Redis), shared by all its tasks. */

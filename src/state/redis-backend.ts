@@ -150,12 +150,13 @@ class RedisTaskStateBackend implements TaskStateBackend {
     for (const store of this.stores) store.changes.enabled = true;
     const checkpoint = await this.redis.hgetall(`${this.prefix}:checkpoint`);
     const offsets = new Map(Object.entries(checkpoint).map(([partition, offset]) => [partition, Number(offset)]));
+    const applied = new Map(Object.entries(await this.redis.hgetall(`${this.prefix}:applied`)));
     let entries = 0;
     for (const store of this.stores) entries += await this.load(store, onProgress);
-    return { epoch: this.epoch, offsets, entries };
+    return { epoch: this.epoch, offsets, entries, applied };
   }
 
-  async commit(offsets: ReadonlyMap<string, number>): Promise<void> {
+  async commit(offsets: ReadonlyMap<string, number>, applied?: ReadonlyMap<string, string>): Promise<void> {
     if (this.epoch === undefined) throw new Error(`task ${this.taskId}: commit before open`);
     const args = new CommitArgs(`${this.prefix}:epoch`, this.epoch);
     for (const store of this.stores) this.addChanges(args, store);
@@ -163,6 +164,7 @@ class RedisTaskStateBackend implements TaskStateBackend {
     const checkpoint: (string | number)[] = [];
     for (const [partition, offset] of offsets) checkpoint.push(partition, offset);
     args.add('HSET', `${this.prefix}:checkpoint`, checkpoint);
+    if (applied) args.add('HSET', `${this.prefix}:applied`, [...applied].flat());
     // Even with nothing to write the script runs: a zombie learns it was fenced at its next commit.
     const current = await this.redis.tributaryCommit([args.keys.length, ...args.keys, ...args.argv]);
     if (current !== null) throw new FencedError(this.taskId, this.epoch, Number(current));

@@ -409,6 +409,14 @@ export class KafkaTransport implements Transport {
   private async drain(): Promise<void> {
     while (this.outbox.length > 0) {
       const chunk = this.takeChunk();
+      // After a failed send nothing more goes out: a later record must never reach a partition
+      // ahead of an earlier one that did not (the reader of a repartition topic skips positions
+      // at or below the highest it applied). The owner stops and replays from its checkpoint.
+      if (this.sendFailure) {
+        this.settled += chunk.length;
+        this.settleFlushes();
+        continue;
+      }
       try {
         await this.sendChunk(chunk);
       } catch (error) {

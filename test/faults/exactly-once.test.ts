@@ -5,16 +5,14 @@
  * counts are exactly 1, 2, ..., n (no repeat, no gap).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { KafkaStreams, Serdes, StreamsBuilder, type Topology } from 'tributary';
 import { KafkaTransport } from '../../src/transport/kafka-transport.ts';
 import { ProducerFencedError } from '../../src/transport/transport.ts';
 import { brokers, closeHelpers, createTopic, produce, redisUrl, resetRedis, unique, waitUntil } from '../integration/kafka-helpers.ts';
-import { faultAdmin as getAdmin, startRunner as start, stopRunners, topicEnd as written, type Runner } from './runner.ts';
+import { faultAdmin as getAdmin, readCommitted, startRunner as start, stopRunners, topicEnd as written, type Runner } from './runner.ts';
 
 const appIds: string[] = [];
-const kafka = new Kafka({ clientId: 'exactly-once-tests', brokers, logLevel: logLevel.NOTHING });
 
 afterAll(async () => {
   await stopRunners();
@@ -43,49 +41,6 @@ interface Output {
   key: string;
   count: number;
   sum: number;
-}
-
-interface Committed {
-  key: string;
-  value: Buffer;
-  partition: number;
-  offset: number;
-}
-
-/**
- * Reads a topic to its current end as a read_committed consumer, in offset order per partition.
- * The last offsets of a transactional topic are markers that are never delivered: a partition is
- * read when kafkajs's batch position passes its end.
- */
-async function readCommitted(topic: string): Promise<Committed[]> {
-  const ends = new Map((await (await getAdmin()).fetchTopicOffsets(topic)).filter((o) => Number(o.high) > 0).map((o) => [o.partition, Number(o.high)]));
-  const out: Committed[] = [];
-  if (ends.size === 0) return out;
-  const consumer = kafka.consumer({ groupId: unique('eos-reader'), maxWaitTimeInMs: 100 });
-  let resolve!: () => void;
-  const done = new Promise<void>((r) => (resolve = r));
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    if (Number(payload.lastOffset) + 1 >= (ends.get(payload.partition) ?? 0)) ends.delete(payload.partition);
-    if (ends.size === 0) resolve();
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachBatch: async ({ batch }) => {
-      for (const message of batch.messages) {
-        const offset = Number(message.offset);
-        if (offset >= (ends.get(batch.partition) ?? Number.POSITIVE_INFINITY)) continue;
-        out.push({ key: message.key!.toString(), value: message.value!, partition: batch.partition, offset });
-      }
-    },
-  });
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 60_000));
-  try {
-    await Promise.race([done, timeout]);
-  } finally {
-    await consumer.disconnect();
-  }
-  return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
 /** Produces `count` records over `keys` keys; returns, per key, the sums after each record. */

@@ -55,7 +55,7 @@ describe('RedisStateBackend: key-value stores', () => {
     const app = newApplication();
     const counts = new InMemoryKeyValueStore<string, number>('counts');
     const first = await openTask(app, [counts]);
-    expect(first.restored).toEqual({ epoch: 1, offsets: new Map(), entries: 0 });
+    expect(first.restored).toEqual({ epoch: 1, offsets: new Map(), entries: 0, applied: new Map() });
 
     counts.put('a', 1);
     counts.put('b', 2);
@@ -63,12 +63,13 @@ describe('RedisStateBackend: key-value stores', () => {
     await first.task.commit(new Map([['words:3', 10]]));
     counts.delete('a');
     counts.put('b', 20);
-    await first.task.commit(new Map([['words:3', 12]]));
+    // The positions applied from a repartition topic commit in the same transaction as the state.
+    await first.task.commit(new Map([['words:3', 12]]), new Map([['app-rep:3|0_1/words:1', '41/2']]));
     expect(await redis.hlen(key(app, 'kv:counts'))).toBe(2);
 
     const restarted = new InMemoryKeyValueStore<string, number>('counts');
     const second = await openTask(app, [restarted]);
-    expect(second.restored).toEqual({ epoch: 2, offsets: new Map([['words:3', 12]]), entries: 2 });
+    expect(second.restored).toEqual({ epoch: 2, offsets: new Map([['words:3', 12]]), entries: 2, applied: new Map([['app-rep:3|0_1/words:1', '41/2']]) });
     expect(restarted.all()).toEqual([{ key: 'b', value: 20 }, { key: 'c', value: 3 }]);
   });
 
