@@ -372,15 +372,39 @@ export class KafkaStreams {
     this.globalTask = task;
     this.env.globalStores = task.ownStores();
     const topics = task.sourceTopics();
-    const ranges = await this.transport.offsetRange(topics);
-    const target = new Map([...ranges].filter(([, r]) => r.high > r.low).map(([key, r]) => [key, r.high]));
+    // Where each partition's records end, from the start of the partition read so far.
+    const consumed = new Map<string, number>();
+    const unread = async (): Promise<Map<string, number>> => {
+      const ranges = await this.transport.offsetRange(topics);
+      return new Map([...ranges].filter(([key, r]) => r.high > Math.max(r.low, consumed.get(key) ?? 0)).map(([key, r]) => [key, r.high]));
+    };
+    let target = await unread();
     const transport = this.broker ? new InMemoryTransport(this.broker) : new KafkaTransport({ brokers: this.brokerList(), clientId: `${this.applicationId}-global` });
     this.globalTransport = transport;
     await transport.connect();
     let caughtUp!: () => void;
-    const loaded = new Promise<void>((resolve) => (caughtUp = resolve));
+    let failed!: (error: unknown) => void;
+    const loaded = new Promise<void>((resolve, reject) => {
+      caughtUp = resolve;
+      failed = reject;
+    });
+    let measurements = 1;
+    let measuring = false;
+    // Loaded once every partition reached the end measured at start and then the ends measured
+    // again: an end offset read too early (a broker that had not yet applied a new topic's
+    // metadata) must not let stream tasks start on a partly loaded table. Measured twice, not
+    // until nothing moves: a table written faster than it is read would never finish loading.
     const check = (): void => {
-      if (target.size === 0) caughtUp();
+      if (target.size > 0 || measuring) return;
+      if (measurements === 2) return caughtUp();
+      measuring = true;
+      unread().then((more) => {
+        measuring = false;
+        measurements = 2;
+        for (const [key, high] of more) if ((consumed.get(key) ?? 0) >= high) more.delete(key);
+        target = more;
+        check();
+      }, failed);
     };
     check();
     await transport.subscribe(
@@ -391,6 +415,7 @@ export class KafkaStreams {
           for (const record of records) {
             task.process(record);
             const key = tpKey(record.topic, record.partition);
+            consumed.set(key, record.offset + 1);
             const high = target.get(key);
             if (high !== undefined && record.offset + 1 >= high) target.delete(key);
           }
