@@ -17,6 +17,7 @@ export const RUN_USAGE = `tributary run <topology.ts> [options]
   --guarantee <g>             at-least-once (default) or exactly-once (Kafka transactions) (env TRIBUTARY_GUARANTEE)
   --metrics-port <port>       serve Prometheus metrics at /metrics (env TRIBUTARY_METRICS_PORT)
   --commit-interval <ms>      how often state and offsets are committed (env TRIBUTARY_COMMIT_INTERVAL_MS, default 1000)
+  --max-record-bytes <n>      larger output records go to the dead-letter topic (env TRIBUTARY_MAX_RECORD_BYTES, default 1048076: the broker's default limit)
   --create-topics             create missing input/output topics (development)
   --fail-on-stall             stop with an error when a partition's lag grows while its position stands still (env TRIBUTARY_FAIL_ON_STALL=1); without it the watchdog only warns
   --watchdog-interval <ms>    how often the watchdog checks lag (env TRIBUTARY_WATCHDOG_INTERVAL_MS, default 10000)
@@ -32,6 +33,7 @@ export interface RunSettings {
   guarantee: 'at-least-once' | 'exactly-once';
   metricsPort: number | undefined;
   commitIntervalMs: number | undefined;
+  maxRecordBytes: number | undefined;
   createTopics: boolean;
   /** The liveness watchdog: fail (not only warn) on a stalled partition, and how often it checks. */
   failOnStall: boolean;
@@ -58,6 +60,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
         guarantee: { type: 'string' },
         'metrics-port': { type: 'string' },
         'commit-interval': { type: 'string' },
+        'max-record-bytes': { type: 'string' },
         'create-topics': { type: 'boolean' },
         'fail-on-stall': { type: 'boolean' },
         'watchdog-interval': { type: 'string' },
@@ -83,6 +86,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     guarantee,
     metricsPort: integer(values['metrics-port'] ?? env.TRIBUTARY_METRICS_PORT, '--metrics-port'),
     commitIntervalMs: integer(values['commit-interval'] ?? env.TRIBUTARY_COMMIT_INTERVAL_MS, '--commit-interval'),
+    maxRecordBytes: integer(values['max-record-bytes'] ?? env.TRIBUTARY_MAX_RECORD_BYTES, '--max-record-bytes'),
     createTopics: values['create-topics'] ?? false,
     failOnStall: values['fail-on-stall'] ?? ['1', 'true'].includes(env.TRIBUTARY_FAIL_ON_STALL ?? ''),
     watchdogIntervalMs: integer(values['watchdog-interval'] ?? env.TRIBUTARY_WATCHDOG_INTERVAL_MS, '--watchdog-interval'),
@@ -124,6 +128,7 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
     ...(settings.redis ? { redis: settings.redis } : {}),
     processingGuarantee: settings.guarantee,
     ...(settings.commitIntervalMs !== undefined ? { commitIntervalMs: settings.commitIntervalMs } : {}),
+    ...(settings.maxRecordBytes !== undefined ? { maxRecordBytes: settings.maxRecordBytes } : {}),
     errorHandling: 'dead-letter',
     ...(definition.config.topics ? { topics: definition.config.topics } : {}),
     createTopics: settings.createTopics,

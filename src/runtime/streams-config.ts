@@ -62,6 +62,13 @@ export interface KafkaStreamsConfig {
   commitIntervalMs?: number;
   /** Default `'dead-letter'`: bad records go to `<applicationId>-dlq` with the reason. */
   errorHandling?: ErrorHandling;
+  /**
+   * The largest output record (key, value and headers, in bytes) sent to Kafka; a larger one is
+   * dead-lettered (its input record, stage `produce`) instead of failing every send after it.
+   * Set it to the broker's or topic's `max.message.bytes`. Default 1 048 576 on Kafka (the
+   * broker's default limit), none embedded.
+   */
+  maxRecordBytes?: number;
   /** Embedded mode: the in-memory broker to run on (default: a new one). */
   broker?: InMemoryBroker;
   /** Embedded mode: partitions of topics created on demand. Default 1. */

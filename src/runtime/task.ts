@@ -26,6 +26,8 @@ export interface TaskEnvironment {
   clock(): number;
   /** Queues an output record (the transport sends and acknowledges it later). */
   send(record: OutgoingRecord): void;
+  /** Outputs larger than this (key, value and headers, in bytes) are dead-lettered, stage `produce`. */
+  maxRecordBytes?: number;
   /** Partition count of a topic, when known (for custom partitioners). */
   partitionsFor(topic: string): number | undefined;
   /** Creates the task's instance of a store. */
@@ -49,6 +51,23 @@ export interface TaskMetrics {
 }
 
 const NO_RECORD_TOPIC = '';
+
+/** An output record larger than the broker takes: dead-lettered rather than failing the producer (and every restart after it). */
+export class RecordTooLargeError extends Error {
+  constructor(topic: string, size: number, limit: number) {
+    super(`the output record to '${topic}' is ${size} bytes, more than the ${limit} bytes a record may have (maxRecordBytes, --max-record-bytes: set it to the topic's max.message.bytes)`);
+    this.name = 'RecordTooLargeError';
+  }
+}
+
+function headersSize(headers: Headers): number {
+  let size = 0;
+  for (const name in headers) {
+    const value = headers[name];
+    size += Buffer.byteLength(name) + (value === undefined ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.length);
+  }
+  return size;
+}
 
 class NodeContext implements ProcessorContext {
   currentRecord: SourcedRecord | null = null;
@@ -276,6 +295,14 @@ export class StreamTask {
           if (count !== undefined) partition = node.partitioner(record.key, record.value, count);
         }
         const headers = node.internal ? this.positioned(record as SourcedRecord) : record.headers;
+        const limit = this.env.maxRecordBytes;
+        if (limit !== undefined) {
+          const size = (key?.length ?? 0) + (value?.length ?? 0) + headersSize(headers);
+          if (size > limit) {
+            this.handleError(record as SourcedRecord, new RecordTooLargeError(topic, size, limit), 'produce', node.name);
+            return;
+          }
+        }
         this.env.send({ topic, key, value, timestamp: record.timestamp, headers, ...(partition !== undefined ? { partition } : {}) });
       },
     };

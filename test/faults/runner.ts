@@ -25,6 +25,8 @@ export interface RunnerOptions {
   /** A file under test/fixtures/topologies, e.g. `word-count.ts` (reads WORDS_INPUT/WORDS_OUTPUT). */
   fixture?: string;
   commitIntervalMs?: number;
+  /** More environment variables for the runner (a fixture's optional topics). */
+  env?: Record<string, string>;
 }
 
 /** The variables a fixture reads its topic names from. */
@@ -43,7 +45,7 @@ export function startRunner(applicationId: string, input: string, output: string
     ['bin/tributary.js', 'run', `test/fixtures/topologies/${fixture}`, '--brokers', brokers.join(','), '--application-id', applicationId, '--commit-interval', commitInterval, '--quiet', ...args],
     {
       cwd: root,
-      env: { ...process.env, [inputVariable]: input, [outputVariable]: output, TRIBUTARY_SESSION_TIMEOUT_MS: '6000', TRIBUTARY_HEARTBEAT_MS: '500' },
+      env: { ...process.env, [inputVariable]: input, [outputVariable]: output, TRIBUTARY_SESSION_TIMEOUT_MS: '6000', TRIBUTARY_HEARTBEAT_MS: '500', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -172,6 +172,36 @@ describe('KafkaStreams on Kafka and Redis', () => {
     await streams.close();
   });
 
+  it('dead-letters an output record larger than the broker takes, and goes on', async () => {
+    const input = unique('docs');
+    const output = unique('docs-out');
+    await createTopic(input, 1);
+    await createTopic(output, 1);
+    const builder = new StreamsBuilder();
+    builder
+      .stream(input, { keySerde: Serdes.string(), valueSerde: Serdes.json<{ size: number }>() })
+      .mapValues((d) => 'x'.repeat(d.size))
+      .to(output, { keySerde: Serdes.string(), valueSerde: Serdes.string() });
+    await produce(input, [
+      { key: 'small', value: '{"size": 10}' },
+      { key: 'huge', value: '{"size": 2000000}' },
+      { key: 'after', value: '{"size": 20}' },
+    ]);
+    const id = unique('too-large');
+    const streams = app(builder.build(), id);
+    await streams.start();
+    await waitUntil('two outputs', async () => (await readAll(output)).length === 2, 60_000, 300);
+    expect(streams.state).toBe('RUNNING');
+    await streams.close();
+    expect((await readAll(output)).map((m) => m.key)).toEqual(['small', 'after']);
+    const dead = await readAll(`${id}-dlq`);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.key).toBe('huge');
+    expect(dead[0]!.value).toBe('{"size": 2000000}');
+    expect(dead[0]!.headers).toMatchObject({ stage: 'produce', topic: input, offset: '1' });
+    expect(dead[0]!.headers.error).toMatch(/is 2000004 bytes, more than the 1048076 bytes/);
+  });
+
   it('sends malformed records to the dead-letter topic with the reason and goes on', async () => {
     const input = unique('payments');
     const output = unique('amounts');

@@ -1,0 +1,210 @@
+/**
+ * The crash workload of issue 12, shared by test/faults/repartition-crashes.test.ts (CI size) and
+ * bench/crash-exactness.ts (bigger): word count through a repartition topic, where the splitting
+ * task writes words to a repartition topic (and each line to an echo topic) and the counting task
+ * counts them. The runner that owns both is SIGKILLed again and again at a random moment after it
+ * has written new output (so the splitting task has output not yet committed), with lines still
+ * arriving, and restarted each time. The truth is counted here, from the lines as they are produced.
+ */
+import { Redis } from 'ioredis';
+import { closeHelpers, createTopic, produce, redisUrl, resetRedis, unique, waitUntil } from '../integration/kafka-helpers.ts';
+import { readCommitted, startRunner, stopRunners, topicEnd, type Committed, type Runner, type RunnerOptions } from './runner.ts';
+
+/** The size of a crash run. */
+export interface CrashWorkload {
+  /** SIGKILLs, each at a random moment after the runner wrote new output. */
+  kills: number;
+  /** Lines produced every 100 ms while the runners are being killed (5 words each). */
+  linesPerTick: number;
+  /** The kill comes 0 to this many ms after the runner wrote `outputsBeforeKill` new outputs. */
+  killWithinMs: number;
+  outputsBeforeKill: number;
+  partitions: number;
+  /** Distinct words. */
+  words: number;
+  commitIntervalMs: number;
+}
+
+/** The CI size: 8 kills, about 1 500 words a second. */
+export const CI_WORKLOAD: CrashWorkload = { kills: 8, linesPerTick: 30, killWithinMs: 2_000, outputsBeforeKill: 200, partitions: 4, words: 300, commitIntervalMs: 1_000 };
+
+const WORDS_PER_LINE = 5;
+const appIds: string[] = [];
+
+/** Stops what the runs left running and deletes their Redis keys. */
+export async function cleanUpCrashRuns(): Promise<void> {
+  await stopRunners();
+  await Promise.allSettled(appIds.map((id) => resetRedis(id)));
+  await closeHelpers();
+}
+
+/** Produces lines on a timer and counts their words: the truth the runners must end up with. */
+class LineFeeder {
+  readonly truth = new Map<string, number>();
+  private next = 0;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly topic: string,
+    private readonly workload: CrashWorkload,
+  ) {}
+
+  start(): void {
+    this.loop = (async () => {
+      while (!this.stopped) {
+        await produce(this.topic, this.lines(this.workload.linesPerTick));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  get produced(): number {
+    return this.next;
+  }
+
+  private lines(count: number): Array<{ key: string; value: string }> {
+    const lines = [];
+    for (let n = 0; n < count; n++, this.next++) {
+      const words = [];
+      for (let j = 0; j < WORDS_PER_LINE; j++) {
+        const word = `w${(this.next * 7 + j * 61 + ((this.next >> 3) % 13)) % this.workload.words}`;
+        words.push(word);
+        this.truth.set(word, (this.truth.get(word) ?? 0) + 1);
+      }
+      lines.push({ key: `line-${this.next}`, value: words.join(' ') });
+    }
+    return lines;
+  }
+}
+
+
+/** The counts the counting tasks keep in Redis (`trib:{<app>:1_<p>}:kv:word-counts`), decoded. */
+async function redisCounts(applicationId: string, partitions: number): Promise<Map<string, number>> {
+  const redis = new Redis(redisUrl);
+  try {
+    const counts = new Map<string, number>();
+    for (let p = 0; p < partitions; p++) {
+      const entries = await redis.hgetallBuffer(`trib:{${applicationId}:1_${p}}:kv:word-counts`);
+      for (const [field, value] of Object.entries(entries)) counts.set(decodeTagged(field), decodeCount(value.toString('utf8')));
+    }
+    return counts;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A stored key (`S<utf8>` with the serde, `s<text>` without). */
+function decodeTagged(field: string): string {
+  return field.slice(1);
+}
+
+/** A stored count: optionally `T<timestamp>:`, then `b<base64 int64>`, `S<utf8 int64 bytes>` or `J<number>`. */
+function decodeCount(text: string): number {
+  const plain = text.startsWith('T') ? text.slice(text.indexOf(':') + 1) : text;
+  const payload = plain.slice(1);
+  if (plain[0] === 'J') return Number(JSON.parse(payload));
+  const bytes = Buffer.from(payload, plain[0] === 'b' ? 'base64' : 'utf8');
+  return Number(bytes.readBigInt64BE());
+}
+
+/** Progress on stderr with TRIBUTARY_TRACE_FAULTS=1. */
+function trace(message: string): void {
+  if (process.env.TRIBUTARY_TRACE_FAULTS === '1') process.stderr.write(`[repartition-crashes] ${new Date().toISOString()} ${message}\n`);
+}
+
+/** Kills runners one after another at a random moment after each wrote new output; returns the runners. */
+async function killRepeatedly(id: string, input: string, output: string, args: string[], options: RunnerOptions, workload: CrashWorkload): Promise<Runner[]> {
+  const runners: Runner[] = [];
+  for (let kill = 0; kill < workload.kills; kill++) {
+    const before = await topicEnd(output);
+    const runner = startRunner(id, input, output, args, options);
+    runners.push(runner);
+    await waitUntil(`runner ${kill + 1} to write output`, async () => (await topicEnd(output)) > before + workload.outputsBeforeKill, 90_000, 100);
+    // Anywhere within two commit intervals: before, during or after a commit.
+    await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * workload.killWithinMs)));
+    runner.child.kill('SIGKILL');
+    const code = await runner.exited;
+    if (code !== null) throw new Error(`runner ${kill + 1} exited with ${code} before it was killed:\n${runner.output()}`);
+    trace(`kill ${kill + 1} at ${await topicEnd(output)} outputs`);
+  }
+  return runners;
+}
+
+/** The output records per word, in offset order (one word is always on one partition). */
+function outputsByWord(messages: Committed[]): Map<string, number[]> {
+  const byWord = new Map<string, number[]>();
+  for (const { key, value } of messages) byWord.set(key, [...(byWord.get(key) ?? []), Number(value.readBigInt64BE())]);
+  return byWord;
+}
+
+export interface CrashRun {
+  truth: Map<string, number>;
+  /** How many lines were produced. */
+  lines: number;
+  outputs: Map<string, number[]>;
+  redis: Map<string, number>;
+  /** How many times each line's key is in the echo topic (written by the splitting task). */
+  echoed: Map<string, number>;
+  seconds: number;
+}
+
+/** Word count on a real broker and Redis, the runner killed again and again with input arriving, then a last runner to the end. */
+export async function runCrashes(guarantee: 'at-least-once' | 'exactly-once', workload: CrashWorkload = CI_WORKLOAD): Promise<CrashRun> {
+  const PARTITIONS = workload.partitions;
+  const input = unique('rp-lines');
+  const output = unique('rp-counts');
+  const echo = unique('rp-echo');
+  const id = unique(`rp-${guarantee}`);
+  appIds.push(id);
+  await Promise.all([createTopic(input, PARTITIONS), createTopic(output, PARTITIONS), createTopic(echo, PARTITIONS)]);
+  const args = ['--redis', redisUrl, '--guarantee', guarantee, '--create-topics'];
+  const options: RunnerOptions = { fixture: 'word-count.ts', commitIntervalMs: workload.commitIntervalMs, env: { WORDS_ECHO: echo } };
+  const feeder = new LineFeeder(input, workload);
+  feeder.start();
+  const started = Date.now();
+  const killed = await killRepeatedly(id, input, output, args, options, workload);
+  await feeder.stop();
+  const last = startRunner(id, input, output, args, options);
+  const truth = feeder.truth;
+  const reached = (counts: Map<string, number>): boolean => [...truth].every(([word, count]) => (counts.get(word) ?? 0) >= count);
+  let outputs = new Map<string, number[]>();
+  let redis = new Map<string, number>();
+  try {
+    await waitUntil('the last runner to run tasks', () => /^tasks: /m.test(last.output()), 90_000, 100);
+    // Until every word's output and its state in Redis reach the truth; a double count overshoots
+    // and is seen below, a lost record never reaches it.
+    await waitUntil(
+      'every word at its true count in the output and in Redis',
+      async () => {
+        outputs = outputsByWord(await readCommitted(output));
+        redis = await redisCounts(id, PARTITIONS);
+        const latest = new Map([...outputs].map(([word, counts]) => [word, counts.at(-1)!]));
+        trace(`last runner: ${differences(truth, latest).length} outputs and ${differences(truth, redis).length} stored counts differ, e.g. ${differences(truth, latest).slice(0, 3).join(', ')}`);
+        return reached(latest) && reached(redis);
+      },
+      120_000,
+      1_000,
+    );
+    last.child.kill('SIGTERM');
+    const code = await last.exited;
+    if (code !== 0) throw new Error(`the last runner exited with ${code} after SIGTERM`);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${[...killed, last].map((r) => r.output()).join('\n---\n')}`);
+  }
+  const echoed = new Map<string, number>();
+  for (const { key } of await readCommitted(echo)) echoed.set(key, (echoed.get(key) ?? 0) + 1);
+  trace(`${feeder.produced} lines, ${workload.kills} kills`);
+  return { truth, lines: feeder.produced, outputs, redis, echoed, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Words whose count differs from the truth, as `word: got/expected`. */
+export function differences(truth: Map<string, number>, counts: Map<string, number>): string[] {
+  return [...truth].filter(([word, count]) => counts.get(word) !== count).map(([word, count]) => `${word}: ${counts.get(word)}/${count}`);
+}
+
