@@ -48,12 +48,20 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Once a command is done the process exits, even if a client library left a socket or a retry
+ * timer behind (kafkajs after a broker restart did: SIGTERM printed "stopped after ..." and the
+ * process lived on). The grace period lets stdout drain; a clean exit happens before it.
+ */
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 2_000).unref();
+}
+
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => exitSoon(code),
   (error: unknown) => {
     console.error(`tributary: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
+    exitSoon(1);
   },
 );

@@ -17,6 +17,7 @@ export const RUN_USAGE = `tributary run <topology.ts> [options]
   --guarantee <g>             at-least-once (default) or exactly-once (Kafka transactions) (env TRIBUTARY_GUARANTEE)
   --metrics-port <port>       serve Prometheus metrics at /metrics (env TRIBUTARY_METRICS_PORT)
   --commit-interval <ms>      how often state and offsets are committed (env TRIBUTARY_COMMIT_INTERVAL_MS, default 1000)
+  --redis-outage-timeout <ms> how long commits retry while Redis is unreachable before the runner stops (env TRIBUTARY_REDIS_OUTAGE_TIMEOUT_MS, default 60000)
   --max-record-bytes <n>      larger output records go to the dead-letter topic (env TRIBUTARY_MAX_RECORD_BYTES, default 1048076: the broker's default limit)
   --create-topics             create missing input/output topics (development)
   --fail-on-stall             stop with an error when a partition's lag grows while its position stands still (env TRIBUTARY_FAIL_ON_STALL=1); without it the watchdog only warns
@@ -34,6 +35,7 @@ export interface RunSettings {
   metricsPort: number | undefined;
   commitIntervalMs: number | undefined;
   maxRecordBytes: number | undefined;
+  redisOutageTimeoutMs: number | undefined;
   createTopics: boolean;
   /** The liveness watchdog: fail (not only warn) on a stalled partition, and how often it checks. */
   failOnStall: boolean;
@@ -61,6 +63,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
         'metrics-port': { type: 'string' },
         'commit-interval': { type: 'string' },
         'max-record-bytes': { type: 'string' },
+        'redis-outage-timeout': { type: 'string' },
         'create-topics': { type: 'boolean' },
         'fail-on-stall': { type: 'boolean' },
         'watchdog-interval': { type: 'string' },
@@ -87,6 +90,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     metricsPort: integer(values['metrics-port'] ?? env.TRIBUTARY_METRICS_PORT, '--metrics-port'),
     commitIntervalMs: integer(values['commit-interval'] ?? env.TRIBUTARY_COMMIT_INTERVAL_MS, '--commit-interval'),
     maxRecordBytes: integer(values['max-record-bytes'] ?? env.TRIBUTARY_MAX_RECORD_BYTES, '--max-record-bytes'),
+    redisOutageTimeoutMs: integer(values['redis-outage-timeout'] ?? env.TRIBUTARY_REDIS_OUTAGE_TIMEOUT_MS, '--redis-outage-timeout'),
     createTopics: values['create-topics'] ?? false,
     failOnStall: values['fail-on-stall'] ?? ['1', 'true'].includes(env.TRIBUTARY_FAIL_ON_STALL ?? ''),
     watchdogIntervalMs: integer(values['watchdog-interval'] ?? env.TRIBUTARY_WATCHDOG_INTERVAL_MS, '--watchdog-interval'),
@@ -129,6 +133,7 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
     processingGuarantee: settings.guarantee,
     ...(settings.commitIntervalMs !== undefined ? { commitIntervalMs: settings.commitIntervalMs } : {}),
     ...(settings.maxRecordBytes !== undefined ? { maxRecordBytes: settings.maxRecordBytes } : {}),
+    ...(settings.redisOutageTimeoutMs !== undefined ? { redisOutageTimeoutMs: settings.redisOutageTimeoutMs } : {}),
     errorHandling: 'dead-letter',
     ...(definition.config.topics ? { topics: definition.config.topics } : {}),
     createTopics: settings.createTopics,
@@ -162,7 +167,15 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
     tasksShown = tasks;
   });
   try {
-    await app.start();
+    // A signal while joining (which waits for a dead member's session to expire) stops at once.
+    const starting = app.start();
+    starting.catch(() => undefined);
+    await Promise.race([starting, whenAborted(stop.signal)]);
+    if (stop.signal.aborted) {
+      await app.close();
+      out('stopped while starting');
+      return 0;
+    }
     if (settings.metricsPort !== undefined) {
       metricsServer = await serveMetrics(settings.metricsPort, [app.registry, modelMetrics], { application_id: applicationId });
       out(`metrics: http://localhost:${(metricsServer.address() as { port: number }).port}/metrics`);
@@ -269,7 +282,8 @@ async function runUntilStopped(app: KafkaStreams, stop: AbortSignal, progress: (
     report(s);
   });
   try {
-    await Promise.race([app.whenStopped(), new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }))]);
+    // An abort before this point fires no event: whenAborted checks the flag first.
+    await Promise.race([app.whenStopped(), whenAborted(stop)]);
   } finally {
     subscription.unsubscribe();
   }
@@ -302,6 +316,12 @@ function restoreReporter(quiet: boolean): (progress: RestoreProgress) => void {
       process.stderr.write(`  restored ${p.taskId} ${p.store}: ${format(p.loaded)} entries\n`);
     }
   };
+}
+
+/** Resolves when `signal` aborts, or at once if it already has. */
+function whenAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -132,7 +132,14 @@ export class KafkaStreams {
     if (this.exactlyOnce && (!this.transport.transactionalProducer || !this.transport.readCommitted)) {
       throw new TopologyError("processingGuarantee 'exactly-once' needs a transport with transactions (the Kafka transport); this one has none: use 'at-least-once'");
     }
-    this.backend = config.stateBackend ?? (config.redis ? new RedisStateBackend(config.redis, this.applicationId) : undefined);
+    this.backend =
+      config.stateBackend ??
+      (config.redis
+        ? new RedisStateBackend(config.redis, this.applicationId, {
+            log: this.log,
+            ...(config.redisOutageTimeoutMs !== undefined ? { outageTimeoutMs: config.redisOutageTimeoutMs } : {}),
+          })
+        : undefined);
     this.externalTopics = new Set(topology.sourceTopics());
     this.env = {
       applicationId: this.applicationId,
@@ -211,6 +218,7 @@ export class KafkaStreams {
           onAssignment: (partitions) => this.onAssignment(partitions),
           onRebalancing: () => this.onRebalancing(),
           onRecords: (records) => this.onRecords(records),
+          onSkipped: (tp, from, next) => this.onSkipped(tp, from, next),
           onCrash: (error) => void this.fail(error),
         },
       );
@@ -359,7 +367,9 @@ export class KafkaStreams {
       resolveInternal: (topic) => this.env.resolveTopic(topic, true),
       deadLetterTopic: this.deadLetterTopic,
       createMissing: this.broker !== undefined || this.config.createTopics === true,
-      partitionsOf: (topic) => this.config.topics?.[topic]?.partitions ?? this.config.embeddedPartitions ?? 1,
+      // Embedded: the configured count. On Kafka (--create-topics): an output gets the inputs'
+      // count, so that keys keep their partition; a missing input the broker's default.
+      partitionsOf: (topic, inputs) => this.config.topics?.[topic]?.partitions ?? (this.broker ? (this.config.embeddedPartitions ?? 1) : (inputs ?? -1)),
       changelogs: this.exactlyOnce
         ? (known) => changelogTopics(this.topology.subTopologies, this.applicationId, (sub) => Math.max(1, ...this.resolvedSources(sub).map((t) => known.get(t) ?? 1)))
         : undefined,
@@ -540,6 +550,7 @@ export class KafkaStreams {
     await Promise.all(opened.map((rt) => rt.eos!.claim(this.transport)));
     const starts: TopicPartitionOffset[] = [];
     const replaying = new Map<string, ExactlyOnceTask>();
+    const checkpoints = new Map<RunningTask, Map<string, number>>();
     for (const rt of opened) {
       let checkpoint = new Map<string, number>();
       if (rt.backend) {
@@ -549,6 +560,7 @@ export class KafkaStreams {
         for (const [name] of rt.task.ownStores()) this.metrics.restoredEntries.inc({ store: name }, 0);
         if (restored.entries > 0) this.metrics.restoredEntries.inc({ store: rt.task.id }, restored.entries);
       }
+      checkpoints.set(rt, checkpoint);
       for (const start of rt.eos!.changelogStarts(checkpoint)) {
         starts.push(start);
         replaying.set(tpKey(start.topic, start.partition), rt.eos!);
@@ -562,7 +574,10 @@ export class KafkaStreams {
       const inputs = new Map<string, number>();
       for (const queue of rt.queues) {
         const key = tpKey(queue.topic, queue.partition);
-        const offset = committed.get(key);
+        // Redis gets a task's input offsets only after its transaction committed them, so an
+        // answer from the group below Redis's is stale (an offset commit not yet visible, KIP-447):
+        // resuming there would process committed input twice.
+        const offset = maxDefined(committed.get(key), checkpoints.get(rt)?.get(key));
         if (offset === undefined) continue;
         inputs.set(key, offset);
         queue.reset(offset);
@@ -628,6 +643,15 @@ export class KafkaStreams {
     this.wake();
   }
 
+  private onSkipped(tp: TopicPartition, from: number, next: number): void {
+    const key = tpKey(tp.topic, tp.partition);
+    const queue = this.queues.get(key);
+    if (!queue) return;
+    queue.skip(from, next);
+    const rt = [...this.tasks.values()].find((t) => t.queues.includes(queue));
+    if (rt) applySkip(rt, queue);
+  }
+
   // ---------------------------------------------------------------- processing
 
   private async loop(): Promise<void> {
@@ -666,6 +690,7 @@ export class KafkaStreams {
         processed++;
       }
       for (const queue of rt.queues) {
+        if (queue.skippedTo >= 0) applySkip(rt, queue);
         if (queue.paused && queue.size < this.maxQueued / 2) {
           queue.paused = false;
           this.transport.resume([{ topic: queue.topic, partition: queue.partition }]);
@@ -741,7 +766,7 @@ export class KafkaStreams {
     const groupOffsets: TopicPartitionOffset[] = [];
     await Promise.all(
       ready.map(async (rt) => {
-        const work = rt.task.metrics.processed + rt.task.metrics.punctuations;
+        const work = workDone(rt.task);
         const offsets = rt.task.consumedOffsets;
         if (rt.backend && (work !== rt.committedWork || hasPendingChanges(rt.task))) {
           try {
@@ -782,7 +807,7 @@ export class KafkaStreams {
   private async commitTransactions(ready: RunningTask[]): Promise<void> {
     const results = await Promise.allSettled(
       ready.map(async (rt) => {
-        const work = rt.task.metrics.processed + rt.task.metrics.punctuations;
+        const work = workDone(rt.task);
         if (work === rt.committedWork && rt.eos!.outbox.length === 0 && !hasPendingChanges(rt.task)) return;
         try {
           await rt.eos!.commit(rt.task.consumedOffsets, this.applicationId, rt.backend);
@@ -948,4 +973,20 @@ function hasPendingChanges(task: StreamTask): boolean {
     if (changes && changes.size > 0) return true;
   }
   return false;
+}
+
+/** What a task did that a commit must record: records processed, punctuations, positions moved past markers. */
+function workDone(task: StreamTask): number {
+  return task.metrics.processed + task.metrics.punctuations + task.metrics.skips;
+}
+
+/** Once a queue is empty, its task's position moves past the offsets skipped after its last record. */
+function applySkip(rt: RunningTask, queue: PartitionQueue): void {
+  if (queue.skippedTo < 0 || queue.size > 0 || !rt.ready) return;
+  rt.task.skipTo(tpKey(queue.topic, queue.partition), queue.skippedTo);
+  queue.skippedTo = -1;
+}
+
+function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }

@@ -60,6 +60,11 @@ export interface KafkaStreamsConfig {
   processingGuarantee?: 'at-least-once' | 'exactly-once';
   /** How often tasks commit (drain, flush, checkpoint). Default 1000 ms. */
   commitIntervalMs?: number;
+  /**
+   * How long commits and restores keep retrying while Redis is unreachable before the application
+   * fails (state ERROR) with a message naming Redis and its URL. Default 60 000 ms.
+   */
+  redisOutageTimeoutMs?: number;
   /** Default `'dead-letter'`: bad records go to `<applicationId>-dlq` with the reason. */
   errorHandling?: ErrorHandling;
   /**

@@ -48,6 +48,8 @@ export interface TaskMetrics {
   punctuations: number;
   /** Records of internal topics skipped because this task had applied them before (an upstream replay). */
   duplicates: number;
+  /** Times the position moved past offsets with nothing to process (transaction markers, aborted records). */
+  skips: number;
 }
 
 const NO_RECORD_TOPIC = '';
@@ -188,7 +190,7 @@ interface SourceRuntime {
 export class StreamTask {
   readonly id: string;
   streamTime = -1;
-  readonly metrics: TaskMetrics = { processed: 0, dropped: 0, deadLettered: 0, punctuations: 0, duplicates: 0 };
+  readonly metrics: TaskMetrics = { processed: 0, dropped: 0, deadLettered: 0, punctuations: 0, duplicates: 0, skips: 0 };
   /** The positions of internal-topic records applied so far; committed with the state and offsets. */
   readonly applied = new AppliedPositions();
   private readonly stamper: PositionStamper;
@@ -328,6 +330,13 @@ export class StreamTask {
   /** The stores this task owns, by name. */
   ownStores(): ReadonlyMap<string, StateStore> {
     return this.stores;
+  }
+
+  /** Moves the position in `offsetKey` (`topic:partition`) past offsets that hold nothing to process. */
+  skipTo(offsetKey: string, next: number): void {
+    if ((this.consumedOffsets.get(offsetKey) ?? -1) >= next) return;
+    this.consumedOffsets.set(offsetKey, next);
+    this.metrics.skips++;
   }
 
   /** Processes one record synchronously through the sub-topology (asynchronous operators may keep it in flight). */
