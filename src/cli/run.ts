@@ -18,6 +18,7 @@ export const RUN_USAGE = `tributary run <topology.ts> [options]
   --metrics-port <port>       serve Prometheus metrics at /metrics (env TRIBUTARY_METRICS_PORT)
   --commit-interval <ms>      how often state and offsets are committed (env TRIBUTARY_COMMIT_INTERVAL_MS, default 1000)
   --redis-outage-timeout <ms> how long commits retry while Redis is unreachable before the runner stops (env TRIBUTARY_REDIS_OUTAGE_TIMEOUT_MS, default 60000)
+  --cache-max-entries <n>     table updates merged per key until each commit, per task (env TRIBUTARY_CACHE_MAX_ENTRIES, default 10000; 0: every update is sent)
   --max-record-bytes <n>      larger output records go to the dead-letter topic (env TRIBUTARY_MAX_RECORD_BYTES, default 1048076: the broker's default limit)
   --create-topics             create missing input/output topics (development)
   --fail-on-stall             stop with an error when a partition's lag grows while its position stands still (env TRIBUTARY_FAIL_ON_STALL=1); without it the watchdog only warns
@@ -35,6 +36,7 @@ export interface RunSettings {
   metricsPort: number | undefined;
   commitIntervalMs: number | undefined;
   maxRecordBytes: number | undefined;
+  cacheMaxEntries: number | undefined;
   redisOutageTimeoutMs: number | undefined;
   createTopics: boolean;
   /** The liveness watchdog: fail (not only warn) on a stalled partition, and how often it checks. */
@@ -63,6 +65,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
         'metrics-port': { type: 'string' },
         'commit-interval': { type: 'string' },
         'max-record-bytes': { type: 'string' },
+        'cache-max-entries': { type: 'string' },
         'redis-outage-timeout': { type: 'string' },
         'create-topics': { type: 'boolean' },
         'fail-on-stall': { type: 'boolean' },
@@ -90,6 +93,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     metricsPort: integer(values['metrics-port'] ?? env.TRIBUTARY_METRICS_PORT, '--metrics-port'),
     commitIntervalMs: integer(values['commit-interval'] ?? env.TRIBUTARY_COMMIT_INTERVAL_MS, '--commit-interval'),
     maxRecordBytes: integer(values['max-record-bytes'] ?? env.TRIBUTARY_MAX_RECORD_BYTES, '--max-record-bytes'),
+    cacheMaxEntries: integer(values['cache-max-entries'] ?? env.TRIBUTARY_CACHE_MAX_ENTRIES, '--cache-max-entries'),
     redisOutageTimeoutMs: integer(values['redis-outage-timeout'] ?? env.TRIBUTARY_REDIS_OUTAGE_TIMEOUT_MS, '--redis-outage-timeout'),
     createTopics: values['create-topics'] ?? false,
     failOnStall: values['fail-on-stall'] ?? ['1', 'true'].includes(env.TRIBUTARY_FAIL_ON_STALL ?? ''),
@@ -133,6 +137,7 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
     processingGuarantee: settings.guarantee,
     ...(settings.commitIntervalMs !== undefined ? { commitIntervalMs: settings.commitIntervalMs } : {}),
     ...(settings.maxRecordBytes !== undefined ? { maxRecordBytes: settings.maxRecordBytes } : {}),
+    ...(settings.cacheMaxEntries !== undefined ? { cacheMaxEntries: settings.cacheMaxEntries } : {}),
     ...(settings.redisOutageTimeoutMs !== undefined ? { redisOutageTimeoutMs: settings.redisOutageTimeoutMs } : {}),
     errorHandling: 'dead-letter',
     ...(definition.config.topics ? { topics: definition.config.topics } : {}),
@@ -198,8 +203,9 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
       out('joined; Ctrl-C to stop');
       await runUntilStopped(app, stop.signal, progress, 5_000);
     }
-    const summary = app.snapshot();
+    // After the close: its final commit sends what the record cache still holds.
     await app.close();
+    const summary = app.snapshot();
     const elapsed = Date.now() - started;
     if (embedded) out(`done: ${format(fed)} records in ${format(elapsed)} ms (${format(Math.round((summary.processedInput * 1000) / Math.max(1, elapsed)))} records/s)`);
     else out(`stopped after ${format(elapsed)} ms: ${format(summary.processedInput)} input records processed`);

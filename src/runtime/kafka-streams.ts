@@ -37,6 +37,7 @@ export type QueryableStore = ReadOnlyKeyValueStore<unknown, unknown> | ReadOnlyW
 /** The broker's default `message.max.bytes` (1 048 588), less room for the record batch's and the record's own overhead. */
 const DEFAULT_MAX_RECORD_BYTES = 1_048_588 - 512;
 const DEFAULT_COMMIT_INTERVAL_MS = 1_000;
+const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
 const RECORDS_PER_TASK_PER_ROUND = 1_000;
 const IDLE_WAIT_MS = 50;
 
@@ -133,6 +134,7 @@ export class KafkaStreams {
     this.env = {
       applicationId: this.applicationId,
       errorHandling: config.errorHandling ?? 'dead-letter',
+      cacheMaxEntries: config.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES,
       ...(config.maxRecordBytes !== undefined || !this.broker ? { maxRecordBytes: config.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES } : {}),
       clock: Date.now,
       send: (record) => this.send(record),

@@ -20,6 +20,13 @@ export interface TopologyTestDriverOptions {
   startTimeMs?: number;
   /** What to do with a record that fails: `'fail'` (default) rejects the pipe call; `'dead-letter'` writes it to the DLQ. */
   errorHandling?: ErrorHandling;
+  /**
+   * The record cache of the runner (`cacheMaxEntries`), off by default (every update is output).
+   * With it, the driver flushes the cache whenever it settles, after each piped record, as Kafka
+   * Streams' driver commits after each record; a custom processor's `forwardCached` is then tested
+   * with the caching path.
+   */
+  cacheMaxEntries?: number;
 }
 
 interface Reader {
@@ -56,6 +63,7 @@ export class TopologyTestDriver {
     const env: TaskEnvironment = {
       applicationId: this.applicationId,
       errorHandling: options.errorHandling ?? 'fail',
+      ...(options.cacheMaxEntries ? { cacheMaxEntries: options.cacheMaxEntries } : {}),
       clock: () => this.wallClock,
       send: (record) => this.send(record),
       partitionsFor: () => 1,
@@ -246,6 +254,7 @@ export class TopologyTestDriver {
    */
   private settle(): Promise<void> | undefined {
     this.processAvailable();
+    this.flushCaches();
     if (!this.anyInFlight()) {
       this.throwTaskErrors();
       return undefined;
@@ -257,8 +266,17 @@ export class TopologyTestDriver {
     while (this.anyInFlight()) {
       await Promise.all(this.tasks.filter((t) => t.inFlight() > 0).map((t) => t.drain()));
       this.processAvailable();
+      this.flushCaches();
     }
     this.throwTaskErrors();
+  }
+
+  /** With `cacheMaxEntries`: what the record caches merged goes out, as at a runner's commit. */
+  private flushCaches(): void {
+    while (this.tasks.some((t) => (t.cache?.size ?? 0) > 0)) {
+      for (const task of this.tasks) task.cache?.flush();
+      this.processAvailable();
+    }
   }
 
   private anyInFlight(): boolean {
