@@ -1,4 +1,5 @@
 /** Tributary: stream processing and model serving for TypeScript on Apache Kafka. */
+import './transport/kafkajs-patches.ts';
 export { StreamsBuilder, type StreamsBuilderOptions } from './dsl/builder.ts';
 export { KStream, BranchedKStream, type BranchOptions, type KeyValuePair } from './dsl/kstream.ts';
 export { KTable } from './dsl/ktable.ts';

@@ -1,7 +1,9 @@
+import '../transport/kafkajs-patches.ts';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseRunArgs, runTopology, type TopologyModule } from './run.ts';
 import { benchCommand } from './bench.ts';
+import { runProcesses } from './processes.ts';
 import { servicesCommand } from './services.ts';
 import { serveCommand } from './serve.ts';
 
@@ -39,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run': {
       const settings = parseRunArgs(args);
+      if (settings.processes > 1) return runProcesses(args, settings.processes);
       const module = await loadTopology(settings.file);
       return runTopology(module, settings);
     }

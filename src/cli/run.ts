@@ -20,6 +20,7 @@ export const RUN_USAGE = `tributary run <topology.ts> [options]
   --redis-outage-timeout <ms> how long commits retry while Redis is unreachable before the runner stops (env TRIBUTARY_REDIS_OUTAGE_TIMEOUT_MS, default 60000)
   --cache-max-entries <n>     table updates merged per key until each commit, per task (env TRIBUTARY_CACHE_MAX_ENTRIES, default 10000; 0: every update is sent)
   --max-record-bytes <n>      larger output records go to the dead-letter topic (env TRIBUTARY_MAX_RECORD_BYTES, default 1048076: the broker's default limit)
+  --processes <n>             run n processes in one consumer group, to use n cores (env TRIBUTARY_PROCESSES, default 1; needs --brokers)
   --create-topics             create missing input/output topics (development)
   --fail-on-stall             stop with an error when a partition's lag grows while its position stands still (env TRIBUTARY_FAIL_ON_STALL=1); without it the watchdog only warns
   --watchdog-interval <ms>    how often the watchdog checks lag (env TRIBUTARY_WATCHDOG_INTERVAL_MS, default 10000)
@@ -37,6 +38,8 @@ export interface RunSettings {
   commitIntervalMs: number | undefined;
   maxRecordBytes: number | undefined;
   cacheMaxEntries: number | undefined;
+  /** Runner processes in one group (`--processes`); 1 runs here. */
+  processes: number;
   redisOutageTimeoutMs: number | undefined;
   createTopics: boolean;
   /** The liveness watchdog: fail (not only warn) on a stalled partition, and how often it checks. */
@@ -66,6 +69,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
         'commit-interval': { type: 'string' },
         'max-record-bytes': { type: 'string' },
         'cache-max-entries': { type: 'string' },
+        processes: { type: 'string' },
         'redis-outage-timeout': { type: 'string' },
         'create-topics': { type: 'boolean' },
         'fail-on-stall': { type: 'boolean' },
@@ -94,6 +98,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     commitIntervalMs: integer(values['commit-interval'] ?? env.TRIBUTARY_COMMIT_INTERVAL_MS, '--commit-interval'),
     maxRecordBytes: integer(values['max-record-bytes'] ?? env.TRIBUTARY_MAX_RECORD_BYTES, '--max-record-bytes'),
     cacheMaxEntries: integer(values['cache-max-entries'] ?? env.TRIBUTARY_CACHE_MAX_ENTRIES, '--cache-max-entries'),
+    processes: processCount(values.processes ?? env.TRIBUTARY_PROCESSES, brokersText !== undefined),
     redisOutageTimeoutMs: integer(values['redis-outage-timeout'] ?? env.TRIBUTARY_REDIS_OUTAGE_TIMEOUT_MS, '--redis-outage-timeout'),
     createTopics: values['create-topics'] ?? false,
     failOnStall: values['fail-on-stall'] ?? ['1', 'true'].includes(env.TRIBUTARY_FAIL_ON_STALL ?? ''),
@@ -103,6 +108,13 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     follow: values.follow ?? false,
     quiet: values.quiet ?? false,
   };
+}
+
+function processCount(text: string | undefined, onKafka: boolean): number {
+  const count = integer(text, '--processes') ?? 1;
+  if (count < 1) throw new Error(`--processes must be at least 1, got '${text}'`);
+  if (count > 1 && !onKafka) throw new Error('--processes needs --brokers: processes share partitions through a Kafka consumer group (the embedded broker lives in one process)');
+  return count;
 }
 
 function integer(text: string | undefined, flag: string): number | undefined {

@@ -1,3 +1,4 @@
+import './kafkajs-patches.ts';
 import {
   Kafka,
   Partitioners,
