@@ -9,7 +9,7 @@
  * still uses it (a lease per run, see acquireServices). Services started with
  * `tributary services up` are left running, and so is everything when TRIBUTARY_KEEP_SERVICES=1.
  */
-import { acquireServices } from '../src/cli/services.ts';
+import { acquireServices } from '../src/cli/services/index.ts';
 
 export default async function setup(): Promise<() => Promise<void>> {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseRunArgs, runTopology, type TopologyModule } from './run.ts';
 import { benchCommand } from './bench.ts';
-import { servicesCommand } from './services.ts';
+import { servicesCommand } from './services/index.ts';
 import { serveCommand } from './serve.ts';
 
 const USAGE = `usage:

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Admin, type Consumer, type KafkaMessage } from 'kafkajs';
 import { Redis } from 'ioredis';
-import { servicesStatus, servicesUp } from '../../src/cli/services.ts';
+import { servicesStatus, servicesUp } from '../../src/cli/services/index.ts';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter((b) => b.length > 0);
 const redisUrl = process.env.REDIS_URL ?? '';
