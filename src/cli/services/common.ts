@@ -8,69 +8,40 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-/** The Apache Kafka release that is fetched and run (3.9.x: kafkajs 2.2.4 cannot talk to Kafka 4). */
-export const KAFKA_VERSION = '3.9.2';
-
 export const HOST = '127.0.0.1';
-export const KAFKA_PORT = 9092;
-export const KAFKA_CONTROLLER_PORT = 9093;
+/** Kafka's client port unless `--kafka-port` / `TRIBUTARY_KAFKA_PORT` says otherwise; the controller listens on the next port. */
+export const DEFAULT_KAFKA_PORT = 9092;
 export const REDIS_PORT = 6379;
+export const REDIS_URL = `redis://${HOST}:${REDIS_PORT}`;
 
 /** A problem the user can fix; the message says what to do. */
 export class ServicesError extends Error {
   override readonly name = 'ServicesError';
 }
 
-export interface Paths {
+/** Where the services keep what is shared by every Kafka version: the run folder, the lock, Redis. */
+export interface CachePaths {
   cacheDir: string;
-  kafkaHome: string;
-  kafkaLibs: string;
-  kafkaComplete: string;
   runDir: string;
   lockFile: string;
-  kafkaRun: string;
-  kafkaData: string;
-  kafkaConfig: string;
-  kafkaLog4j: string;
-  kafkaLogsDir: string;
-  kafkaServerLog: string;
-  kafkaOut: string;
-  kafkaPid: string;
   redisRun: string;
   redisLog: string;
   redisPid: string;
 }
 
-export function paths(): Paths {
+export function cachePaths(): CachePaths {
   const cacheDir = resolve(process.env.TRIBUTARY_CACHE || join(homedir(), '.cache', 'tributary'));
-  const kafkaHome = join(cacheDir, `kafka-${KAFKA_VERSION}`);
   const runDir = join(cacheDir, 'run');
-  const kafkaRun = join(runDir, 'kafka');
-  const kafkaLogsDir = join(kafkaRun, 'logs');
   const redisRun = join(runDir, 'redis');
   return {
     cacheDir,
-    kafkaHome,
-    kafkaLibs: join(kafkaHome, 'libs'),
-    kafkaComplete: join(kafkaHome, '.complete'),
     runDir,
     lockFile: join(runDir, 'services.lock'),
-    kafkaRun,
-    kafkaData: join(kafkaRun, 'data'),
-    kafkaConfig: join(kafkaRun, 'server.properties'),
-    kafkaLog4j: join(kafkaRun, 'log4j.properties'),
-    kafkaLogsDir,
-    kafkaServerLog: join(kafkaLogsDir, 'server.log'),
-    kafkaOut: join(kafkaLogsDir, 'kafka.out'),
-    kafkaPid: join(kafkaRun, 'kafka.pid'),
     redisRun,
     redisLog: join(redisRun, 'redis.log'),
     redisPid: join(redisRun, 'redis.pid'),
   };
 }
-
-export const KAFKA_BROKERS = [`${HOST}:${KAFKA_PORT}`];
-export const REDIS_URL = `redis://${HOST}:${REDIS_PORT}`;
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

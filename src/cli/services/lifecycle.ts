@@ -4,19 +4,20 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REDIS_URL, ServicesError, cachePaths, managedPid, processAlive, readPid, sleep, stopProcess } from './common.ts';
 import {
-  KAFKA_BROKERS,
-  KAFKA_VERSION,
-  REDIS_URL,
-  ServicesError,
-  managedPid,
-  paths,
-  processAlive,
-  readPid,
-  sleep,
-  stopProcess,
-} from './common.ts';
-import { KAFKA_STOP_TIMEOUT_MS, kafkaAnswers, kafkaUp, missingForKafka } from './kafka.ts';
+  KAFKA_STOP_TIMEOUT_MS,
+  instanceId,
+  kafkaAnswers,
+  kafkaBrokers,
+  kafkaInstalled,
+  kafkaInstances,
+  kafkaPaths,
+  kafkaTarget,
+  kafkaUp,
+  missingForKafka,
+  type KafkaTarget,
+} from './kafka.ts';
 import { REDIS_STOP_TIMEOUT_MS, missingForRedis, redisAnswers, redisUp } from './redis.ts';
 
 const LOCK_TIMEOUT_MS = 15 * 60_000;
@@ -33,11 +34,17 @@ export interface ServicesUpOptions {
   kafka?: boolean;
   /** Bring up Redis (default true). */
   redis?: boolean;
+  /** The Apache Kafka release to run (3.9.x or 4.x); default TRIBUTARY_KAFKA_VERSION, else DEFAULT_KAFKA_VERSION. */
+  kafkaVersion?: string;
+  /** Kafka's client port (the controller takes the next one); default TRIBUTARY_KAFKA_PORT, else 9092. */
+  kafkaPort?: number;
 }
 
 export interface ServicesUpResult extends ServiceEndpoints {
   /** What this call started (false: it was already running, or was not asked for). */
   started: { kafka: boolean; redis: boolean };
+  /** The version of the broker in `brokers`; null when it was not asked for, or runs without tributary. */
+  kafkaVersion: string | null;
 }
 
 export interface ServicesDownOptions {
@@ -59,28 +66,35 @@ export interface ServiceState {
 
 export interface ServicesStatus {
   cacheDir: string;
-  kafka: ServiceState & { version: string; installed: boolean };
+  /** The broker on the asked-for port; `version` is what runs there, or what `up` would start (null: a broker tributary did not start). */
+  kafka: ServiceState & { version: string | null; installed: boolean };
+  /** Every broker that `up` started and that still runs, on any port. */
+  kafkaInstances: { version: string; port: number; pid: number; logFile: string }[];
   redis: ServiceState;
 }
 
 
-interface Stopped {
-  kafka: number | null;
+/** What to stop: `'all'` Kafka instances tributary started, or those with these ids. */
+export interface StopWhat {
+  kafka: 'all' | string[];
+  redis: boolean;
+}
+
+export interface Stopped {
+  kafka: { version: string; port: number; pid: number }[];
   redis: number | null;
 }
 
-export async function stopManaged(options: ServicesDownOptions): Promise<Stopped> {
-  const p = paths();
-  const stopped: Stopped = { kafka: null, redis: null };
-  if (options.kafka ?? true) {
-    const pid = managedPid(p.kafkaPid, 'kafka.Kafka');
-    if (pid !== null) {
-      await stopProcess(pid, 'kafka.Kafka', KAFKA_STOP_TIMEOUT_MS);
-      stopped.kafka = pid;
-    }
-    rmSync(p.kafkaPid, { force: true });
+export async function stopManaged(what: StopWhat): Promise<Stopped> {
+  const stopped: Stopped = { kafka: [], redis: null };
+  for (const instance of kafkaInstances()) {
+    if (what.kafka !== 'all' && !what.kafka.includes(instanceId(instance))) continue;
+    await stopProcess(instance.pid, instance.paths.kafkaConfig, KAFKA_STOP_TIMEOUT_MS);
+    rmSync(instance.paths.kafkaPid, { force: true });
+    stopped.kafka.push({ version: instance.version, port: instance.port, pid: instance.pid });
   }
-  if (options.redis ?? true) {
+  if (what.redis) {
+    const p = cachePaths();
     const pid = managedPid(p.redisPid, 'redis-server');
     if (pid !== null) {
       await stopProcess(pid, 'redis-server', REDIS_STOP_TIMEOUT_MS);
@@ -88,9 +102,10 @@ export async function stopManaged(options: ServicesDownOptions): Promise<Stopped
     }
     rmSync(p.redisPid, { force: true });
   }
+  const stoppedIds = stopped.kafka.map(instanceId);
   updateAutoStop((auto) => ({
-    kafka: auto.kafka && !(options.kafka ?? true),
-    redis: auto.redis && !(options.redis ?? true),
+    kafka: what.kafka === 'all' ? [] : auto.kafka.filter((id) => !stoppedIds.includes(id) && !what.kafka.includes(id)),
+    redis: auto.redis && !what.redis,
   }));
   return stopped;
 }
@@ -99,7 +114,7 @@ export async function stopManaged(options: ServicesDownOptions): Promise<Stopped
 // a lock, so that two `up`s (or an `up` and a `down`) do not race
 
 export async function withLock<T>(fn: () => Promise<T>): Promise<T> {
-  const p = paths();
+  const p = cachePaths();
   mkdirSync(p.runDir, { recursive: true });
   const deadline = Date.now() + LOCK_TIMEOUT_MS;
   for (;;) {
@@ -132,8 +147,9 @@ export async function withLock<T>(fn: () => Promise<T>): Promise<T> {
 // public API
 
 /**
- * Makes sure Kafka answers on 127.0.0.1:9092 and Redis on 127.0.0.1:6379, starting them if needed
- * (fetching Kafka first, once). Idempotent: services that already answer are reused.
+ * Makes sure Kafka answers on 127.0.0.1:9092 (or the asked-for port) and Redis on 127.0.0.1:6379,
+ * starting them if needed (fetching the Kafka version first, once). Idempotent: services that
+ * already answer are reused.
  */
 export async function servicesUp(options: ServicesUpOptions = {}): Promise<ServicesUpResult> {
   return withLock(() => upLocked(options));
@@ -143,55 +159,64 @@ export async function upLocked(options: ServicesUpOptions): Promise<ServicesUpRe
   const say = options.quiet ? (): void => undefined : (m: string): void => void process.stderr.write(`${m}\n`);
   const wantKafka = options.kafka ?? true;
   const wantRedis = options.redis ?? true;
+  const target = kafkaTarget(options);
   const started = { kafka: false, redis: false };
+  let kafkaVersion: string | null = null;
   // Everything that is missing, in one message, before anything is started.
   const missing: string[] = [];
-  if (wantKafka && !(await kafkaAnswers())) missing.push(...missingForKafka());
+  if (wantKafka && !(await kafkaAnswers(target.port))) missing.push(...missingForKafka(target));
   if (wantRedis && !(await redisAnswers())) missing.push(...missingForRedis());
   if (missing.length === 1) throw new ServicesError(missing[0]);
   if (missing.length > 1) throw new ServicesError(`Missing prerequisites:\n  - ${missing.join('\n  - ')}`);
   try {
     if (wantRedis) started.redis = await redisUp(say);
-    if (wantKafka) started.kafka = await kafkaUp(say);
+    if (wantKafka) ({ started: started.kafka, version: kafkaVersion } = await kafkaUp(target, say));
   } catch (error) {
     // Leave things as they were: stop what this call started.
-    if (started.redis) await stopManaged({ kafka: false, redis: true }).catch(() => undefined);
+    if (started.redis) await stopManaged({ kafka: [], redis: true }).catch(() => undefined);
     throw error;
   }
-  return { brokers: [...KAFKA_BROKERS], redisUrl: REDIS_URL, started };
+  return { brokers: kafkaBrokers(target), redisUrl: REDIS_URL, started, kafkaVersion };
+}
+
+/** The lease bookkeeping id of what `upLocked` started on this target. */
+function startedIds(target: KafkaTarget, up: ServicesUpResult): string[] {
+  return up.started.kafka ? [instanceId({ version: target.release.version, port: target.port })] : [];
 }
 
 /** Stops the services that `servicesUp` started (known from their pid files); leaves others alone. */
 export async function servicesDown(options: ServicesDownOptions = {}): Promise<void> {
-  await withLock(() => stopManaged(options));
+  await withLock(() => stopManaged({ kafka: (options.kafka ?? true) ? 'all' : [], redis: options.redis ?? true }));
 }
 
 // ---------------------------------------------------------------------------------------------
 // leases: several test runs on one machine sharing the services
 
+/** What test runs started and the last lease holder stops: Kafka instances by id, and Redis. */
 interface AutoStop {
-  kafka: boolean;
+  kafka: string[];
   redis: boolean;
 }
 
 function autoStopFile(): string {
-  return join(paths().runDir, 'autostop.json');
+  return join(cachePaths().runDir, 'autostop.json');
 }
 
 function leasesDir(): string {
-  return join(paths().runDir, 'leases');
+  return join(cachePaths().runDir, 'leases');
 }
 
 export function updateAutoStop(change: (current: AutoStop) => AutoStop): AutoStop {
-  let current: AutoStop = { kafka: false, redis: false };
+  let current: AutoStop = { kafka: [], redis: false };
   try {
-    const parsed = JSON.parse(readFileSync(autoStopFile(), 'utf8')) as Partial<AutoStop>;
-    current = { kafka: parsed.kafka === true, redis: parsed.redis === true };
+    const parsed = JSON.parse(readFileSync(autoStopFile(), 'utf8')) as { kafka?: unknown; redis?: unknown };
+    const kafka = Array.isArray(parsed.kafka) ? parsed.kafka.filter((id): id is string => typeof id === 'string') : [];
+    current = { kafka, redis: parsed.redis === true };
   } catch {
     /* none */
   }
   const next = change(current);
-  if (next.kafka || next.redis) writeFileSync(autoStopFile(), `${JSON.stringify(next)}\n`);
+  if (next.kafka.length > 0 || next.redis) writeFileSync(autoStopFile(), `${JSON.stringify(next)}\n`);
   else rmSync(autoStopFile(), { force: true });
   return next;
 }
@@ -227,9 +252,10 @@ export interface ServicesLease extends ServicesUpResult {
 export async function acquireServices(options: ServicesUpOptions = {}): Promise<ServicesLease> {
   const result = await withLock(async () => {
     const up = await upLocked(options);
+    const kafka = startedIds(kafkaTarget(options), up);
     mkdirSync(leasesDir(), { recursive: true });
     writeFileSync(join(leasesDir(), String(process.pid)), `${JSON.stringify(up.started)}\n`);
-    updateAutoStop((auto) => ({ kafka: auto.kafka || up.started.kafka, redis: auto.redis || up.started.redis }));
+    updateAutoStop((auto) => ({ kafka: [...new Set([...auto.kafka, ...kafka])], redis: auto.redis || up.started.redis }));
     return up;
   });
   let released = false;
@@ -241,35 +267,38 @@ export async function acquireServices(options: ServicesUpOptions = {}): Promise<
       await withLock(async () => {
         rmSync(join(leasesDir(), String(process.pid)), { force: true });
         if (releaseOptions.keep) {
-          updateAutoStop(() => ({ kafka: false, redis: false }));
+          updateAutoStop(() => ({ kafka: [], redis: false }));
           return;
         }
         if (otherLeaseHolders().length > 0) return;
         const auto = updateAutoStop((a) => a);
-        if (auto.kafka || auto.redis) await stopManaged(auto);
-        updateAutoStop(() => ({ kafka: false, redis: false }));
+        if (auto.kafka.length > 0 || auto.redis) await stopManaged(auto);
+        updateAutoStop(() => ({ kafka: [], redis: false }));
       });
     },
   };
 }
 
-/** Whether Kafka and Redis answer, and whether `up` started them. */
-export async function servicesStatus(): Promise<ServicesStatus> {
-  const p = paths();
-  const [kafkaRunning, redisRunning] = await Promise.all([kafkaAnswers(), redisAnswers()]);
-  const kafkaPid = managedPid(p.kafkaPid, 'kafka.Kafka');
+/** Whether Kafka (on the asked-for port) and Redis answer, and whether `up` started them. */
+export async function servicesStatus(options: Pick<ServicesUpOptions, 'kafkaVersion' | 'kafkaPort'> = {}): Promise<ServicesStatus> {
+  const p = cachePaths();
+  const target = kafkaTarget(options);
+  const [kafkaRunning, redisRunning] = await Promise.all([kafkaAnswers(target.port), redisAnswers()]);
+  const instances = kafkaInstances();
+  const onPort = instances.find((i) => i.port === target.port);
   const redisPid = managedPid(p.redisPid, 'redis-server');
   return {
     cacheDir: p.cacheDir,
     kafka: {
       running: kafkaRunning,
-      managed: kafkaPid !== null,
-      pid: kafkaPid,
-      endpoint: KAFKA_BROKERS.join(','),
-      logFile: p.kafkaServerLog,
-      version: KAFKA_VERSION,
-      installed: existsSync(p.kafkaComplete),
+      managed: onPort !== undefined,
+      pid: onPort?.pid ?? null,
+      endpoint: kafkaBrokers(target).join(','),
+      logFile: (onPort?.paths ?? kafkaPaths(target)).kafkaServerLog,
+      version: onPort?.version ?? (kafkaRunning ? null : target.release.version),
+      installed: onPort !== undefined || kafkaInstalled(target),
     },
+    kafkaInstances: instances.map((i) => ({ version: i.version, port: i.port, pid: i.pid, logFile: i.paths.kafkaServerLog })),
     redis: {
       running: redisRunning,
       managed: redisPid !== null,

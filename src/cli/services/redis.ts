@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { HOST, REDIS_PORT, ServicesError, lastLines, paths, portOpen, readPid, seconds, sleep, withTail } from './common.ts';
+import { HOST, REDIS_PORT, ServicesError, lastLines, cachePaths, portOpen, readPid, seconds, sleep, withTail } from './common.ts';
 
 const REDIS_START_TIMEOUT_MS = 15_000;
 export const REDIS_STOP_TIMEOUT_MS = 10_000;
@@ -41,7 +41,7 @@ export function missingForRedis(): string[] {
 
 /** Brings Redis up; resolves true when this call started it. */
 export async function redisUp(say: (m: string) => void): Promise<boolean> {
-  const p = paths();
+  const p = cachePaths();
   if (await redisAnswers()) {
     say(`Redis already answers on ${HOST}:${REDIS_PORT}; reusing it.`);
     return false;
