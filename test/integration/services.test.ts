@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Admin, type Consumer, type KafkaMessage } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { servicesStatus, servicesUp } from '../../src/cli/services/index.ts';
+import { createTopicsAndWait } from '../../src/transport/create-topics.ts';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter((b) => b.length > 0);
 const redisUrl = process.env.REDIS_URL ?? '';
@@ -21,7 +22,7 @@ const createdTopics: string[] = [];
 const consumers: Consumer[] = [];
 
 async function createTopic(topic: string, numPartitions: number): Promise<void> {
-  await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+  await createTopicsAndWait(admin, [{ topic, numPartitions, replicationFactor: 1 }]);
   createdTopics.push(topic);
 }
 
