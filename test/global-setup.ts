@@ -2,7 +2,8 @@
  * vitest globalSetup: makes sure the tests have a Kafka broker and a Redis server.
  *
  * When KAFKA_BROKERS / REDIS_URL are set, they are used as they are. Otherwise the local services
- * are brought up (as `tributary services up` does, reusing ones that already answer) and the
+ * are brought up (as `tributary services up` does, reusing ones that already answer; the default
+ * Kafka version unless TRIBUTARY_KAFKA_VERSION / TRIBUTARY_KAFKA_PORT say otherwise) and the
  * variables are set here, before the forked test workers start, so that they inherit them.
  *
  * Teardown stops only what test setups started, and only when no other test run on this machine

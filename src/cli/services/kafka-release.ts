@@ -46,7 +46,7 @@ export function kafkaRelease(version: string): KafkaRelease {
   const [major, minor] = match ? [Number(match[1]), Number(match[2])] : [0, 0];
   if (!(major === 3 && minor === 9) && major !== 4) {
     throw new ServicesError(
-      `Apache Kafka '${version}' is not supported: choose a ${SUPPORTED_KAFKA_VERSIONS} release ` +
+      `Apache Kafka '${version}' is not supported; supported are ${SUPPORTED_KAFKA_VERSIONS} ` +
         `(e.g. --kafka-version ${DEFAULT_KAFKA_VERSION} or 3.9.2).`,
     );
   }
