@@ -20,16 +20,29 @@ function notReady(error: unknown): boolean {
   return false;
 }
 
-/** Resolves once each topic has its partitions, each with a leader that answers ListOffsets. */
+/** Resolves true once each topic has its partitions, each with a leader that answers ListOffsets. */
 async function topicsReady(admin: Admin, topics: ITopicConfig[]): Promise<boolean> {
-  const { topics: metadata } = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+  // All topics, not these: kafkajs caches the metadata of the topics named in a request *instead
+  // of* its cache, and a concurrent `fetchTopicOffsets` on the same admin then finds no
+  // partitions for its own topic.
+  const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [] });
   for (const { topic } of topics) {
     // Not the asked-for count: a topic that existed already keeps its own. KRaft publishes a new
     // topic with all its partitions at once.
     const partitions = metadata.find((m) => m.name === topic)?.partitions ?? [];
     if (partitions.length === 0 || partitions.some((p) => p.leader < 0 || p.partitionErrorCode !== 0)) return false;
   }
-  for (const { topic } of topics) await admin.fetchTopicOffsets(topic);
+  // The broker publishes a leader in its metadata a moment before its replica manager hosts the
+  // partition; ListOffsets answers only then.
+  for (const { topic } of topics) {
+    try {
+      await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      // A TypeError is kafkajs' client-side cache lacking a topic it was asked about before it
+      // existed (it refreshes every 5 minutes); the broker's metadata above already shows a leader.
+      if (!(error instanceof TypeError)) throw error;
+    }
+  }
   return true;
 }
 
