@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Redis } from 'ioredis';
+import { createTopicsAndWait } from '../../src/transport/create-topics.ts';
 import type { OfferResult, ProduceResult } from './load.ts';
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').filter((b) => b.length > 0);
@@ -30,7 +31,7 @@ export class BenchAdmin {
 
   async createTopics(names: string[], partitions: number): Promise<void> {
     for (const name of names) this.topics.add(name);
-    await this.admin.createTopics({ topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })), waitForLeaders: true });
+    await createTopicsAndWait(this.admin, names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })));
   }
 
   /** Topics or groups created by others on our behalf (internal topics, DLQs, consumer groups). */

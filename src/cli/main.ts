@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { parseRunArgs, runTopology, type TopologyModule } from './run.ts';
 import { benchCommand } from './bench.ts';
 import { runProcesses } from './processes.ts';
-import { servicesCommand } from './services.ts';
+import { servicesCommand } from './services/index.ts';
 import { serveCommand } from './serve.ts';
 
 const USAGE = `usage:
@@ -12,7 +12,7 @@ const USAGE = `usage:
                                                                     run a topology (embedded broker + demo input without --brokers)
   tributary describe <topology.ts> [--mermaid]                      print the topology
   tributary serve <models-folder> [--kafka] [--http <port>] [--brokers host:port] [--group id]   serve a model registry
-  tributary services up|down|status                                 local Kafka and Redis for development
+  tributary services up|down|status [--kafka-version v] [--kafka-port n]   local Kafka (3.9.x or 4.x) and Redis for development
   tributary bench [name] [args...]                                  run bench/<name>.ts (no name: list them)`;
 
 async function loadTopology(file: string | undefined): Promise<TopologyModule> {

@@ -5,6 +5,7 @@ import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders
 import { describeError } from '../ml/model.ts';
 import type { ModelRegistry } from '../ml/registry.ts';
 import type { RecordValue } from '../ml/registry-mapping.ts';
+import { createTopicsAndWait } from '../transport/create-topics.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { servingDeadLetters, servingRequests } from './metrics.ts';
 import { ModelPool, predictionsOf, type BatchingOptions } from './model-pool.ts';
@@ -108,10 +109,10 @@ export class ModelKafkaServer {
     const existing = new Set(await this.admin.listTopics());
     const missing = [...this.topics.keys(), this.deadLetterTopic].filter((t) => !existing.has(t));
     if (missing.length > 0) {
-      await this.admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions: topic === this.deadLetterTopic ? 1 : this.options.partitions ?? 3 })),
-        waitForLeaders: true,
-      });
+      await createTopicsAndWait(
+        this.admin,
+        missing.map((topic) => ({ topic, numPartitions: topic === this.deadLetterTopic ? 1 : this.options.partitions ?? 3 })),
+      );
     }
     const joined = new Promise<void>((resolve) => {
       this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Message, type Producer } from 'kafkajs';
 import { ModelError, describeError, type Model, type Prediction, type ScoreInput, type ScoreOutcome, type ScoreStage } from '../ml/model.ts';
 import { recordKey } from '../ml/model-records.ts';
+import { createTopicsAndWait } from '../transport/create-topics.ts';
 import { defaultBrokers } from './kafka-server.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { remoteDuplicates, remoteRetries } from './metrics.ts';
@@ -127,7 +128,7 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     const { replyTopic } = this.options;
     await Promise.all([this.admin.connect(), this.producer.connect(), this.consumer.connect()]);
     if (!(await this.admin.listTopics()).includes(replyTopic)) {
-      await this.admin.createTopics({ topics: [{ topic: replyTopic, numPartitions: 1 }], waitForLeaders: true });
+      await createTopicsAndWait(this.admin, [{ topic: replyTopic, numPartitions: 1 }]);
     }
     // Replies to our requests land after these offsets: seeking there on join closes the gap
     // between joining the group and kafkajs resolving "latest" on its first fetch.

@@ -14,6 +14,7 @@ import {
 } from 'kafkajs';
 import type { Headers } from '../util/headers.ts';
 import { copartitionedAssigner } from './copartitioned-assigner.ts';
+import { createTopicsAndWait } from './create-topics.ts';
 import { KafkaTransactionalProducer, readCommitted } from './kafka-transactional.ts';
 import { partitionForKey } from './partitioner.ts';
 import type { ConsumerHandlers, SubscribeOptions, TopicPartition, TopicPartitionOffset, TopicSpec, TransactionalProducer, Transport } from './transport.ts';
@@ -149,14 +150,14 @@ export class KafkaTransport implements Transport {
 
   async createTopics(topics: TopicSpec[]): Promise<void> {
     if (topics.length === 0) return;
-    await this.admin.createTopics({
-      topics: topics.map(({ topic, partitions, configs }) => ({
+    await createTopicsAndWait(
+      this.admin,
+      topics.map(({ topic, partitions, configs }) => ({
         topic,
         numPartitions: partitions,
         ...(configs ? { configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) } : {}),
       })),
-      waitForLeaders: true,
-    });
+    );
   }
 
   async subscribe(options: SubscribeOptions, handlers: ConsumerHandlers): Promise<void> {

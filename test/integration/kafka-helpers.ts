@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { Redis } from 'ioredis';
+import { createTopicsAndWait } from '../../src/transport/create-topics.ts';
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').filter((b) => b.length > 0);
 export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -27,7 +28,7 @@ export async function getAdmin(): Promise<Admin> {
 }
 
 export async function createTopic(topic: string, partitions: number): Promise<void> {
-  await (await getAdmin()).createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  await createTopicsAndWait(await getAdmin(), [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
 }
 
 export interface TestMessage {

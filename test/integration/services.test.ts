@@ -7,13 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Admin, type Consumer, type KafkaMessage } from 'kafkajs';
 import { Redis } from 'ioredis';
-import { servicesStatus, servicesUp } from '../../src/cli/services.ts';
+import { servicesStatus, servicesUp } from '../../src/cli/services/index.ts';
+import { createTopicsAndWait } from '../../src/transport/create-topics.ts';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter((b) => b.length > 0);
 const redisUrl = process.env.REDIS_URL ?? '';
 const runId = randomUUID().slice(0, 8);
 const name = (what: string): string => `services-test-${what}-${runId}`;
-const usesLocalServices = brokers.join(',') === '127.0.0.1:9092' && redisUrl === 'redis://127.0.0.1:6379';
+const localKafka = `127.0.0.1:${process.env.TRIBUTARY_KAFKA_PORT || 9092}`;
+const usesLocalServices = brokers.join(',') === localKafka && redisUrl === 'redis://127.0.0.1:6379';
 
 const kafka = new Kafka({ clientId: name('client'), brokers, logLevel: logLevel.NOTHING });
 let admin: Admin;
@@ -21,7 +23,7 @@ const createdTopics: string[] = [];
 const consumers: Consumer[] = [];
 
 async function createTopic(topic: string, numPartitions: number): Promise<void> {
-  await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+  await createTopicsAndWait(admin, [{ topic, numPartitions, replicationFactor: 1 }]);
   createdTopics.push(topic);
 }
 
@@ -102,7 +104,11 @@ describe('local services', () => {
     expect(again.brokers).toEqual(brokers);
     const status = await servicesStatus();
     expect(status.kafka.running).toBe(true);
+    expect(status.kafka.endpoint).toBe(localKafka);
     expect(status.redis.running).toBe(true);
+    // A broker that tributary started reports its version (the smoke run of the other version asks for one).
+    const asked = process.env.TRIBUTARY_KAFKA_VERSION;
+    if (asked && status.kafka.managed) expect(status.kafka.version).toBe(asked);
   });
 });
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Consumer, IHeaders, Producer } from 'kafkajs';
 import { ModelKafkaServer, ModelRegistry, type Prediction, type RegistryOutput } from 'tributary';
+import { createTopicsAndWait } from '../../src/transport/create-topics.ts';
 import { counter, embedded, holdout, kafka, unique, waitFor, withoutLatency, expectSamePredictions } from './helpers.ts';
 
 interface Reply {
@@ -54,7 +55,7 @@ beforeAll(async () => {
   registry = await ModelRegistry.open('models', { pollIntervalMs: 60_000 });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: replyTopic, numPartitions: 1 }], waitForLeaders: true });
+  await createTopicsAndWait(admin, [{ topic: replyTopic, numPartitions: 1 }]);
   await admin.disconnect();
   producer = kafka.producer();
   await producer.connect();

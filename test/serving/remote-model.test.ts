@@ -4,6 +4,7 @@ import {
   ModelHttpServer, ModelKafkaServer, ModelRegistry, Serdes, StreamsBuilder, TopologyTestDriver, remoteModel,
   type Model, type Prediction, type PredictOptions, type RegistryOutput,
 } from 'tributary';
+import { createTopicsAndWait } from '../../src/transport/create-topics.ts';
 import { counter, embedded, holdout, kafka, unique, waitFor, expectSamePredictions, type Payment } from './helpers.ts';
 
 interface Scored { prediction: Prediction<RegistryOutput> }
@@ -163,7 +164,7 @@ describe('remoteModel over Kafka', () => {
     const requestTopic = unique('nobody-requests');
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: requestTopic, numPartitions: 1 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, [{ topic: requestTopic, numPartitions: 1 }]);
     await admin.disconnect();
     const model = remoteModel<Payment>({ kafka: { requestTopic, replyTopic: unique('replies'), timeoutMs: 300, retries: 1 } });
     const { scored, dlq } = await predictThrough(model, holdout('2').slice(0, 2));
