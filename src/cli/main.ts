@@ -13,8 +13,24 @@ const USAGE = `usage:
   tributary services up|down|status                                 local Kafka and Redis for development
   tributary bench [name] [args...]                                  run bench/<name>.ts (no name: list them)`;
 
+let typeScriptLoader: Promise<void> | undefined;
+
+/**
+ * Lets `import()` load users' TypeScript topology files without a build step. Run from the sources
+ * (`--conditions=tributary-source`), the CLI itself is TypeScript and bin/tributary.js has already
+ * registered tsx; run from dist, it registers it here, once, and only to load the topology file.
+ */
+function loadTypeScript(): Promise<void> {
+  if (import.meta.url.endsWith('.ts')) return Promise.resolve();
+  typeScriptLoader ??= import('tsx/esm/api').then(({ register }) => {
+    register();
+  });
+  return typeScriptLoader;
+}
+
 async function loadTopology(file: string | undefined): Promise<TopologyModule> {
   if (!file) throw new Error(`name a topology file.\n${USAGE}`);
+  await loadTypeScript();
   const module = (await import(pathToFileURL(resolve(file)).href)) as Partial<TopologyModule>;
   if (!module.default || typeof module.default.build !== 'function') {
     throw new Error(`${file} does not default-export a topology: write \`export default topology({ applicationId: '...' }, (builder) => { ... })\``);
