@@ -120,7 +120,7 @@ describe('the npm package, installed into a new TypeScript project', () => {
 
   it("runs the project's vitest unit test against the installed package", async () => {
     const out = await sh(dir, join(dir, 'node_modules/.bin/vitest'), ['run', 'src']);
-    expect(out).toMatch(/Tests\s+2 passed/);
+    expect(out).toMatch(/Tests\s+3 passed/);
   });
 
   it('npx tributary describe loads the .ts topology file without a build step', async () => {

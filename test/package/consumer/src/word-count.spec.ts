@@ -26,4 +26,13 @@ describe('word count, from an installed tributary', () => {
     expectTypeOf(stream).toEqualTypeOf<KStream<string, { amount: number }>>();
     expectTypeOf(stream.groupByKey().count()).toEqualTypeOf<KTable<string, number>>();
   });
+
+  it('types tombstones: toStream() is V | null, toStream({ tombstones: "drop" }) is V', () => {
+    const table = new StreamsBuilder().table('accounts', { keySerde: Serdes.string(), valueSerde: Serdes.json<{ n: number }>() });
+    expectTypeOf(table.toStream()).toEqualTypeOf<KStream<string, { n: number } | null>>();
+    expectTypeOf(table.toStream({ tombstones: 'drop' })).toEqualTypeOf<KStream<string, { n: number }>>();
+    // @ts-expect-error a deleted row arrives as null
+    table.toStream().mapValues((v) => v.n + 1);
+    table.toStream().to('out', { valueSerde: Serdes.nullable(Serdes.json<{ n: number }>()) });
+  });
 });
