@@ -925,13 +925,14 @@ export async function servicesStatus(): Promise<ServicesStatus> {
   };
 }
 
-const USAGE = `Usage: tributary services <up|down|status>
+export const USAGE = `Usage: tributary services <up|down|status>
 
   up      start Apache Kafka ${KAFKA_VERSION} (KRaft, ${HOST}:${KAFKA_PORT}) and Redis (${HOST}:${REDIS_PORT})
           if they are not already running; fetches Kafka once with Maven into $TRIBUTARY_CACHE
           (default ~/.cache/tributary). Prints KAFKA_BROKERS=... and REDIS_URL=... on stdout.
   down    stop what 'up' started
   status  show what runs (exit code 0 when both answer, 1 otherwise)
+  --quiet, -q                 no progress lines
 `;
 
 function describeState(name: string, s: ServiceState, extra = ''): string {
@@ -944,6 +945,11 @@ function describeState(name: string, s: ServiceState, extra = ''): string {
 export async function servicesCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   const quiet = rest.includes('--quiet') || rest.includes('-q');
+  const unknown = rest.filter((arg) => arg !== '--quiet' && arg !== '-q');
+  if (unknown.length > 0) {
+    process.stderr.write(`Unknown option '${unknown[0]}' for services ${sub}.\n\n${USAGE}`);
+    return 2;
+  }
   try {
     switch (sub) {
       case 'up': {
