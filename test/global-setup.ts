@@ -9,18 +9,14 @@
  * still uses it (a lease per run, see acquireServices). Services started with
  * `tributary services up` are left running, and so is everything when TRIBUTARY_KEEP_SERVICES=1.
  *
- * It also adds `--conditions=tributary-source` to NODE_OPTIONS, so that the processes tests start
- * (`node bin/tributary.js ...`, `node --import tsx ...`) run the TypeScript sources and resolve
- * `import ... from 'tributary'` to src/index.ts, as vitest itself does: the suite tests the code
- * as it is, not the last build. test/package checks the built package on its own.
+ * It also makes the processes tests start run the sources (./source-setup.ts).
  */
 import { acquireServices } from '../src/cli/services.ts';
+import runSources from './source-setup.ts';
 
 export default async function setup(): Promise<() => Promise<void>> {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-  if (!(process.env.NODE_OPTIONS ?? '').includes('--conditions=tributary-source')) {
-    process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --conditions=tributary-source`.trim();
-  }
+  runSources();
   const needKafka = !process.env.KAFKA_BROKERS;
   const needRedis = !process.env.REDIS_URL;
   if (!needKafka && !needRedis) return async () => undefined;

@@ -2,27 +2,42 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { exitCode, main } from '../../src/cli/cli.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-function tributary(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/tributary.js', ...args], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs a command line in this process, as bin/tributary.js does: its exit code and what it printed. */
+async function tributary(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void (stdout += `${parts.join(' ')}\n`));
+  vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void (stderr += `${parts.join(' ')}\n`));
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    const code = await main(args);
+    return { code, stdout, stderr };
+  } catch (error) {
+    return { code: exitCode(error), stdout, stderr: `${stderr}tributary: ${error instanceof Error ? error.message : String(error)}\n` };
+  } finally {
+    vi.restoreAllMocks();
+  }
 }
 
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 describe('tributary command line', () => {
-  it('<command> --help and -h print that command\'s usage and exit 0', async () => {
+  it("<command> --help and -h print that command's usage and exit 0", async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['run', '--help'], /tributary run <topology\.ts> \[options\][\s\S]*--fail-on-dead-letter/],
-      [['describe', '--help'], /tributary describe <topology\.ts>[\s\S]*--mermaid/],
-      [['serve', '-h'], /tributary serve <models-folder>[\s\S]*--request-topic/],
-      [['services', '--help'], /tributary services <up\|down\|status>/],
-      [['run', 'topologies/word-count.ts', '--help'], /tributary run <topology\.ts>/],
+      [['run', '--help'], /^tributary run <topology\.ts> \[options\][\s\S]*--fail-on-dead-letter/],
+      [['describe', '--help'], /^tributary describe <topology\.ts>[\s\S]*--mermaid/],
+      [['serve', '-h'], /^tributary serve <models-folder>[\s\S]*--request-topic/],
+      [['services', '--help'], /^Usage: tributary services <up\|down\|status>/],
+      [['bench', '--help'], /^tributary bench \[name\]/],
+      [['run', 'topologies/word-count.ts', '--help'], /^tributary run <topology\.ts>/],
     ];
     for (const [args, usage] of cases) {
       const { code, stdout } = await tributary(...args);
@@ -36,6 +51,7 @@ describe('tributary command line', () => {
     expect((await tributary('--version')).stdout.trim()).toBe(version);
     const { code, stdout } = await tributary('--help');
     expect(code).toBe(0);
+    for (const command of ['run', 'describe', 'serve', 'services', 'bench']) expect(stdout).toContain(`tributary ${command} `);
     for (const flag of ['--brokers', '--redis', '--application-id', '--guarantee', '--metrics-port', '--commit-interval', '--create-topics', '--fail-on-dead-letter', '--fail-on-stall', '--watchdog-interval', '--follow', '--quiet', '--mermaid', '--http', '--host', '--kafka', '--group', '--request-topic', '--version']) {
       expect(stdout).toContain(flag);
     }
@@ -45,7 +61,7 @@ describe('tributary command line', () => {
     const { code, stdout, stderr } = await tributary('frobnicate');
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/unknown command 'frobnicate'/);
+    expect(stderr).toMatch(/^tributary: unknown command 'frobnicate'/);
   });
 
   it('every command rejects unknown flags with exit 2, and takes flags before or after the file', async () => {
@@ -79,5 +95,17 @@ describe('tributary command line', () => {
     expect(failing.code).toBe(1);
     expect(failing.stdout).toMatch(/negative amount -7/);
     expect(failing.stdout).toContain('stopped at the first dead-lettered record (--fail-on-dead-letter)');
+  });
+
+  it('bin/tributary.js exits with those codes: 2 for an unknown command, 0 for a command --help', async () => {
+    const exit = (args: string[]) => new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['bin/tributary.js', ...args], { cwd: root, timeout: 60_000 }, (error, _stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stderr });
+      });
+    });
+    const [unknown, help] = await Promise.all([exit(['frobnicate']), exit(['describe', '--help'])]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
+    expect(help.code).toBe(0);
   });
 });
