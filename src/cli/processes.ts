@@ -31,7 +31,8 @@ export async function runProcesses(args: readonly string[], count: number, out: 
   process.on('SIGTERM', sigterm);
   try {
     const exits = Array.from({ length: count }, (_, i) => {
-      const child = spawn(process.execPath, [RUNNER, 'run', ...childArgs], {
+      // execArgv: a checkout's --conditions=tributary-source (run the sources) reaches the children.
+      const child = spawn(process.execPath, [...process.execArgv, RUNNER, 'run', ...childArgs], {
         env: { ...process.env, TRIBUTARY_PROCESS_INDEX: String(i) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

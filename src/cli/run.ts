@@ -22,6 +22,7 @@ export const RUN_USAGE = `tributary run <topology.ts> [options]
   --max-record-bytes <n>      larger output records go to the dead-letter topic (env TRIBUTARY_MAX_RECORD_BYTES, default 1048076: the broker's default limit)
   --processes <n>             run n processes in one consumer group, to use n cores (env TRIBUTARY_PROCESSES, default 1; needs --brokers)
   --create-topics             create missing input/output topics (development)
+  --fail-on-dead-letter       stop and exit 1 at the first dead-lettered record, showing why (env TRIBUTARY_FAIL_ON_DEAD_LETTER=1)
   --fail-on-stall             stop with an error when a partition's lag grows while its position stands still (env TRIBUTARY_FAIL_ON_STALL=1); without it the watchdog only warns
   --watchdog-interval <ms>    how often the watchdog checks lag (env TRIBUTARY_WATCHDOG_INTERVAL_MS, default 10000)
   --follow                    embedded mode: keep running after the demo input until Ctrl-C
@@ -42,6 +43,8 @@ export interface RunSettings {
   processes: number;
   redisOutageTimeoutMs: number | undefined;
   createTopics: boolean;
+  /** Stop and exit 1 at the first record the error policy dead-letters. */
+  failOnDeadLetter: boolean;
   /** The liveness watchdog: fail (not only warn) on a stalled partition, and how often it checks. */
   failOnStall: boolean;
   watchdogIntervalMs: number | undefined;
@@ -73,6 +76,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
         'redis-outage-timeout': { type: 'string' },
         'create-topics': { type: 'boolean' },
         'fail-on-stall': { type: 'boolean' },
+        'fail-on-dead-letter': { type: 'boolean' },
         'watchdog-interval': { type: 'string' },
         follow: { type: 'boolean' },
         quiet: { type: 'boolean' },
@@ -102,6 +106,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     redisOutageTimeoutMs: integer(values['redis-outage-timeout'] ?? env.TRIBUTARY_REDIS_OUTAGE_TIMEOUT_MS, '--redis-outage-timeout'),
     createTopics: values['create-topics'] ?? false,
     failOnStall: values['fail-on-stall'] ?? ['1', 'true'].includes(env.TRIBUTARY_FAIL_ON_STALL ?? ''),
+    failOnDeadLetter: values['fail-on-dead-letter'] ?? ['1', 'true'].includes(env.TRIBUTARY_FAIL_ON_DEAD_LETTER ?? ''),
     watchdogIntervalMs: integer(values['watchdog-interval'] ?? env.TRIBUTARY_WATCHDOG_INTERVAL_MS, '--watchdog-interval'),
     sessionTimeoutMs: integer(env.TRIBUTARY_SESSION_TIMEOUT_MS, 'TRIBUTARY_SESSION_TIMEOUT_MS'),
     heartbeatIntervalMs: integer(env.TRIBUTARY_HEARTBEAT_MS, 'TRIBUTARY_HEARTBEAT_MS'),
@@ -183,6 +188,8 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
     if (tasks !== tasksShown) out(`tasks: ${tasks || '(none)'}`);
     tasksShown = tasks;
   });
+  let deadLetterWatch: NodeJS.Timeout | undefined;
+  let stoppedByDeadLetter = false;
   try {
     // A signal while joining (which waits for a dead member's session to expire) stops at once.
     const starting = app.start();
@@ -192,6 +199,13 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
       await app.close();
       out('stopped while starting');
       return 0;
+    }
+    if (settings.failOnDeadLetter) {
+      deadLetterWatch = setInterval(() => {
+        if (app.snapshot().deadLettered === 0 || stop.signal.aborted) return;
+        stoppedByDeadLetter = true;
+        stop.abort();
+      }, 20);
     }
     if (settings.metricsPort !== undefined) {
       metricsServer = await serveMetrics(settings.metricsPort, [app.registry, modelMetrics], { application_id: applicationId });
@@ -223,16 +237,36 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
     else out(`stopped after ${format(elapsed)} ms: ${format(summary.processedInput)} input records processed`);
     for (const topic of [...sinks].sort()) out(`  ${topic}: ${format(summary.produced[topic] ?? 0)} records`);
     out(`  ${app.deadLetterTopic}: ${format(summary.deadLettered)} records`);
+    if (embedded && summary.deadLettered > 0) {
+      const reasons = deadLetterReasons(app.broker as InMemoryBroker, app.deadLetterTopic, 3);
+      out(`first dead-letter reasons:\n${reasons.map((r) => `  ${r}`).join('\n')}`);
+    }
+    if (stoppedByDeadLetter) {
+      out(`stopped at the first dead-lettered record (--fail-on-dead-letter)${embedded ? '' : `: read ${app.deadLetterTopic} for the reason`}`);
+      return 1;
+    }
     return 0;
   } catch (error) {
     if (app.state !== 'NOT_RUNNING' && app.state !== 'ERROR') await app.close().catch(() => undefined);
     throw error;
   } finally {
+    clearInterval(deadLetterWatch);
     stateWatch.unsubscribe();
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
     metricsServer?.close();
   }
+}
+
+/** The first dead-lettered records of the embedded broker, as `topic/partition@offset (stage): error`. */
+function deadLetterReasons(broker: InMemoryBroker, topic: string, max: number): string[] {
+  const text = (value: string | Buffer | undefined): string => (value === undefined ? '?' : value.toString());
+  const records = [];
+  for (let partition = 0; partition < (broker.partitionsFor(topic) ?? 0); partition++) records.push(...broker.read(topic, partition, 0, max));
+  return records
+    .sort((a, b) => a.timestamp - b.timestamp)
+    .slice(0, max)
+    .map(({ headers }) => `${text(headers.topic)}/${text(headers.partition)}@${text(headers.offset)} (${text(headers.stage)}): ${text(headers.error)}`);
 }
 
 /** Writes the demo input into the embedded broker (bounded ahead of processing) and waits until all of it is processed. */
