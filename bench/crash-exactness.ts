@@ -7,7 +7,11 @@
  * producing. Prints a table and writes JSON. Exactness is counted, not timed: "0" is the result.
  *
  *   KAFKA_BROKERS=127.0.0.1:9092 REDIS_URL=redis://127.0.0.1:6379 npx tsx bench/crash-exactness.ts \
- *     [--kills 12] [--lines-per-tick 40] [--guarantee both|at-least-once|exactly-once] [--json bench/results/crash-exactness.json]
+ *     [--kills 12] [--lines-per-tick 40] [--guarantee both|at-least-once|exactly-once] [--kill-at-uptime 4000-14000]
+ *     [--json bench/results/crash-exactness.json]
+ *
+ * --kill-at-uptime kills at a random uptime in that range (ms), as issue 12's runs did, so also
+ * while a runner starts, joins and restores, instead of after it wrote new output.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -19,6 +23,7 @@ const { values: args } = parseArgs({
     kills: { type: 'string', default: '12' },
     'lines-per-tick': { type: 'string', default: '40' },
     guarantee: { type: 'string', default: 'both' },
+    'kill-at-uptime': { type: 'string' },
     json: { type: 'string', default: 'bench/results/crash-exactness.json' },
   },
 });
@@ -26,7 +31,15 @@ if (!process.env.KAFKA_BROKERS || !process.env.REDIS_URL) {
   console.error('bench/crash-exactness.ts needs a broker and Redis: set KAFKA_BROKERS and REDIS_URL (npx tributary services up prints them)');
   process.exit(2);
 }
-const workload: CrashWorkload = { ...CI_WORKLOAD, kills: Number(args.kills), linesPerTick: Number(args['lines-per-tick']), killWithinMs: 3_000, outputsBeforeKill: 500 };
+const uptime = args['kill-at-uptime']?.split('-').map(Number) as [number, number] | undefined;
+const workload: CrashWorkload = {
+  ...CI_WORKLOAD,
+  kills: Number(args.kills),
+  linesPerTick: Number(args['lines-per-tick']),
+  killWithinMs: 3_000,
+  outputsBeforeKill: 500,
+  ...(uptime ? { killAtUptimeMs: uptime } : {}),
+};
 const guarantees = args.guarantee === 'both' ? (['at-least-once', 'exactly-once'] as const) : ([args.guarantee] as ['at-least-once' | 'exactly-once']);
 
 interface Row {

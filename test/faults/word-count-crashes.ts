@@ -28,6 +28,8 @@ export interface CrashWorkload {
    * only once it owns a splitting task (`0_<p>`, upstream of the repartition topic).
    */
   stableRunners?: number;
+  /** Kill at a random uptime in this range (ms) instead of after new output: during start-up and restore too. */
+  killAtUptimeMs?: readonly [number, number];
 }
 
 /** The CI size: 8 kills, about 1 500 words a second. */
@@ -130,6 +132,15 @@ async function killRepeatedly(id: string, input: string, output: string, args: s
     const before = await topicEnd(output);
     const runner = startRunner(id, input, output, args, options);
     runners.push(runner);
+    if (workload.killAtUptimeMs) {
+      const [min, max] = workload.killAtUptimeMs;
+      await new Promise((resolve) => setTimeout(resolve, min + Math.floor(Math.random() * (max - min))));
+      runner.child.kill('SIGKILL');
+      const code = await runner.exited;
+      if (code !== null) throw new Error(`runner ${kill + 1} exited with ${code} before it was killed:\n${runner.output()}`);
+      trace(`kill ${kill + 1} at ${await topicEnd(output)} outputs (uptime kill)`);
+      continue;
+    }
     if (workload.stableRunners) {
       await waitUntil(`runner ${kill + 1} to own a splitting task`, () => /^tasks: .*\b0_\d/.test(lastTasksLine(runner.output())), 90_000, 100);
     }
