@@ -25,6 +25,7 @@ export interface SideSpec {
   command: string;
   args: string[];
   env?: NodeJS.ProcessEnv;
+  cwd: string;
   /** The consumer group whose committed offsets are watched (the application id). */
   groupId: string;
   input: string;
@@ -67,7 +68,7 @@ export async function runSide(spec: SideSpec): Promise<SideRun> {
   await admin.connect();
   const inputEnds = await ends(admin, spec.input);
   const started = performance.now();
-  const child = spawn(spec.command, spec.args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-8_000);
