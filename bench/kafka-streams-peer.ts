@@ -24,6 +24,7 @@
  *
  *   npx tsx bench/kafka-streams-peer.ts [--lines 1000000] [--records 1000000] [--rounds 3] [--partitions 4] [--short] [--json bench/results/kafka-streams-peer.json]
  *       [--workloads word-count,json-filter] [--guarantees at-least-once,exactly-once] [--sides kafka-streams/default,kafka-streams/commit-1s,raw/loop,tributary/redis,tributary/memory]
+ *       [--profile-dir dir]   (the Tributary processes write V8 CPU profiles there: node --cpu-prof)
  *
  * Needs Kafka, Redis (`tributary services up`; KAFKA_BROKERS and REDIS_URL are honoured), Maven and
  * a JDK 17. Exits non-zero only when something fails to run, never because a side is slow.
@@ -48,6 +49,7 @@ const { values: args } = parseArgs({
     workloads: { type: 'string', default: 'word-count,json-filter' },
     guarantees: { type: 'string', default: 'at-least-once,exactly-once' },
     sides: { type: 'string' },
+    'profile-dir': { type: 'string' },
     short: { type: 'boolean', default: false },
     json: { type: 'string', default: 'bench/results/kafka-streams-peer.json' },
   },
@@ -143,7 +145,8 @@ function command(java: JavaPeer, workload: Workload, guarantee: Guarantee, side:
   if (side.engine === 'raw') {
     return { command: process.execPath, args: ['--import', 'tsx', 'bench/peer/raw-loop.ts', '--workload', workload, '--brokers', brokers.join(','), '--group', ids.app, '--input', ids.input, '--output', ids.output] };
   }
-  const flags = ['bin/tributary.js', 'run', `bench/peer/${workload}.ts`, '--brokers', brokers.join(','), '--application-id', ids.app, '--guarantee', guarantee, '--quiet'];
+  const profile = args['profile-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['profile-dir'])}`] : [];
+  const flags = [...profile, 'bin/tributary.js', 'run', `bench/peer/${workload}.ts`, '--brokers', brokers.join(','), '--application-id', ids.app, '--guarantee', guarantee, '--quiet'];
   if (side.variant === 'redis') flags.push('--redis', redisUrl);
   return { command: process.execPath, args: flags, env: { PEER_INPUT: ids.input, PEER_OUTPUT: ids.output } };
 }
