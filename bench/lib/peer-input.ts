@@ -116,6 +116,13 @@ export async function checkCounts(topic: string, truth: ReadonlyMap<string, numb
     await new Promise<void>((resolve, reject) => {
       if (left.size === 0) return resolve();
       const timer = setTimeout(() => reject(new Error(`reading ${topic} took over 10 minutes`)), 600_000);
+      // Emitted after every batch, also one of transaction markers only (which eachBatch never sees); its lastOffset counts them.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (Number(payload.lastOffset) >= ends.get(payload.partition)! - 1) left.delete(payload.partition);
+        if (left.size > 0) return;
+        clearTimeout(timer);
+        resolve();
+      });
       consumer
         .run({
           autoCommit: false,
@@ -123,12 +130,6 @@ export async function checkCounts(topic: string, truth: ReadonlyMap<string, numb
             for (const m of batch.messages) {
               last.set(m.key!.toString('utf8'), Number(m.value!.readBigInt64BE(0)));
               outputs++;
-            }
-            // lastOffset() counts control records (transaction markers) too, so this ends on a transactional topic.
-            if (Number(batch.lastOffset()) >= ends.get(batch.partition)! - 1) left.delete(batch.partition);
-            if (left.size === 0) {
-              clearTimeout(timer);
-              resolve();
             }
           },
         })
