@@ -97,7 +97,7 @@ export async function runSide(spec: SideSpec): Promise<SideRun> {
       if (performance.now() - started > spec.timeoutMs) throw new Error(`${spec.groupId} did not reach the end of its input within ${spec.timeoutMs} ms:\n${output}`);
       const at = performance.now();
       const inputCommitted = await committed(admin, spec.groupId, spec.input);
-      const inputAtEnd = [...inputEnds].every(([p, end]) => (inputCommitted.get(p) ?? -1) >= end);
+      const inputAtEnd = [...inputEnds].every(([p, end]) => end === 0 || (inputCommitted.get(p) ?? -1) >= end);
       if (inputAtEnd && !spec.repartition) return done(at);
       if (inputAtEnd) {
         // The input is all committed, so everything written to the repartition topic is flushed (and its transactions committed).
@@ -105,7 +105,8 @@ export async function runSide(spec: SideSpec): Promise<SideRun> {
         if (repartitionTopic) {
           const end = await ends(admin, repartitionTopic);
           const offsets = await committed(admin, spec.groupId, repartitionTopic);
-          const gaps = [...end].map(([p, e]) => e - (offsets.get(p) ?? -1));
+          // An empty partition has no committed offset (-1) and needs none.
+          const gaps = [...end].map(([p, e]) => (e === 0 ? 0 : e - (offsets.get(p) ?? -1)));
           repartitionEnd = [...end.values()].reduce((a, b) => a + b, 0);
           if (gaps.every((g) => g <= 0)) return done(at);
           const seen = JSON.stringify([...offsets]);
