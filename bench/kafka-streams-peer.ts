@@ -25,6 +25,9 @@
  *   npx tsx bench/kafka-streams-peer.ts [--lines 1000000] [--records 1000000] [--rounds 3] [--partitions 4] [--short] [--json bench/results/kafka-streams-peer.json]
  *       [--workloads word-count,json-filter] [--guarantees at-least-once,exactly-once] [--sides kafka-streams/default,kafka-streams/commit-1s,raw/loop,tributary/redis,tributary/memory]
  *       [--profile-dir dir]   (the Tributary processes write V8 CPU profiles there: node --cpu-prof)
+ *       [--tributary-args '--cache-max-entries 0']   (more flags for every `tributary run`, to measure one lever at a time)
+ *       [--dist]   (run the compiled dist/ as an installed package does; by default the checkout's
+ *                   sources, through the tributary-source condition, so that a change needs no build)
  *
  * Needs Kafka, Redis (`tributary services up`; KAFKA_BROKERS and REDIS_URL are honoured), Maven and
  * a JDK 17. Exits non-zero only when something fails to run, never because a side is slow.
@@ -50,6 +53,8 @@ const { values: args } = parseArgs({
     guarantees: { type: 'string', default: 'at-least-once,exactly-once' },
     sides: { type: 'string' },
     'profile-dir': { type: 'string' },
+    'tributary-args': { type: 'string', default: '' },
+    dist: { type: 'boolean', default: false },
     short: { type: 'boolean', default: false },
     json: { type: 'string', default: 'bench/results/kafka-streams-peer.json' },
   },
@@ -146,8 +151,10 @@ function command(java: JavaPeer, workload: Workload, guarantee: Guarantee, side:
     return { command: process.execPath, args: ['--import', 'tsx', 'bench/peer/raw-loop.ts', '--workload', workload, '--brokers', brokers.join(','), '--group', ids.app, '--input', ids.input, '--output', ids.output] };
   }
   const profile = args['profile-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['profile-dir'])}`] : [];
-  const flags = [...profile, 'bin/tributary.js', 'run', `bench/peer/${workload}.ts`, '--brokers', brokers.join(','), '--application-id', ids.app, '--guarantee', guarantee, '--quiet'];
+  const sources = args.dist ? [] : ['--conditions=tributary-source'];
+  const flags = [...profile, ...sources, 'bin/tributary.js', 'run', `bench/peer/${workload}.ts`, '--brokers', brokers.join(','), '--application-id', ids.app, '--guarantee', guarantee, '--quiet'];
   if (side.variant === 'redis') flags.push('--redis', redisUrl);
+  flags.push(...args['tributary-args'].split(' ').filter((a) => a.length > 0));
   return { command: process.execPath, args: flags, env: { PEER_INPUT: ids.input, PEER_OUTPUT: ids.output } };
 }
 
@@ -300,6 +307,7 @@ async function main(): Promise<void> {
   const result = {
     benchmark: 'kafka-streams-peer: Tributary vs Kafka Streams 3.9 (Java) and a raw kafkajs loop, same broker, same run (issue 17)',
     lines: LINES, words: words.words, distinctWords: words.truth.size, records: RECORDS, partitions: PARTITIONS, rounds: ROUNDS, short: SHORT,
+    tributary: { build: args.dist ? 'dist' : 'sources', extraArgs: args['tributary-args'] },
     javaBuild: { cached: java.cached, ms: Math.round(java.buildMs), jdk: java.javaVersion, kafkaStreams: '3.9.2' },
     summary,
     runs: runs.map((r) => ({ ...r, recordsPerSec: Math.round(r.recordsPerSec), seconds: Number(r.seconds.toFixed(2)), peakRssMB: Math.round(r.peakRssMB) })),
