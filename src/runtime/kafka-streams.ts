@@ -382,6 +382,14 @@ export class KafkaStreams {
         : undefined,
     });
     for (const [topic, count] of counts) this.partitionCounts.set(topic, count);
+    const sinks = this.topology.sinkTopics().filter((topic) => counts.has(topic));
+    if (this.transport.compactedTopics && sinks.length > 0) {
+      // Without the right to describe configs, the broker's refusal stays the only check.
+      this.env.compactedTopics = await this.transport.compactedTopics(sinks).catch((error: unknown) => {
+        this.log(`could not read the output topics' cleanup.policy (${errorMessage(error)}); keyless records to a compacted one will fail the producer`);
+        return new Set<string>();
+      });
+    }
   }
 
   private brokerList(): string[] {

@@ -32,6 +32,8 @@ export interface TaskEnvironment {
   cacheMaxEntries?: number;
   /** Outputs larger than this (key, value and headers, in bytes) are dead-lettered, stage `produce`. */
   maxRecordBytes?: number;
+  /** Output topics that are compacted: a record without a key is dead-lettered, stage `produce` (the broker refuses the whole batch). */
+  compactedTopics?: ReadonlySet<string>;
   /** Partition count of a topic, when known (for custom partitioners). */
   partitionsFor(topic: string): number | undefined;
   /** Creates the task's instance of a store. */
@@ -372,6 +374,10 @@ export class StreamTask {
           if (count !== undefined) partition = node.partitioner(record.key, record.value, count);
         }
         const headers = node.internal ? this.positioned(record as SourcedRecord) : record.headers;
+        if (key === null && this.env.compactedTopics?.has(topic)) {
+          this.handleError(record as SourcedRecord, new Error(`the output record to '${topic}' has no key, and '${topic}' is compacted (cleanup.policy=compact): the broker refuses records without a key there`), 'produce', node.name);
+          return;
+        }
         const limit = this.env.maxRecordBytes;
         if (limit !== undefined) {
           const size = (key?.length ?? 0) + (value?.length ?? 0) + headersSize(headers);

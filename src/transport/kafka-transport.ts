@@ -1,5 +1,6 @@
 import './kafkajs-patches.ts';
 import {
+  ConfigResourceTypes,
   Kafka,
   Partitioners,
   logLevel as LogLevel,
@@ -146,6 +147,19 @@ export class KafkaTransport implements Transport {
       this.partitionCache.set(name, partitions.length);
     }
     return counts;
+  }
+
+  async compactedTopics(topics: string[]): Promise<Set<string>> {
+    const compacted = new Set<string>();
+    if (topics.length === 0) return compacted;
+    const { resources } = await this.admin.describeConfigs({
+      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['cleanup.policy'] })),
+      includeSynonyms: false,
+    });
+    for (const { resourceName, configEntries } of resources) {
+      if (configEntries.some((entry) => entry.configName === 'cleanup.policy' && (entry.configValue ?? '').includes('compact'))) compacted.add(resourceName);
+    }
+    return compacted;
   }
 
   async createTopics(topics: TopicSpec[]): Promise<void> {

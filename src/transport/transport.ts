@@ -100,6 +100,8 @@ export interface Transport {
   connect(): Promise<void>;
   /** Partition counts of existing topics; topics that do not exist are absent from the map. */
   partitionCounts(topics: string[]): Promise<Map<string, number>>;
+  /** Of these existing topics, the compacted ones (`cleanup.policy` has `compact`): a record without a key cannot go there. */
+  compactedTopics?(topics: string[]): Promise<Set<string>>;
   /** Creates topics that do not exist yet (existing ones are left as they are). */
   createTopics(topics: TopicSpec[]): Promise<void>;
   /** Joins the consumer group and starts delivering records to `handlers`. */

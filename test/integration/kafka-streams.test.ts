@@ -215,6 +215,34 @@ describe('KafkaStreams on Kafka and Redis', () => {
     expect(dead[0]!.headers.error).toMatch(/is 2000004 bytes, more than the 1048076 bytes/);
   });
 
+  it('dead-letters a record without a key bound for a compacted topic (the broker would refuse its whole batch)', async () => {
+    const input = unique('cmp-in');
+    const output = unique('cmp-out');
+    await createTopic(input, 1);
+    await (await getAdmin()).createTopics({ topics: [{ topic: output, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
+    await waitUntil('the compacted topic', async () => (await (await getAdmin()).fetchTopicOffsets(output).catch(() => [])).length === 1, 30_000, 100);
+    const builder = new StreamsBuilder();
+    builder
+      .stream(input, { keySerde: Serdes.string(), valueSerde: Serdes.string() })
+      .selectKey((key) => (key === 'none' ? null : key))
+      .to(output, { keySerde: Serdes.string(), valueSerde: Serdes.string() });
+    await produce(input, [
+      { key: 'a', value: '1' },
+      { key: 'none', value: '2' },
+      { key: 'b', value: '3' },
+    ]);
+    const id = unique('compacted');
+    const streams = app(builder.build(), id);
+    await streams.start();
+    await waitUntil('two outputs', async () => (await readAll(output)).length === 2, 60_000, 300);
+    await streams.close();
+    expect((await readAll(output)).map((m) => m.key)).toEqual(['a', 'b']);
+    const dead = await readAll(`${id}-dlq`);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.headers).toMatchObject({ stage: 'produce', topic: input, offset: '1' });
+    expect(dead[0]!.headers.error).toMatch(/has no key, and '.*' is compacted/);
+  });
+
   it('sends malformed records to the dead-letter topic with the reason and goes on', async () => {
     const input = unique('payments');
     const output = unique('amounts');
