@@ -1,7 +1,7 @@
 import './kafkajs-patches.ts';
 import {
-  ConfigResourceTypes,
   Kafka,
+  type ConfigResourceTypes,
   Partitioners,
   logLevel as LogLevel,
   type Admin,
@@ -59,6 +59,12 @@ interface FlushWaiter {
   resolve: () => void;
   reject: (error: Error) => void;
 }
+
+/**
+ * kafkajs's ConfigResourceTypes.TOPIC. The enum is not imported as a value: Node cannot see it among
+ * the named exports of kafkajs (CommonJS) when this file runs compiled.
+ */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 const MAX_BATCH_RECORDS = 10_000;
 const RECORD_OVERHEAD_BYTES = 70;
@@ -153,7 +159,7 @@ export class KafkaTransport implements Transport {
     const compacted = new Set<string>();
     if (topics.length === 0) return compacted;
     const { resources } = await this.admin.describeConfigs({
-      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['cleanup.policy'] })),
+      resources: topics.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['cleanup.policy'] })),
       includeSynonyms: false,
     });
     for (const { resourceName, configEntries } of resources) {
