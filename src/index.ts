@@ -1,7 +1,8 @@
 /** Tributary: stream processing and model serving for TypeScript on Apache Kafka. */
+import './transport/kafkajs-patches.ts';
 export { StreamsBuilder, type StreamsBuilderOptions } from './dsl/builder.ts';
 export { KStream, BranchedKStream, type BranchOptions, type KeyValuePair } from './dsl/kstream.ts';
-export { KTable } from './dsl/ktable.ts';
+export { KTable, type ToStreamOptions } from './dsl/ktable.ts';
 export { KGroupedStream } from './dsl/kgrouped-stream.ts';
 export { TimeWindows, SlidingWindows, SessionWindows, EmitStrategy } from './dsl/windows.ts';
 export { TimeWindowedKStream } from './dsl/time-windowed-stream.ts';

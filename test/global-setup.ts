@@ -9,11 +9,15 @@
  * Teardown stops only what test setups started, and only when no other test run on this machine
  * still uses it (a lease per run, see acquireServices). Services started with
  * `tributary services up` are left running, and so is everything when TRIBUTARY_KEEP_SERVICES=1.
+ *
+ * It also makes the processes tests start run the sources (./source-setup.ts).
  */
 import { acquireServices } from '../src/cli/services/index.ts';
+import runSources from './source-setup.ts';
 
 export default async function setup(): Promise<() => Promise<void>> {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+  runSources();
   const needKafka = !process.env.KAFKA_BROKERS;
   const needRedis = !process.env.REDIS_URL;
   if (!needKafka && !needRedis) return async () => undefined;

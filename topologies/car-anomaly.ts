@@ -106,7 +106,7 @@ export default topology(
       .windowedBy(TimeWindows.ofSizeAndGrace('1m', '10s'))
       .emitStrategy('onWindowClose')
       .aggregate(emptyWindow, (_vin, reading, window) => addReading(window, reading), { storeName: 'car-minutes', valueSerde: Serdes.json<TelemetryWindow>() })
-      .toStream()
+      .toStream({ tombstones: 'drop' })
       .map((minute, sums) => [minute.key, toFeatures(minute.key, minute.window, sums)] as const)
       .predict(registry.model<CarMinute, AnomalyOutput>('car-anomaly'), {
         maxBatchSize: 256,

@@ -56,7 +56,7 @@ export default topology(
         { storeName: 'user-sessions', valueSerde: Serdes.json<SessionStats>() },
       )
       .suppress(Suppressed.untilWindowCloses({ name: 'finished-sessions' }))
-      .toStream()
+      .toStream({ tombstones: 'drop' })
       .map((session, stats) => [session.key, {
         user: session.key,
         start: session.window.start,

@@ -1,5 +1,6 @@
 /**
- * Word count, the classic: split lines into words, count each word, and write every updated count.
+ * Word count, the classic: split lines into words, count each word, and write the updated counts
+ * (each word's latest count at every commit; `--cache-max-entries 0` writes every update).
  *
  *   text-lines (key: any, value: a line) → words → group by word → count → word-counts (word → count)
  */

@@ -17,8 +17,12 @@ export const RUN_USAGE = `tributary run <topology.ts> [options]
   --guarantee <g>             at-least-once (default) or exactly-once (Kafka transactions) (env TRIBUTARY_GUARANTEE)
   --metrics-port <port>       serve Prometheus metrics at /metrics (env TRIBUTARY_METRICS_PORT)
   --commit-interval <ms>      how often state and offsets are committed (env TRIBUTARY_COMMIT_INTERVAL_MS, default 1000)
+  --redis-outage-timeout <ms> how long commits retry while Redis is unreachable before the runner stops (env TRIBUTARY_REDIS_OUTAGE_TIMEOUT_MS, default 60000)
+  --cache-max-entries <n>     table updates merged per key until each commit, per task (env TRIBUTARY_CACHE_MAX_ENTRIES, default 10000; 0: every update is sent)
   --max-record-bytes <n>      larger output records go to the dead-letter topic (env TRIBUTARY_MAX_RECORD_BYTES, default 1048076: the broker's default limit)
+  --processes <n>             run n processes in one consumer group, to use n cores (env TRIBUTARY_PROCESSES, default 1; needs --brokers)
   --create-topics             create missing input/output topics (development)
+  --fail-on-dead-letter       stop and exit 1 at the first dead-lettered record, showing why (env TRIBUTARY_FAIL_ON_DEAD_LETTER=1)
   --fail-on-stall             stop with an error when a partition's lag grows while its position stands still (env TRIBUTARY_FAIL_ON_STALL=1); without it the watchdog only warns
   --watchdog-interval <ms>    how often the watchdog checks lag (env TRIBUTARY_WATCHDOG_INTERVAL_MS, default 10000)
   --follow                    embedded mode: keep running after the demo input until Ctrl-C
@@ -34,7 +38,13 @@ export interface RunSettings {
   metricsPort: number | undefined;
   commitIntervalMs: number | undefined;
   maxRecordBytes: number | undefined;
+  cacheMaxEntries: number | undefined;
+  /** Runner processes in one group (`--processes`); 1 runs here. */
+  processes: number;
+  redisOutageTimeoutMs: number | undefined;
   createTopics: boolean;
+  /** Stop and exit 1 at the first record the error policy dead-letters. */
+  failOnDeadLetter: boolean;
   /** The liveness watchdog: fail (not only warn) on a stalled partition, and how often it checks. */
   failOnStall: boolean;
   watchdogIntervalMs: number | undefined;
@@ -61,8 +71,12 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
         'metrics-port': { type: 'string' },
         'commit-interval': { type: 'string' },
         'max-record-bytes': { type: 'string' },
+        'cache-max-entries': { type: 'string' },
+        processes: { type: 'string' },
+        'redis-outage-timeout': { type: 'string' },
         'create-topics': { type: 'boolean' },
         'fail-on-stall': { type: 'boolean' },
+        'fail-on-dead-letter': { type: 'boolean' },
         'watchdog-interval': { type: 'string' },
         follow: { type: 'boolean' },
         quiet: { type: 'boolean' },
@@ -87,14 +101,25 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     metricsPort: integer(values['metrics-port'] ?? env.TRIBUTARY_METRICS_PORT, '--metrics-port'),
     commitIntervalMs: integer(values['commit-interval'] ?? env.TRIBUTARY_COMMIT_INTERVAL_MS, '--commit-interval'),
     maxRecordBytes: integer(values['max-record-bytes'] ?? env.TRIBUTARY_MAX_RECORD_BYTES, '--max-record-bytes'),
+    cacheMaxEntries: integer(values['cache-max-entries'] ?? env.TRIBUTARY_CACHE_MAX_ENTRIES, '--cache-max-entries'),
+    processes: processCount(values.processes ?? env.TRIBUTARY_PROCESSES, brokersText !== undefined),
+    redisOutageTimeoutMs: integer(values['redis-outage-timeout'] ?? env.TRIBUTARY_REDIS_OUTAGE_TIMEOUT_MS, '--redis-outage-timeout'),
     createTopics: values['create-topics'] ?? false,
     failOnStall: values['fail-on-stall'] ?? ['1', 'true'].includes(env.TRIBUTARY_FAIL_ON_STALL ?? ''),
+    failOnDeadLetter: values['fail-on-dead-letter'] ?? ['1', 'true'].includes(env.TRIBUTARY_FAIL_ON_DEAD_LETTER ?? ''),
     watchdogIntervalMs: integer(values['watchdog-interval'] ?? env.TRIBUTARY_WATCHDOG_INTERVAL_MS, '--watchdog-interval'),
     sessionTimeoutMs: integer(env.TRIBUTARY_SESSION_TIMEOUT_MS, 'TRIBUTARY_SESSION_TIMEOUT_MS'),
     heartbeatIntervalMs: integer(env.TRIBUTARY_HEARTBEAT_MS, 'TRIBUTARY_HEARTBEAT_MS'),
     follow: values.follow ?? false,
     quiet: values.quiet ?? false,
   };
+}
+
+function processCount(text: string | undefined, onKafka: boolean): number {
+  const count = integer(text, '--processes') ?? 1;
+  if (count < 1) throw new Error(`--processes must be at least 1, got '${text}'`);
+  if (count > 1 && !onKafka) throw new Error('--processes needs --brokers: processes share partitions through a Kafka consumer group (the embedded broker lives in one process)');
+  return count;
 }
 
 function integer(text: string | undefined, flag: string): number | undefined {
@@ -129,6 +154,8 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
     processingGuarantee: settings.guarantee,
     ...(settings.commitIntervalMs !== undefined ? { commitIntervalMs: settings.commitIntervalMs } : {}),
     ...(settings.maxRecordBytes !== undefined ? { maxRecordBytes: settings.maxRecordBytes } : {}),
+    ...(settings.cacheMaxEntries !== undefined ? { cacheMaxEntries: settings.cacheMaxEntries } : {}),
+    ...(settings.redisOutageTimeoutMs !== undefined ? { redisOutageTimeoutMs: settings.redisOutageTimeoutMs } : {}),
     errorHandling: 'dead-letter',
     ...(definition.config.topics ? { topics: definition.config.topics } : {}),
     createTopics: settings.createTopics,
@@ -161,8 +188,25 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
     if (tasks !== tasksShown) out(`tasks: ${tasks || '(none)'}`);
     tasksShown = tasks;
   });
+  let deadLetterWatch: NodeJS.Timeout | undefined;
+  let stoppedByDeadLetter = false;
   try {
-    await app.start();
+    // A signal while joining (which waits for a dead member's session to expire) stops at once.
+    const starting = app.start();
+    starting.catch(() => undefined);
+    await Promise.race([starting, whenAborted(stop.signal)]);
+    if (stop.signal.aborted) {
+      await app.close();
+      out('stopped while starting');
+      return 0;
+    }
+    if (settings.failOnDeadLetter) {
+      deadLetterWatch = setInterval(() => {
+        if (app.snapshot().deadLettered === 0 || stop.signal.aborted) return;
+        stoppedByDeadLetter = true;
+        stop.abort();
+      }, 20);
+    }
     if (settings.metricsPort !== undefined) {
       metricsServer = await serveMetrics(settings.metricsPort, [app.registry, modelMetrics], { application_id: applicationId });
       out(`metrics: http://localhost:${(metricsServer.address() as { port: number }).port}/metrics`);
@@ -185,23 +229,44 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
       out('joined; Ctrl-C to stop');
       await runUntilStopped(app, stop.signal, progress, 5_000);
     }
-    const summary = app.snapshot();
+    // After the close: its final commit sends what the record cache still holds.
     await app.close();
+    const summary = app.snapshot();
     const elapsed = Date.now() - started;
     if (embedded) out(`done: ${format(fed)} records in ${format(elapsed)} ms (${format(Math.round((summary.processedInput * 1000) / Math.max(1, elapsed)))} records/s)`);
     else out(`stopped after ${format(elapsed)} ms: ${format(summary.processedInput)} input records processed`);
     for (const topic of [...sinks].sort()) out(`  ${topic}: ${format(summary.produced[topic] ?? 0)} records`);
     out(`  ${app.deadLetterTopic}: ${format(summary.deadLettered)} records`);
+    if (embedded && summary.deadLettered > 0) {
+      const reasons = deadLetterReasons(app.broker as InMemoryBroker, app.deadLetterTopic, 3);
+      out(`first dead-letter reasons:\n${reasons.map((r) => `  ${r}`).join('\n')}`);
+    }
+    if (stoppedByDeadLetter) {
+      out(`stopped at the first dead-lettered record (--fail-on-dead-letter)${embedded ? '' : `: read ${app.deadLetterTopic} for the reason`}`);
+      return 1;
+    }
     return 0;
   } catch (error) {
     if (app.state !== 'NOT_RUNNING' && app.state !== 'ERROR') await app.close().catch(() => undefined);
     throw error;
   } finally {
+    clearInterval(deadLetterWatch);
     stateWatch.unsubscribe();
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
     metricsServer?.close();
   }
+}
+
+/** The first dead-lettered records of the embedded broker, as `topic/partition@offset (stage): error`. */
+function deadLetterReasons(broker: InMemoryBroker, topic: string, max: number): string[] {
+  const text = (value: string | Buffer | undefined): string => (value === undefined ? '?' : value.toString());
+  const records = [];
+  for (let partition = 0; partition < (broker.partitionsFor(topic) ?? 0); partition++) records.push(...broker.read(topic, partition, 0, max));
+  return records
+    .sort((a, b) => a.timestamp - b.timestamp)
+    .slice(0, max)
+    .map(({ headers }) => `${text(headers.topic)}/${text(headers.partition)}@${text(headers.offset)} (${text(headers.stage)}): ${text(headers.error)}`);
 }
 
 /** Writes the demo input into the embedded broker (bounded ahead of processing) and waits until all of it is processed. */
@@ -269,7 +334,8 @@ async function runUntilStopped(app: KafkaStreams, stop: AbortSignal, progress: (
     report(s);
   });
   try {
-    await Promise.race([app.whenStopped(), new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }))]);
+    // An abort before this point fires no event: whenAborted checks the flag first.
+    await Promise.race([app.whenStopped(), whenAborted(stop)]);
   } finally {
     subscription.unsubscribe();
   }
@@ -302,6 +368,12 @@ function restoreReporter(quiet: boolean): (progress: RestoreProgress) => void {
       process.stderr.write(`  restored ${p.taskId} ${p.store}: ${format(p.loaded)} entries\n`);
     }
   };
+}
+
+/** Resolves when `signal` aborts, or at once if it already has. */
+function whenAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,33 +1,72 @@
+import { parseArgs } from 'node:util';
 import { ModelRegistry } from '../ml/registry.ts';
 import { ModelHttpServer } from '../serving/http-server.ts';
 import { ModelKafkaServer, defaultBrokers } from '../serving/kafka-server.ts';
 import { ModelPool } from '../serving/model-pool.ts';
 
-const USAGE = 'usage: tributary serve <models-folder> [--kafka] [--http <port>] [--brokers host:port[,host:port]] [--group id] [--request-topic <pattern>] [--host address]';
+export const SERVE_USAGE = `tributary serve <models-folder> [options]
+  --http <port>               serve TensorFlow-Serving-style REST on this port (0: any free port)
+  --host <address>            the address the HTTP server binds (default: all interfaces)
+  --kafka                     serve Kafka request/reply (at least one of --http and --kafka)
+  --brokers <host:port,...>   Kafka bootstrap servers for --kafka (default: KAFKA_BROKERS, or the local services)
+  --group <id>                the consumer group of the Kafka server (default tributary-model-server)
+  --request-topic <pattern>   request topic per model, {model} replaced by its name`;
 
-function option(args: string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  if (index < 0) return undefined;
-  const value = args[index + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value.\n${USAGE}`);
-  return value;
+/** What `tributary serve` was asked to do. */
+export interface ServeSettings {
+  folder: string;
+  kafka: boolean;
+  port: number | undefined;
+  brokers: string[] | undefined;
+  groupId: string;
+  requestTopic: string | undefined;
+  host: string | undefined;
+}
+
+/** `tributary serve` settings; throws a message naming the bad flag. */
+export function parseServeArgs(args: string[]): ServeSettings {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        kafka: { type: 'boolean' },
+        http: { type: 'string' },
+        host: { type: 'string' },
+        brokers: { type: 'string' },
+        group: { type: 'string' },
+        'request-topic': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${SERVE_USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  const folder = positionals[0];
+  if (folder === undefined) throw new Error(`name a models folder.\n${SERVE_USAGE}`);
+  if (positionals.length > 1) throw new Error(`one models folder at a time, got ${positionals.join(' ')}`);
+  const kafka = values.kafka ?? false;
+  if (!kafka && values.http === undefined) throw new Error(`choose at least one listener: --kafka and/or --http <port>.\n${SERVE_USAGE}`);
+  const port = values.http === undefined ? undefined : Number(values.http);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new Error(`--http needs a port number, got '${values.http}'`);
+  return {
+    folder,
+    kafka,
+    port,
+    brokers: values.brokers === undefined ? undefined : values.brokers.split(',').filter((b) => b.length > 0),
+    groupId: values.group ?? 'tributary-model-server',
+    // `{model}` in the pattern becomes each model's name: lets several servers (or benchmarks) use their own topics.
+    requestTopic: values['request-topic'],
+    host: values.host,
+  };
 }
 
 /** `tributary serve`: serves every model of a registry folder over Kafka and/or HTTP until SIGINT or SIGTERM. */
-export async function serveCommand(args: string[]): Promise<number> {
-  const folder = args[0];
-  if (folder === undefined || folder.startsWith('--')) throw new Error(`name a models folder.\n${USAGE}`);
-  const kafka = args.includes('--kafka');
-  const httpPort = option(args, '--http');
-  if (!kafka && httpPort === undefined) throw new Error(`choose at least one listener: --kafka and/or --http <port>.\n${USAGE}`);
-  const port = httpPort === undefined ? undefined : Number(httpPort);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new Error(`--http needs a port number, got '${httpPort}'`);
-  const brokersFlag = option(args, '--brokers');
-  const brokers = brokersFlag === undefined ? defaultBrokers() : brokersFlag.split(',').filter((b) => b.length > 0);
-  const groupId = option(args, '--group') ?? 'tributary-model-server';
-  // `{model}` in the pattern becomes each model's name: lets several servers (or benchmarks) use their own topics.
-  const requestTopic = option(args, '--request-topic');
-  const host = option(args, '--host');
+export async function serveCommand(settings: ServeSettings): Promise<number> {
+  const { folder, kafka, port, host, groupId, requestTopic } = settings;
+  const brokers = settings.brokers ?? defaultBrokers();
 
   const registry = await ModelRegistry.open(folder, {
     onError: (error) => console.error(`tributary serve: ${error.message}`),

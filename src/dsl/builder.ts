@@ -11,6 +11,18 @@ import { KStream } from './kstream.ts';
 import { addTableStore, KTable } from './ktable.ts';
 import type { Consumed, Materialized } from './options.ts';
 
+/**
+ * Sources keep Kafka Streams' semantics whatever their serdes: a record's null key or value goes on
+ * as null (joins and aggregations drop it), and the serde only ever reads bytes.
+ */
+function passingNull(serde: Serde<unknown>): Serde<unknown> {
+  return {
+    name: serde.name,
+    serialize: (value, topic) => serde.serialize(value, topic),
+    deserialize: (bytes, topic) => (bytes === null ? null : serde.deserialize(bytes, topic)),
+  };
+}
+
 /** Options of a builder. */
 export interface StreamsBuilderOptions {
   /** Key serde of sources, sinks and stores that name none (default `Serdes.string()`; `null`: none, every one must name its own). */
@@ -88,7 +100,10 @@ export class StreamsBuilder {
   private withSerdes(node: TopologyNode): TopologyNode {
     if (node.kind === 'processor') return node;
     const where = node.kind === 'source' ? `source '${node.name}' (topics ${node.topics.join(', ')})` : `sink '${node.name}'${typeof node.topic === 'string' ? ` (topic ${node.topic})` : ''}`;
-    return { ...node, keySerde: this.serde(node.keySerde, 'key', where), valueSerde: this.serde(node.valueSerde, 'value', where) };
+    const keySerde = this.serde(node.keySerde, 'key', where);
+    const valueSerde = this.serde(node.valueSerde, 'value', where);
+    if (node.kind === 'sink') return { ...node, keySerde, valueSerde };
+    return { ...node, keySerde: passingNull(keySerde), valueSerde: passingNull(valueSerde) };
   }
 
   private storeWithSerdes(spec: StoreSpec): StoreSpec {

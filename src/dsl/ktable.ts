@@ -25,6 +25,12 @@ export function addTableStore<K, V>(builder: InternalBuilder, materialized: Mate
   return storeName;
 }
 
+/** Options of `KTable.toStream()`. */
+export interface ToStreamOptions extends Named {
+  /** `'keep'` (the default): deletes become `null` values, typed `V | null`. `'drop'`: deletes are left out, typed `V`. */
+  tombstones?: 'keep' | 'drop';
+}
+
 /**
  * A changelog stream: the latest value per key. Every update flows downstream as a change (new and
  * old value); a `null` value is a tombstone. Each table is materialized in a store named
@@ -72,11 +78,17 @@ export class KTable<K, V> {
     return suppressTable(this, suppressed);
   }
 
-  /** The table's updates as a stream; tombstones become records with a `null` value. */
-  toStream(named?: Named): KStream<K, V> {
-    const name = this.builder.name(named?.name, 'KTABLE-TOSTREAM-');
-    this.builder.addProcessor(name, [this.nodeName], tableToStreamProcessor());
-    return new KStream<K, V>(this.builder, name, this.keySerde, this.valueSerde, false);
+  /**
+   * The table's updates as a stream. A deleted row (a filtered-out row, a merged session, a join
+   * whose side went away) becomes a record with a `null` value, a tombstone, so the stream is
+   * typed `V | null`; with `{ tombstones: 'drop' }` deletes are left out and it is typed `V`.
+   */
+  toStream(options: ToStreamOptions & { tombstones: 'drop' }): KStream<K, V>;
+  toStream(options?: ToStreamOptions): KStream<K, V | null>;
+  toStream(options: ToStreamOptions = {}): KStream<K, V> | KStream<K, V | null> {
+    const name = this.builder.name(options.name, 'KTABLE-TOSTREAM-');
+    this.builder.addProcessor(name, [this.nodeName], tableToStreamProcessor(options.tombstones === 'drop'));
+    return new KStream<K, V | null>(this.builder, name, this.keySerde, this.valueSerde, false);
   }
 
   /**

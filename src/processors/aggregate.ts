@@ -29,7 +29,7 @@ export function streamAggregateProcessor<K, V, A>(
         const next = aggregator(record.key, record.value, old ? old.value : initializer());
         const timestamp = old ? Math.max(old.timestamp, record.timestamp) : record.timestamp;
         store.put(record.key, { value: next, timestamp });
-        ctx.forward({ key: record.key, value: change(next, old?.value ?? null), timestamp });
+        ctx.forwardCached({ key: record.key, value: change(next, old?.value ?? null), timestamp });
       },
     };
   };

@@ -60,6 +60,13 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   readonly currentRecord: StreamRecord<unknown, unknown> | null;
   /** Sends a record to every child node, or to the named child only. */
   forward(record: RecordInit<KOut, VOut>, childName?: string): void;
+  /**
+   * Forwards a table update (`value` a `Change`) through the task's record cache, as Kafka
+   * Streams' store caches do: updates of one key within a commit interval merge into one, sent at
+   * the commit (or when the cache is full) with the latest new value and the old value of the
+   * last update sent. Without a cache (the test driver, `cacheMaxEntries: 0`), forwards at once.
+   */
+  forwardCached(record: RecordInit<KOut, VOut>): void;
   /** Calls `punctuator(time)` every `interval` of stream time or wall-clock time. */
   schedule(interval: Duration, type: PunctuationType, punctuator: (timestamp: number) => void): Cancellable;
   /** A store connected to this processor (named in `process(factory, ...storeNames)` or by the DSL). */

@@ -61,7 +61,7 @@ export function tableAggregateProcessor<K, V, A>(
         if (record.value.newValue !== null) aggregate = adder(record.key, record.value.newValue, aggregate);
         const timestamp = old ? Math.max(old.timestamp, record.timestamp) : record.timestamp;
         store.put(record.key, { value: aggregate, timestamp });
-        ctx.forward({ ...record, timestamp, value: change(aggregate, old?.value ?? null) });
+        ctx.forwardCached({ ...record, timestamp, value: change(aggregate, old?.value ?? null) });
       },
     };
   };

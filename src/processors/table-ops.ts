@@ -32,8 +32,8 @@ export function tableMapValuesProcessor<K, V, V2>(storeName: string, mapper: (va
   return tableStep<K, V, V2>(storeName, (key, value) => (value === null ? null : mapper(value, key)));
 }
 
-/** Turns table changes into a stream of new values (tombstones become `null` values). */
-export function tableToStreamProcessor(): ProcessorSupplier {
+/** Turns table changes into a stream of new values (tombstones become `null` values, or are left out with `dropTombstones`). */
+export function tableToStreamProcessor(dropTombstones = false): ProcessorSupplier {
   return () => {
     let ctx: ProcessorContext;
     return {
@@ -41,6 +41,7 @@ export function tableToStreamProcessor(): ProcessorSupplier {
         ctx = context;
       },
       process(record: StreamRecord<unknown, Change<unknown>>) {
+        if (dropTombstones && record.value.newValue === null) return;
         ctx.forward({ key: record.key, value: record.value.newValue });
       },
     };

@@ -58,7 +58,7 @@ export function timeWindowAggregateProcessor<K, V, A>(config: TimeWindowAggregat
       if (emitOnUpdate) {
         if (window.start !== start) window = { start, end: start + sizeMs };
         const windowed: Windowed<K> = { key, window };
-        ctx.forward({ key: windowed, value: change(next, old === undefined ? null : old.value), timestamp });
+        ctx.forwardCached({ key: windowed, value: change(next, old === undefined ? null : old.value), timestamp });
       }
     };
 

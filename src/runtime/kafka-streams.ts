@@ -2,7 +2,7 @@ import { BehaviorSubject, Subject, type Observable } from 'rxjs';
 import type { Registry } from 'prom-client';
 import { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import type { ModelRecord } from '../ml/model-records.ts';
-import { FencedError, type StateBackend, type TaskStateBackend } from '../state/backend.ts';
+import type { StateBackend } from '../state/backend.ts';
 import { createInMemoryStore } from '../state/memory-stores.ts';
 import { RedisStateBackend } from '../state/redis-backend.ts';
 import type { ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyWindowStore, StateStore } from '../state/store.ts';
@@ -12,17 +12,20 @@ import type { Topology } from '../topology/topology.ts';
 import { KafkaTransport } from '../transport/kafka-transport.ts';
 import { InMemoryBroker } from '../transport/memory-broker.ts';
 import { InMemoryTransport } from '../transport/memory-transport.ts';
-import { parseTpKey, ProducerFencedError, tpKey, type TopicPartition, type TopicPartitionOffset, type Transport } from '../transport/transport.ts';
+import { parseTpKey, tpKey, type TopicPartition, type Transport } from '../transport/transport.ts';
 import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
 import { errorMessage, StreamsError } from './errors.ts';
 import { changelogTopics, ExactlyOnceTask } from './exactly-once.ts';
-import { globalSubTopology } from './global-tasks.ts';
+import { loadGlobalTables } from './global-tasks.ts';
 import { Mutex } from './mutex.ts';
 import { prepareTopics } from './topics.ts';
 import { StallDetector } from './stall-detector.ts';
 import { nextQueue, PartitionQueue } from './partition-queue.ts';
 import { keyValueView, sessionView, windowView } from './store-views.ts';
 import type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState } from './streams-config.ts';
+import { applySkip, type RunningTask } from './running-task.ts';
+import { TaskCommitter } from './task-commit.ts';
+import { TaskRestorer } from './task-restore.ts';
 import { StreamTask, type TaskEnvironment } from './task.ts';
 
 export type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState, WatchdogOptions } from './streams-config.ts';
@@ -30,25 +33,11 @@ export type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState, Wa
 /** What `store(name)` returns: the view that fits the store's type. */
 export type QueryableStore = ReadOnlyKeyValueStore<unknown, unknown> | ReadOnlyWindowStore<unknown, unknown> | ReadOnlySessionStore<unknown, unknown>;
 
-interface RunningTask {
-  readonly task: StreamTask;
-  readonly queues: PartitionQueue[];
-  readonly backend: TaskStateBackend | undefined;
-  ready: boolean;
-  /** processed + punctuations at the last commit, to skip commits with nothing new. */
-  committedWork: number;
-  /** Offsets last committed to the group, by `topic:partition`. */
-  readonly groupCommitted: Map<string, number>;
-  /** Where each partition started (checkpoint or committed offset), by `topic:partition`. */
-  readonly startPositions: Map<string, number>;
-  /** Exactly-once: the task's outbox, changelogs and transactional producer. */
-  readonly eos: ExactlyOnceTask | undefined;
-}
-
 
 /** The broker's default `message.max.bytes` (1 048 588), less room for the record batch's and the record's own overhead. */
 const DEFAULT_MAX_RECORD_BYTES = 1_048_588 - 512;
 const DEFAULT_COMMIT_INTERVAL_MS = 1_000;
+const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
 const RECORDS_PER_TASK_PER_ROUND = 1_000;
 const IDLE_WAIT_MS = 50;
 
@@ -97,7 +86,6 @@ export class KafkaStreams {
   private failure: Error | undefined;
   private timers: NodeJS.Timeout[] = [];
   private lastLag = 0;
-  private commitCount = 0;
   private retiredProcessed = 0;
   private retiredInput = 0;
   private retiredDeadLettered = 0;
@@ -105,6 +93,8 @@ export class KafkaStreams {
   private closing: Promise<void> | undefined;
   /** Topics models write to (drift alerts, shadow comparisons) known to exist or being created, so that such records never fail the producer. */
   private readonly modelTopics = new Map<string, Promise<void>>();
+  private readonly committer: TaskCommitter;
+  private readonly restorer: TaskRestorer;
 
   constructor(
     readonly topology: Topology,
@@ -132,11 +122,19 @@ export class KafkaStreams {
     if (this.exactlyOnce && (!this.transport.transactionalProducer || !this.transport.readCommitted)) {
       throw new TopologyError("processingGuarantee 'exactly-once' needs a transport with transactions (the Kafka transport); this one has none: use 'at-least-once'");
     }
-    this.backend = config.stateBackend ?? (config.redis ? new RedisStateBackend(config.redis, this.applicationId) : undefined);
+    this.backend =
+      config.stateBackend ??
+      (config.redis
+        ? new RedisStateBackend(config.redis, this.applicationId, {
+            log: this.log,
+            ...(config.redisOutageTimeoutMs !== undefined ? { outageTimeoutMs: config.redisOutageTimeoutMs } : {}),
+          })
+        : undefined);
     this.externalTopics = new Set(topology.sourceTopics());
     this.env = {
       applicationId: this.applicationId,
       errorHandling: config.errorHandling ?? 'dead-letter',
+      cacheMaxEntries: config.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES,
       ...(config.maxRecordBytes !== undefined || !this.broker ? { maxRecordBytes: config.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES } : {}),
       clock: Date.now,
       send: (record) => this.send(record),
@@ -145,6 +143,11 @@ export class KafkaStreams {
       resolveTopic: (topic, internal) => (internal ? `${this.applicationId}-${topic}` : topic),
       emitModelRecord: (record) => this.writeModelRecord(record),
     };
+    const log = (message: string): void => this.log(message);
+    const retireTask = (rt: RunningTask): void => this.retireTask(rt);
+    const common = { applicationId: this.applicationId, transport: this.transport, metrics: this.metrics, exactlyOnce: this.exactlyOnce, log, retireTask };
+    this.committer = new TaskCommitter({ ...common, hasBackend: this.backend !== undefined, isCurrent: (rt) => this.tasks.get(rt.task.id) === rt });
+    this.restorer = new TaskRestorer({ ...common, onRestoreProgress: config.onRestoreProgress });
   }
 
   /** The lifecycle: CREATED → REBALANCING ⇄ RUNNING → PENDING_SHUTDOWN → NOT_RUNNING, or ERROR. */
@@ -193,7 +196,18 @@ export class KafkaStreams {
       await this.transport.connect();
       await this.backend?.connect();
       await this.prepareTopics();
-      await this.startGlobalTables();
+      await loadGlobalTables({
+        topology: this.topology,
+        applicationId: this.applicationId,
+        env: this.env,
+        transport: this.transport,
+        newTransport: () => (this.broker ? new InMemoryTransport(this.broker) : new KafkaTransport({ brokers: this.brokerList(), clientId: `${this.applicationId}-global` })),
+        own: (task, transport) => {
+          this.globalTask = task;
+          this.globalTransport = transport;
+        },
+        onCrash: (error) => void this.fail(error),
+      });
       const topics = this.streamSourceTopics();
       this.running = true;
       this.nextCommitAt = Date.now() + this.commitIntervalMs;
@@ -211,6 +225,7 @@ export class KafkaStreams {
           onAssignment: (partitions) => this.onAssignment(partitions),
           onRebalancing: () => this.onRebalancing(),
           onRecords: (records) => this.onRecords(records),
+          onSkipped: (tp, from, next) => this.onSkipped(tp, from, next),
           onCrash: (error) => void this.fail(error),
         },
       );
@@ -287,7 +302,7 @@ export class KafkaStreams {
       produced: Object.fromEntries(this.produced),
       lag: this.lastLag,
       recordsPerSecond: Math.round(((processed - this.lastSnapshot.processed) * 1000) / elapsed),
-      commits: this.commitCount,
+      commits: this.committer.count,
     };
   }
 
@@ -359,75 +374,14 @@ export class KafkaStreams {
       resolveInternal: (topic) => this.env.resolveTopic(topic, true),
       deadLetterTopic: this.deadLetterTopic,
       createMissing: this.broker !== undefined || this.config.createTopics === true,
-      partitionsOf: (topic) => this.config.topics?.[topic]?.partitions ?? this.config.embeddedPartitions ?? 1,
+      // Embedded: the configured count. On Kafka (--create-topics): an output gets the inputs'
+      // count, so that keys keep their partition; a missing input the broker's default.
+      partitionsOf: (topic, inputs) => this.config.topics?.[topic]?.partitions ?? (this.broker ? (this.config.embeddedPartitions ?? 1) : (inputs ?? -1)),
       changelogs: this.exactlyOnce
         ? (known) => changelogTopics(this.topology.subTopologies, this.applicationId, (sub) => Math.max(1, ...this.resolvedSources(sub).map((t) => known.get(t) ?? 1)))
         : undefined,
     });
     for (const [topic, count] of counts) this.partitionCounts.set(topic, count);
-  }
-
-  /** Global tables: read every partition of their topics to the end before stream tasks start. */
-  private async startGlobalTables(): Promise<void> {
-    const global = globalSubTopology(this.topology);
-    if (!global) return;
-    const task = new StreamTask(global, 0, this.env, this.topology.stores);
-    this.globalTask = task;
-    this.env.globalStores = task.ownStores();
-    const topics = task.sourceTopics();
-    // Where each partition's records end, from the start of the partition read so far.
-    const consumed = new Map<string, number>();
-    const unread = async (): Promise<Map<string, number>> => {
-      const ranges = await this.transport.offsetRange(topics);
-      return new Map([...ranges].filter(([key, r]) => r.high > Math.max(r.low, consumed.get(key) ?? 0)).map(([key, r]) => [key, r.high]));
-    };
-    let target = await unread();
-    const transport = this.broker ? new InMemoryTransport(this.broker) : new KafkaTransport({ brokers: this.brokerList(), clientId: `${this.applicationId}-global` });
-    this.globalTransport = transport;
-    await transport.connect();
-    let caughtUp!: () => void;
-    let failed!: (error: unknown) => void;
-    const loaded = new Promise<void>((resolve, reject) => {
-      caughtUp = resolve;
-      failed = reject;
-    });
-    let measurements = 1;
-    let measuring = false;
-    // Loaded once every partition reached the end measured at start and then the ends measured
-    // again: an end offset read too early (a broker that had not yet applied a new topic's
-    // metadata) must not let stream tasks start on a partly loaded table. Measured twice, not
-    // until nothing moves: a table written faster than it is read would never finish loading.
-    const check = (): void => {
-      if (target.size > 0 || measuring) return;
-      if (measurements === 2) return caughtUp();
-      measuring = true;
-      unread().then((more) => {
-        measuring = false;
-        measurements = 2;
-        for (const [key, high] of more) if ((consumed.get(key) ?? 0) >= high) more.delete(key);
-        target = more;
-        check();
-      }, failed);
-    };
-    check();
-    await transport.subscribe(
-      { groupId: `${this.applicationId}-global-${process.pid}-${Date.now()}`, topics, copartitionGroups: [], autoOffsetReset: 'earliest' },
-      {
-        onAssignment: async () => undefined,
-        onRecords: (records) => {
-          for (const record of records) {
-            task.process(record);
-            const key = tpKey(record.topic, record.partition);
-            consumed.set(key, record.offset + 1);
-            const high = target.get(key);
-            if (high !== undefined && record.offset + 1 >= high) target.delete(key);
-          }
-          check();
-        },
-        onCrash: (error) => void this.fail(error),
-      },
-    );
-    await loaded;
   }
 
   private brokerList(): string[] {
@@ -450,7 +404,7 @@ export class KafkaStreams {
       }
       const lost = [...this.tasks.entries()].filter(([id]) => !wanted.has(id)).map(([, rt]) => rt);
       if (lost.length > 0) {
-        await this.commitTasks(lost).catch((error: unknown) => this.log(`commit of revoked tasks failed (the new owner replays from the last checkpoint): ${errorMessage(error)}`));
+        await this.committer.commit(lost).catch((error: unknown) => this.log(`commit of revoked tasks failed (the new owner replays from the last checkpoint): ${errorMessage(error)}`));
         for (const rt of lost) this.retireTask(rt);
       }
       const opened: RunningTask[] = [];
@@ -458,7 +412,7 @@ export class KafkaStreams {
         if (this.tasks.has(id)) continue;
         opened.push(this.openTask(sub, partition, assigned));
       }
-      await this.restoreTasks(opened);
+      await this.restorer.restore(opened);
       this.metrics.tasks.set(this.tasks.size);
       if (this.running) this.setState('RUNNING');
     });
@@ -483,109 +437,11 @@ export class KafkaStreams {
     return rt;
   }
 
-  /** Loads the tasks' state and positions them at their checkpoint (or the group's committed offset). */
-  private async restoreTasks(opened: RunningTask[]): Promise<void> {
-    if (opened.length === 0) return;
-    if (this.exactlyOnce) {
-      await this.measureJoinedQueues(opened);
-      return this.restoreExactlyOnce(opened);
-    }
-    const partitions = opened.flatMap((rt) => rt.queues.map((q) => ({ topic: q.topic, partition: q.partition })));
-    const committed = await this.transport.committedOffsets(this.applicationId, partitions);
-    await this.measureJoinedQueues(opened);
-    for (const rt of opened) {
-      let checkpoint = new Map<string, number>();
-      if (rt.backend) {
-        const restored = await rt.backend.open((progress) => {
-          this.config.onRestoreProgress?.(progress);
-        });
-        checkpoint = restored.offsets;
-        rt.task.applied.restore(restored.applied);
-        for (const [name] of rt.task.ownStores()) this.metrics.restoredEntries.inc({ store: name }, 0);
-        if (restored.entries > 0) this.metrics.restoredEntries.inc({ store: rt.task.id }, restored.entries);
-      }
-      for (const queue of rt.queues) {
-        const key = tpKey(queue.topic, queue.partition);
-        const offset = checkpoint.get(key) ?? committed.get(key);
-        if (offset === undefined) continue;
-        queue.reset(offset);
-        rt.startPositions.set(key, offset);
-        rt.groupCommitted.set(key, committed.get(key) ?? -1);
-        this.transport.seek({ topic: queue.topic, partition: queue.partition, offset });
-      }
-      rt.ready = true;
-    }
-  }
-
-  /** The tasks with several input partitions learn where those partitions start and end (for `maxTaskIdleMs`). */
-  private async measureJoinedQueues(opened: RunningTask[]): Promise<void> {
-    const joined = opened.filter((rt) => rt.queues.length > 1);
-    const ranges = joined.length > 0 ? await this.transport.offsetRange([...new Set(joined.flatMap((rt) => rt.queues.map((q) => q.topic)))]) : new Map<string, { low: number; high: number }>();
-    for (const queue of joined.flatMap((rt) => rt.queues)) {
-      const range = ranges.get(tpKey(queue.topic, queue.partition));
-      if (range) {
-        queue.low = range.low;
-        queue.knownEnd = Math.max(queue.knownEnd, range.high);
-      }
-    }
-  }
-
-  /**
-   * Exactly-once restore: first the tasks' transactional producers (fencing a zombie owner and
-   * aborting its open transaction), then the Redis snapshot and checkpoint, then the changelogs
-   * from the checkpoint's offsets to their end (read_committed), then Redis catches up with what
-   * they replayed. Input positions are the group's committed offsets, which the transactions wrote.
-   */
-  private async restoreExactlyOnce(opened: RunningTask[]): Promise<void> {
-    await Promise.all(opened.map((rt) => rt.eos!.claim(this.transport)));
-    const starts: TopicPartitionOffset[] = [];
-    const replaying = new Map<string, ExactlyOnceTask>();
-    for (const rt of opened) {
-      let checkpoint = new Map<string, number>();
-      if (rt.backend) {
-        const restored = await rt.backend.open((progress) => this.config.onRestoreProgress?.(progress));
-        checkpoint = restored.offsets;
-        rt.task.applied.restore(restored.applied);
-        for (const [name] of rt.task.ownStores()) this.metrics.restoredEntries.inc({ store: name }, 0);
-        if (restored.entries > 0) this.metrics.restoredEntries.inc({ store: rt.task.id }, restored.entries);
-      }
-      for (const start of rt.eos!.changelogStarts(checkpoint)) {
-        starts.push(start);
-        replaying.set(tpKey(start.topic, start.partition), rt.eos!);
-      }
-    }
-    await this.transport.readCommitted!(starts, (records) => replaying.get(tpKey(records[0]!.topic, records[0]!.partition))?.apply(records));
-    const partitions = opened.flatMap((rt) => rt.queues.map((q) => ({ topic: q.topic, partition: q.partition })));
-    const committed = await this.transport.committedOffsets(this.applicationId, partitions);
-    for (const rt of opened) {
-      if (rt.eos!.replayed > 0) this.metrics.restoredEntries.inc({ store: rt.task.id }, rt.eos!.replayed);
-      const inputs = new Map<string, number>();
-      for (const queue of rt.queues) {
-        const key = tpKey(queue.topic, queue.partition);
-        const offset = committed.get(key);
-        if (offset === undefined) continue;
-        inputs.set(key, offset);
-        queue.reset(offset);
-        rt.startPositions.set(key, offset);
-        this.transport.seek({ topic: queue.topic, partition: queue.partition, offset });
-      }
-      try {
-        await rt.eos!.settle(inputs, rt.backend);
-      } catch (error) {
-        if (!(error instanceof FencedError)) throw error;
-        this.log(`${error.message}; closing it here`);
-        this.retireTask(rt);
-        continue;
-      }
-      rt.ready = true;
-    }
-  }
-
   private async onRebalancing(): Promise<void> {
     await this.lock.run(async () => {
       if (!this.running) return;
       this.setState('REBALANCING');
-      await this.commitTasks([...this.tasks.values()]).catch((error: unknown) => {
+      await this.committer.commit([...this.tasks.values()]).catch((error: unknown) => {
         // Exactly-once: the aborted transaction's outputs are gone while the task's state kept its changes.
         if (this.exactlyOnce) void this.fail(error instanceof Error ? error : new Error(String(error)));
         else this.log(`commit before rebalance failed: ${errorMessage(error)}`);
@@ -628,6 +484,15 @@ export class KafkaStreams {
     this.wake();
   }
 
+  private onSkipped(tp: TopicPartition, from: number, next: number): void {
+    const key = tpKey(tp.topic, tp.partition);
+    const queue = this.queues.get(key);
+    if (!queue) return;
+    queue.skip(from, next);
+    const rt = [...this.tasks.values()].find((t) => t.queues.includes(queue));
+    if (rt) applySkip(rt, queue);
+  }
+
   // ---------------------------------------------------------------- processing
 
   private async loop(): Promise<void> {
@@ -638,7 +503,7 @@ export class KafkaStreams {
           if (!this.running) return;
           worked = this.processRound();
           if (Date.now() >= this.nextCommitAt) {
-            await this.commitTasks([...this.tasks.values()]);
+            await this.committer.commit([...this.tasks.values()]);
             this.nextCommitAt = Date.now() + this.commitIntervalMs;
           }
         });
@@ -666,6 +531,7 @@ export class KafkaStreams {
         processed++;
       }
       for (const queue of rt.queues) {
+        if (queue.skippedTo >= 0) applySkip(rt, queue);
         if (queue.paused && queue.size < this.maxQueued / 2) {
           queue.paused = false;
           this.transport.resume([{ topic: queue.topic, partition: queue.partition }]);
@@ -717,91 +583,6 @@ export class KafkaStreams {
       },
       (error: unknown) => this.log(`could not create the model topic '${topic}': ${errorMessage(error)}`),
     );
-  }
-
-  // ---------------------------------------------------------------- commits
-
-  /**
-   * The commit protocol (DESIGN.md section 4): drain the tasks, flush the producer and wait for
-   * the acks, write each task's state changes and source offsets in one atomic, epoch-guarded
-   * step, then commit the same offsets to the consumer group.
-   */
-  private async commitTasks(tasks: RunningTask[]): Promise<void> {
-    const ready = tasks.filter((rt) => rt.ready && this.tasks.get(rt.task.id) === rt);
-    if (ready.length === 0) return;
-    const started = performance.now();
-    await Promise.all(ready.map((rt) => rt.task.drain()));
-    if (this.exactlyOnce) {
-      await this.commitTransactions(ready);
-      this.commitCount++;
-      this.metrics.commitDuration.observe(performance.now() - started);
-      return;
-    }
-    await this.transport.flush();
-    const groupOffsets: TopicPartitionOffset[] = [];
-    await Promise.all(
-      ready.map(async (rt) => {
-        const work = rt.task.metrics.processed + rt.task.metrics.punctuations;
-        const offsets = rt.task.consumedOffsets;
-        if (rt.backend && (work !== rt.committedWork || hasPendingChanges(rt.task))) {
-          try {
-            await rt.backend.commit(offsets, rt.task.applied.entries());
-            this.metrics.commits.inc({ outcome: 'ok' });
-          } catch (error) {
-            if (!(error instanceof FencedError)) {
-              this.metrics.commits.inc({ outcome: 'failed' });
-              throw error;
-            }
-            this.metrics.commits.inc({ outcome: 'fenced' });
-            this.log(`${error.message}; closing it here`);
-            this.retireTask(rt);
-            return;
-          }
-        }
-        rt.committedWork = work;
-        for (const [key, offset] of offsets) {
-          if (rt.groupCommitted.get(key) === offset) continue;
-          groupOffsets.push({ ...parseTpKey(key), offset });
-          rt.groupCommitted.set(key, offset);
-        }
-      }),
-    );
-    if (groupOffsets.length > 0) {
-      try {
-        await this.transport.commitOffsets(groupOffsets);
-      } catch (error) {
-        if (!this.backend) throw error;
-        this.log(`committing offsets to the consumer group failed (the Redis checkpoint stays the source of truth): ${errorMessage(error)}`);
-      }
-    }
-    this.commitCount++;
-    this.metrics.commitDuration.observe(performance.now() - started);
-  }
-
-  /** Exactly-once: one transaction per task with work since its last commit, then its Redis commit. */
-  private async commitTransactions(ready: RunningTask[]): Promise<void> {
-    const results = await Promise.allSettled(
-      ready.map(async (rt) => {
-        const work = rt.task.metrics.processed + rt.task.metrics.punctuations;
-        if (work === rt.committedWork && rt.eos!.outbox.length === 0 && !hasPendingChanges(rt.task)) return;
-        try {
-          await rt.eos!.commit(rt.task.consumedOffsets, this.applicationId, rt.backend);
-          this.metrics.commits.inc({ outcome: 'ok' });
-        } catch (error) {
-          if (!(error instanceof ProducerFencedError || error instanceof FencedError)) {
-            this.metrics.commits.inc({ outcome: 'failed' });
-            throw error;
-          }
-          this.metrics.commits.inc({ outcome: 'fenced' });
-          this.log(`task ${rt.task.id}: ${error.message}; closing it here`);
-          this.retireTask(rt);
-          return;
-        }
-        rt.committedWork = work;
-      }),
-    );
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
   }
 
   // ---------------------------------------------------------------- watchdog and metrics
@@ -907,7 +688,7 @@ export class KafkaStreams {
     await this.loopDone;
     let error: unknown;
     if (wasRunning) {
-      await this.lock.run(() => this.commitTasks([...this.tasks.values()])).catch((e: unknown) => (error = e));
+      await this.lock.run(() => this.committer.commit([...this.tasks.values()])).catch((e: unknown) => (error = e));
     }
     await this.release();
     if (error !== undefined) {
@@ -942,10 +723,3 @@ export class KafkaStreams {
   }
 }
 
-function hasPendingChanges(task: StreamTask): boolean {
-  for (const store of task.ownStores().values()) {
-    const changes = (store as { changes?: { size: number } }).changes;
-    if (changes && changes.size > 0) return true;
-  }
-  return false;
-}

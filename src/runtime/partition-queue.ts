@@ -59,11 +59,27 @@ export class PartitionQueue {
     return record;
   }
 
+  /**
+   * Offsets `from` to `next` hold nothing to deliver (transaction markers, aborted records): once
+   * what is queued before them is processed, the position moves to `next`. Ignored unless they
+   * start at or before the offset expected next (nothing unseen may be skipped).
+   */
+  skip(from: number, next: number): void {
+    if (this.nextOffset < 0 || from > this.nextOffset || next <= this.nextOffset) return;
+    this.nextOffset = next;
+    this.skippedTo = next;
+    if (next > this.knownEnd) this.knownEnd = next;
+  }
+
+  /** Where the position moves once the queue is empty (after skipped offsets), or -1. */
+  skippedTo = -1;
+
   /** Drops what is queued and expects `offset` next. */
   reset(offset: number): void {
     this.records = [];
     this.head = 0;
     this.nextOffset = offset;
+    this.skippedTo = -1;
   }
 
   /** True while the queue is empty but the partition is known to hold records not fetched yet. */

@@ -60,6 +60,19 @@ export interface KafkaStreamsConfig {
   processingGuarantee?: 'at-least-once' | 'exactly-once';
   /** How often tasks commit (drain, flush, checkpoint). Default 1000 ms. */
   commitIntervalMs?: number;
+  /**
+   * The record cache (Kafka Streams' `statestore.cache.max.bytes`, counted in entries here): per
+   * task, up to this many table updates of aggregations (`count`, `reduce`, `aggregate`, windowed
+   * or not, and table aggregations) are merged per key and sent at the commit, so a key updated a
+   * thousand times in a commit interval is written downstream once, with its latest value.
+   * Default 10 000; 0 sends every update as it happens (outputs then show each intermediate value).
+   */
+  cacheMaxEntries?: number;
+  /**
+   * How long commits and restores keep retrying while Redis is unreachable before the application
+   * fails (state ERROR) with a message naming Redis and its URL. Default 60 000 ms.
+   */
+  redisOutageTimeoutMs?: number;
   /** Default `'dead-letter'`: bad records go to `<applicationId>-dlq` with the reason. */
   errorHandling?: ErrorHandling;
   /**

@@ -12,6 +12,8 @@ import { errorMessage, StreamsError, type ErrorHandling } from './errors.ts';
 import { PunctuationQueue } from './punctuation.ts';
 import { emitModelRecord, type ModelRecord } from '../ml/model-records.ts';
 import { AppliedPositions, POSITION_HEADER, PositionStamper } from './positions.ts';
+import { keyId } from '../state/key-id.ts';
+import type { Change } from '../processors/change.ts';
 
 /** A record inside the runtime: it remembers the bytes it was read as, for the dead-letter topic. */
 export interface SourcedRecord<K = unknown, V = unknown> extends StreamRecord<K, V> {
@@ -26,6 +28,8 @@ export interface TaskEnvironment {
   clock(): number;
   /** Queues an output record (the transport sends and acknowledges it later). */
   send(record: OutgoingRecord): void;
+  /** Table updates kept per task by the record cache (merged per key until a commit); 0 or absent: none. */
+  cacheMaxEntries?: number;
   /** Outputs larger than this (key, value and headers, in bytes) are dead-lettered, stage `produce`. */
   maxRecordBytes?: number;
   /** Partition count of a topic, when known (for custom partitioners). */
@@ -48,6 +52,8 @@ export interface TaskMetrics {
   punctuations: number;
   /** Records of internal topics skipped because this task had applied them before (an upstream replay). */
   duplicates: number;
+  /** Times the position moved past offsets with nothing to process (transaction markers, aborted records). */
+  skips: number;
 }
 
 const NO_RECORD_TOPIC = '';
@@ -67,6 +73,46 @@ function headersSize(headers: Headers): number {
     size += Buffer.byteLength(name) + (value === undefined ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.length);
   }
   return size;
+}
+
+/**
+ * Kafka Streams' record cache in front of a task's table updates: per node and key, the latest
+ * update since the last flush, with the old value of the last update sent. A flush (at commit,
+ * before the drain) sends them in the order their keys were first updated; past `maxEntries` the
+ * oldest is sent at once.
+ */
+class RecordCache {
+  private readonly entries = new Map<string, { context: NodeContext; record: SourcedRecord }>();
+
+  constructor(private readonly maxEntries: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  put(context: NodeContext, record: SourcedRecord): void {
+    const id = `${context.nodeName}\u0000${keyId(record.key)}`;
+    const previous = this.entries.get(id);
+    if (previous !== undefined) {
+      const update = record.value as Change<unknown>;
+      const first = previous.record.value as Change<unknown>;
+      previous.record = { ...record, value: { newValue: update.newValue, oldValue: first.oldValue } };
+      return;
+    }
+    this.entries.set(id, { context, record });
+    if (this.entries.size > this.maxEntries) this.evictOldest();
+  }
+
+  flush(): void {
+    // Sending may update other cached nodes downstream (a table aggregated again): until empty.
+    while (this.entries.size > 0) this.evictOldest();
+  }
+
+  private evictOldest(): void {
+    const [id, entry] = this.entries.entries().next().value as [string, { context: NodeContext; record: SourcedRecord }];
+    this.entries.delete(id);
+    entry.context.forwardComplete(entry.record);
+  }
 }
 
 class NodeContext implements ProcessorContext {
@@ -106,6 +152,24 @@ class NodeContext implements ProcessorContext {
     const child = this.children.get(childName);
     if (!child) throw new TopologyError(`'${this.nodeName}' has no child named '${childName}'`);
     child(full);
+  }
+
+  /**
+   * False when this node's output reaches a repartition topic: the positions that make such records
+   * replay-safe (positions.ts) follow input order, which a cache flush does not keep.
+   */
+  cacheable = true;
+
+  forwardCached(record: RecordInit<unknown, unknown>): void {
+    const cache = this.task.cache;
+    if (cache === undefined || !this.cacheable) return this.forward(record);
+    cache.put(this, this.complete(record));
+  }
+
+  /** Sends a complete record to every child (the record cache's flush). */
+  forwardComplete(record: SourcedRecord): void {
+    const receivers = this.receivers;
+    for (let i = 0; i < receivers.length; i++) receivers[i]!(record);
   }
 
   private complete(record: RecordInit<unknown, unknown>): SourcedRecord {
@@ -188,10 +252,12 @@ interface SourceRuntime {
 export class StreamTask {
   readonly id: string;
   streamTime = -1;
-  readonly metrics: TaskMetrics = { processed: 0, dropped: 0, deadLettered: 0, punctuations: 0, duplicates: 0 };
+  readonly metrics: TaskMetrics = { processed: 0, dropped: 0, deadLettered: 0, punctuations: 0, duplicates: 0, skips: 0 };
   /** The positions of internal-topic records applied so far; committed with the state and offsets. */
   readonly applied = new AppliedPositions();
   private readonly stamper: PositionStamper;
+  /** The record cache of table updates, when the environment asks for one. */
+  readonly cache: RecordCache | undefined;
   /** Per source topic-partition: the offset of the next record to read (what a commit stores). */
   readonly consumedOffsets = new Map<string, number>();
   private readonly contexts = new Map<string, NodeContext>();
@@ -212,6 +278,7 @@ export class StreamTask {
   ) {
     this.id = `${subTopology.id}_${partition}`;
     this.stamper = new PositionStamper(this.id);
+    this.cache = env.cacheMaxEntries ? new RecordCache(env.cacheMaxEntries) : undefined;
     for (const name of subTopology.stores) {
       const spec = storeSpecs.get(name);
       if (!spec) throw new TopologyError(`store '${name}' is used but not declared`);
@@ -224,6 +291,16 @@ export class StreamTask {
     for (const node of nodes) {
       const storeNames = node.kind === 'processor' ? node.stores : [];
       this.contexts.set(node.name, new NodeContext(this, node.name, storeNames, node.kind === 'source'));
+    }
+    // Nodes upstream of an internal sink (walking parents from each such sink) forward at once.
+    const byName = new Map(nodes.map((node) => [node.name, node]));
+    const pending = nodes.filter((node) => node.kind === 'sink' && node.internal).map((node) => node.name);
+    for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+      const context = this.contexts.get(name);
+      if (!context || !context.cacheable) continue;
+      context.cacheable = false;
+      const node = byName.get(name);
+      if (node && node.kind !== 'source') pending.push(...node.parents);
     }
     for (const node of nodes) {
       const context = this.contexts.get(node.name)!;
@@ -328,6 +405,13 @@ export class StreamTask {
   /** The stores this task owns, by name. */
   ownStores(): ReadonlyMap<string, StateStore> {
     return this.stores;
+  }
+
+  /** Moves the position in `offsetKey` (`topic:partition`) past offsets that hold nothing to process. */
+  skipTo(offsetKey: string, next: number): void {
+    if ((this.consumedOffsets.get(offsetKey) ?? -1) >= next) return;
+    this.consumedOffsets.set(offsetKey, next);
+    this.metrics.skips++;
   }
 
   /** Processes one record synchronously through the sub-topology (asynchronous operators may keep it in flight). */
@@ -442,7 +526,11 @@ export class StreamTask {
 
   /** Flushes every asynchronous operator until nothing is in flight (records they forward may start more work). */
   async drain(): Promise<void> {
-    while (this.inFlight() > 0) {
+    // Cached updates go out first (they may feed asynchronous operators), and asynchronous
+    // results may update cached tables again: until both are empty.
+    for (;;) {
+      this.cache?.flush();
+      if (this.inFlight() === 0) break;
       await Promise.all(this.asyncOperators.map((op) => op.flush()));
       this.throwIfFailed();
     }

@@ -10,8 +10,11 @@ export interface TopicPlan {
   deadLetterTopic: string;
   /** Create missing input and output topics (embedded mode, `--create-topics`) instead of failing. */
   createMissing: boolean;
-  /** Partitions of a missing input or output topic created here. */
-  partitionsOf(topic: string): number;
+  /**
+   * Partitions of a missing input or output topic created here; `inputs` is the largest partition
+   * count of the input topics that exist. -1 asks the broker for its default (`num.partitions`).
+   */
+  partitionsOf(topic: string, inputs: number | undefined): number;
   /** Exactly-once: the changelog topics, given the partition counts known so far. */
   changelogs: ((known: ReadonlyMap<string, number>) => TopicSpec[]) | undefined;
 }
@@ -30,7 +33,9 @@ export async function prepareTopics(transport: Transport, topology: Topology, pl
   const missing = external.filter((t) => !counts.has(t));
   if (missing.length > 0) {
     if (!plan.createMissing) throw missingTopicsError(missing, new Set(sources));
-    await transport.createTopics(missing.map((topic) => ({ topic, partitions: plan.partitionsOf(topic) })));
+    const existing = sources.map((t) => counts.get(t)).filter((n): n is number => n !== undefined);
+    const inputs = existing.length > 0 ? Math.max(...existing) : undefined;
+    await transport.createTopics(missing.map((topic) => ({ topic, partitions: plan.partitionsOf(topic, inputs) })));
     counts = await transport.partitionCounts(external);
   }
   const required = validateCopartitioning(topology, (topic) => counts.get(topic));

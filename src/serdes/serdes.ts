@@ -25,16 +25,24 @@ function fail(reason: string, cause?: unknown): never {
   throw new SerdeError(reason, undefined, { cause });
 }
 
+/**
+ * A non-nullable serde asked to read null bytes: its type promises a `T`, so it says what to use
+ * instead of returning a `null` typed as `T`.
+ */
+function tombstone(serde: string): never {
+  fail(`the ${serde} serde got null bytes (a tombstone, or a record without a key): read such a topic with Serdes.nullable(${serde.startsWith('windowed') ? 'Serdes.windowed(...)' : `Serdes.${serde.replace(/\(.*$/, '')}()`}), typed T | null`);
+}
+
 const stringSerde: Serde<string> = {
   name: 'string',
   serialize: (value) => (value == null ? null : Buffer.from(String(value), 'utf8')),
-  deserialize: (bytes) => (bytes == null ? (null as unknown as string) : bytes.toString('utf8')),
+  deserialize: (bytes) => (bytes == null ? tombstone('string') : bytes.toString('utf8')),
 };
 
 const bytesSerde: Serde<Buffer> = {
   name: 'bytes',
   serialize: (value) => (value == null ? null : Buffer.isBuffer(value) ? value : Buffer.from(value)),
-  deserialize: (bytes) => bytes as Buffer,
+  deserialize: (bytes) => bytes ?? tombstone('bytes'),
 };
 
 function json<T = unknown>(schema?: AnySchema): Serde<T> {
@@ -52,7 +60,7 @@ function json<T = unknown>(schema?: AnySchema): Serde<T> {
       return Buffer.from(JSON.stringify(value), 'utf8');
     },
     deserialize(bytes) {
-      if (bytes == null) return null as T;
+      if (bytes == null) tombstone('json');
       let value: unknown;
       try {
         value = JSON.parse(bytes.toString('utf8'));
@@ -76,7 +84,7 @@ function fixedNumber(name: string, size: number, write: (buf: Buffer, n: number)
       return buf;
     },
     deserialize(bytes) {
-      if (bytes == null) return null as unknown as number;
+      if (bytes == null) tombstone(name);
       if (bytes.length !== size) fail(`${name} serde expects ${size} bytes, got ${bytes.length}`);
       return read(bytes);
     },
@@ -87,6 +95,11 @@ const int32Serde = fixedNumber('int32', 4, (b, n) => b.writeInt32BE(n | 0), (b) 
 const int64Serde = fixedNumber('int64', 8, (b, n) => writeInt64(b, n, 0), (b) => readInt64(b, 0));
 const float64Serde = fixedNumber('float64', 8, (b, n) => b.writeDoubleBE(n), (b) => b.readDoubleBE(0));
 
+/**
+ * The serde for a topic that carries tombstones: `null` both ways, `inner` for everything else, so
+ * the values read are typed `T | null`, e.g. `Serdes.nullable(Serdes.int64())` for the output of
+ * `table.toStream()`. The other built-in serdes refuse null bytes rather than return a `null` typed `T`.
+ */
 function nullable<T>(inner: Serde<T>): Serde<T | null> {
   return {
     name: `nullable(${inner.name})`,
@@ -113,7 +126,7 @@ function windowed<K>(inner: Serde<K>): Serde<Windowed<K>> {
       return out;
     },
     deserialize(bytes, topic) {
-      if (bytes == null) return null as unknown as Windowed<K>;
+      if (bytes == null) tombstone(`windowed(${inner.name})`);
       if (bytes.length < 16) fail(`windowed key needs at least 16 bytes, got ${bytes.length}`);
       const keyLength = bytes.length - 16;
       return {

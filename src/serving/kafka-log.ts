@@ -1,3 +1,4 @@
+import '../transport/kafkajs-patches.ts';
 import { logLevel, type logCreator } from 'kafkajs';
 
 /**

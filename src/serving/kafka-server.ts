@@ -1,3 +1,4 @@
+import '../transport/kafkajs-patches.ts';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type KafkaMessage, type Message, type Producer, type TopicMessages } from 'kafkajs';

@@ -9,6 +9,48 @@ export interface RedisStateBackendOptions {
   connectTimeoutMs?: number;
   /** Entries per HSCAN page when a task restores (default 1000). */
   restorePageSize?: number;
+  /**
+   * How long a commit or restore keeps retrying while Redis is unreachable (it returns from a
+   * restart, a failover), in ms, before it fails with RedisUnavailableError. Default 60 000.
+   */
+  outageTimeoutMs?: number;
+  /** Where retries are reported (`Redis at <url> unreachable, retrying (n): ...`). Default `console.warn`. */
+  log?: (message: string) => void;
+}
+
+/** Retries an operation while Redis is unreachable, with backoff, reporting each retry. */
+class OutageRetry {
+  constructor(
+    private readonly url: string,
+    private readonly timeoutMs: number,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  async run<T>(operation: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await operation();
+        if (attempt > 1) this.log(`Redis at ${this.url} is back after ${((Date.now() - started) / 1000).toFixed(1)} s; resuming`);
+        return result;
+      } catch (error) {
+        if (!isOutage(error)) throw error;
+        const reason = (error as Error).message;
+        if (Date.now() - started >= this.timeoutMs) {
+          throw new RedisUnavailableError(this.url, `unreachable for ${Math.round((Date.now() - started) / 1000)} s (giving up after outageTimeoutMs = ${this.timeoutMs} ms, --redis-outage-timeout); last error: ${reason}`, { cause: error });
+        }
+        this.log(`Redis at ${this.url} unreachable, retrying (${attempt}): ${reason}`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** Math.min(attempt - 1, 3), 2_000)));
+      }
+    }
+  }
+}
+
+/** Errors of a Redis that is not there (connection refused or lost, still loading its data), not of the command. */
+function isOutage(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ReplyError') return /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)\b/.test(error.message);
+  return error.name === 'MaxRetriesPerRequestError' || /connect|connection|ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|writeable|closed/i.test(error.message);
 }
 
 /** The Redis server of the state backend could not be reached. */
@@ -137,6 +179,7 @@ class RedisTaskStateBackend implements TaskStateBackend {
     stores: ReadonlyMap<string, StateStore>,
     specs: ReadonlyMap<string, StoreSpec>,
     private readonly pageSize: number,
+    private readonly retry: OutageRetry,
   ) {
     this.prefix = `trib:{${applicationId}:${taskId}}`;
     for (const store of stores.values()) {
@@ -145,12 +188,13 @@ class RedisTaskStateBackend implements TaskStateBackend {
     }
   }
 
+  /** Each command is retried through an outage (an HSCAN cursor stays valid across reconnects). */
   async open(onProgress?: (progress: RestoreProgress) => void): Promise<RestoredState> {
-    this.epoch = await this.redis.incr(`${this.prefix}:epoch`);
+    this.epoch = await this.retry.run(() => this.redis.incr(`${this.prefix}:epoch`));
     for (const store of this.stores) store.changes.enabled = true;
-    const checkpoint = await this.redis.hgetall(`${this.prefix}:checkpoint`);
+    const checkpoint = await this.retry.run(() => this.redis.hgetall(`${this.prefix}:checkpoint`));
     const offsets = new Map(Object.entries(checkpoint).map(([partition, offset]) => [partition, Number(offset)]));
-    const applied = new Map(Object.entries(await this.redis.hgetall(`${this.prefix}:applied`)));
+    const applied = new Map(Object.entries(await this.retry.run(() => this.redis.hgetall(`${this.prefix}:applied`))));
     let entries = 0;
     for (const store of this.stores) entries += await this.load(store, onProgress);
     return { epoch: this.epoch, offsets, entries, applied };
@@ -166,7 +210,9 @@ class RedisTaskStateBackend implements TaskStateBackend {
     args.add('HSET', `${this.prefix}:checkpoint`, checkpoint);
     if (applied) args.add('HSET', `${this.prefix}:applied`, [...applied].flat());
     // Even with nothing to write the script runs: a zombie learns it was fenced at its next commit.
-    const current = await this.redis.tributaryCommit([args.keys.length, ...args.keys, ...args.argv]);
+    // The script is atomic and its writes idempotent: after an outage the same one runs again.
+    const script = [args.keys.length, ...args.keys, ...args.argv];
+    const current = await this.retry.run(() => this.redis.tributaryCommit(script));
     if (current !== null) throw new FencedError(this.taskId, this.epoch, Number(current));
   }
 
@@ -192,14 +238,14 @@ class RedisTaskStateBackend implements TaskStateBackend {
 
   /** Loads one store page by page; returns how many entries it restored. */
   private async load(store: PersistedStore, onProgress?: (progress: RestoreProgress) => void): Promise<number> {
-    const total = await this.redis.hlen(store.hash);
+    const total = await this.retry.run(() => this.redis.hlen(store.hash));
     const expired: string[] = [];
     // HSCAN may return an entry twice: harmless where a restore overwrites, not where it appends.
     const seen = store.appendsOnRestore ? new Set<string>() : undefined;
     let loaded = 0;
     let cursor = '0';
     do {
-      const [next, page] = await this.redis.hscan(store.hash, cursor, 'COUNT', this.pageSize);
+      const [next, page] = await this.retry.run(() => this.redis.hscan(store.hash, cursor, 'COUNT', this.pageSize));
       cursor = next;
       for (let i = 0; i + 1 < page.length; i += 2) {
         const field = page[i]!;
@@ -226,6 +272,7 @@ export class RedisStateBackend implements StateBackend {
   private redis: (Redis & CommitCommand) | undefined;
   private readonly connectTimeoutMs: number;
   private readonly pageSize: number;
+  private readonly retry: OutageRetry;
 
   constructor(
     readonly url: string,
@@ -235,6 +282,7 @@ export class RedisStateBackend implements StateBackend {
     if (/[{}]/.test(applicationId)) throw new RangeError(`applicationId '${applicationId}' must not contain '{' or '}' (they delimit Redis hash tags)`);
     this.connectTimeoutMs = options.connectTimeoutMs ?? 3000;
     this.pageSize = options.restorePageSize ?? 1000;
+    this.retry = new OutageRetry(printable(url), options.outageTimeoutMs ?? 60_000, options.log ?? ((message) => console.warn(`tributary: ${message}`)));
   }
 
   async connect(): Promise<void> {
@@ -247,7 +295,7 @@ export class RedisStateBackend implements StateBackend {
   forTask(taskId: string, stores: ReadonlyMap<string, StateStore>, specs: ReadonlyMap<string, StoreSpec>): TaskStateBackend {
     if (!this.redis) throw new Error(`the Redis state backend (${printable(this.url)}) is used before connect()`);
     if (/[{}]/.test(taskId)) throw new RangeError(`taskId '${taskId}' must not contain '{' or '}' (they delimit Redis hash tags)`);
-    return new RedisTaskStateBackend(this.redis, this.applicationId, taskId, stores, specs, this.pageSize);
+    return new RedisTaskStateBackend(this.redis, this.applicationId, taskId, stores, specs, this.pageSize, this.retry);
   }
 
   async close(): Promise<void> {

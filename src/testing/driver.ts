@@ -5,7 +5,8 @@ import { StreamTask, type TaskEnvironment, type TaskMetrics } from '../runtime/t
 import { createInMemoryStore } from '../state/memory-stores.ts';
 import { valueOnlyView, type KeyValueStore, type ReadOnlyKeyValueStore, type ReadOnlySessionStore, type ReadOnlyWindowStore, type SessionStore, type StateStore, type ValueAndTimestamp, type WindowStore } from '../state/store.ts';
 import { readOnlyWindowView, valueOnlyWindowView } from '../state/window-views.ts';
-import type { Topology } from '../topology/topology.ts';
+import type { TopologyDefinition } from '../dsl/topology-file.ts';
+import { Topology } from '../topology/topology.ts';
 import { InMemoryBroker } from '../transport/memory-broker.ts';
 import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
 import type { Headers } from '../util/headers.ts';
@@ -14,12 +15,19 @@ import { TestOutputTopic } from './output-topic.ts';
 
 /** Options of the test driver. */
 export interface TopologyTestDriverOptions {
-  /** Names internal topics and the dead-letter topic (`<applicationId>-dlq`). Default `test-app`. */
+  /** Names internal topics and the dead-letter topic (`<applicationId>-dlq`). Default: the topology file's, or `test-app`. */
   applicationId?: string;
   /** The mocked wall clock at start (epoch ms). Default 0. */
   startTimeMs?: number;
   /** What to do with a record that fails: `'fail'` (default) rejects the pipe call; `'dead-letter'` writes it to the DLQ. */
   errorHandling?: ErrorHandling;
+  /**
+   * The record cache of the runner (`cacheMaxEntries`), off by default (every update is output).
+   * With it, the driver flushes the cache whenever it settles, after each piped record, as Kafka
+   * Streams' driver commits after each record; a custom processor's `forwardCached` is then tested
+   * with the caching path.
+   */
+  cacheMaxEntries?: number;
 }
 
 interface Reader {
@@ -32,9 +40,12 @@ interface Reader {
  * Runs a topology in memory, deterministically: one partition per topic, one task per
  * sub-topology, no broker and no timers. Time moves only when records are piped or
  * `advanceWallClockTime` is called. It runs the production tasks, processors and stores.
+ * It takes a built `Topology` or a topology file's definition (`new TopologyTestDriver(wordCount)`),
+ * which it builds, taking its `applicationId`.
  */
 export class TopologyTestDriver {
   readonly applicationId: string;
+  readonly topology: Topology;
   private readonly broker = new InMemoryBroker({ defaultPartitions: 1 });
   private readonly tasks: StreamTask[] = [];
   private readonly globalTask: StreamTask | undefined;
@@ -47,15 +58,15 @@ export class TopologyTestDriver {
   private wallClock: number;
   private closed = false;
 
-  constructor(
-    readonly topology: Topology,
-    options: TopologyTestDriverOptions = {},
-  ) {
-    this.applicationId = options.applicationId ?? 'test-app';
+  constructor(topologyOrDefinition: Topology | TopologyDefinition, options: TopologyTestDriverOptions = {}) {
+    const topology = topologyOrDefinition instanceof Topology ? topologyOrDefinition : topologyOrDefinition.build();
+    this.topology = topology;
+    this.applicationId = options.applicationId ?? (topologyOrDefinition instanceof Topology ? 'test-app' : topologyOrDefinition.config.applicationId);
     this.wallClock = options.startTimeMs ?? 0;
     const env: TaskEnvironment = {
       applicationId: this.applicationId,
       errorHandling: options.errorHandling ?? 'fail',
+      ...(options.cacheMaxEntries ? { cacheMaxEntries: options.cacheMaxEntries } : {}),
       clock: () => this.wallClock,
       send: (record) => this.send(record),
       partitionsFor: () => 1,
@@ -86,7 +97,7 @@ export class TopologyTestDriver {
   /** An input topic; records piped into it are serialized with these serdes. */
   createInputTopic<K, V>(topic: string, keySerde: Serde<K>, valueSerde: Serde<V>, options?: InputTopicOptions): TestInputTopic<K, V> {
     return new TestInputTopic<K, V>(
-      { pipe: (t, k, v, ts, h) => this.pipe(t, k, v, ts, h), settle: () => this.settle() },
+      { pipe: (t, k, v, ts, h) => this.pipe(t, k, v, ts, h), settle: () => this.settle(), check: () => this.throwTaskErrors() },
       topic, keySerde, valueSerde, this.wallClock, options,
     );
   }
@@ -246,6 +257,7 @@ export class TopologyTestDriver {
    */
   private settle(): Promise<void> | undefined {
     this.processAvailable();
+    this.flushCaches();
     if (!this.anyInFlight()) {
       this.throwTaskErrors();
       return undefined;
@@ -257,8 +269,17 @@ export class TopologyTestDriver {
     while (this.anyInFlight()) {
       await Promise.all(this.tasks.filter((t) => t.inFlight() > 0).map((t) => t.drain()));
       this.processAvailable();
+      this.flushCaches();
     }
     this.throwTaskErrors();
+  }
+
+  /** With `cacheMaxEntries`: what the record caches merged goes out, as at a runner's commit. */
+  private flushCaches(): void {
+    while (this.tasks.some((t) => (t.cache?.size ?? 0) > 0)) {
+      for (const task of this.tasks) task.cache?.flush();
+      this.processAvailable();
+    }
   }
 
   private anyInFlight(): boolean {

@@ -9,6 +9,8 @@ export interface InputSink {
   pipe(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void;
   /** Processes what was piped; a promise only while asynchronous operators hold records. */
   settle(): Promise<void> | undefined;
+  /** Throws the error a task stopped with (`errorHandling: 'fail'`), without waiting for asynchronous operators. */
+  check(): void;
 }
 
 /** Options of `createInputTopic`. */
@@ -58,17 +60,28 @@ export class TestInputTopic<K, V> {
     await this.pipeInput(null as K, value, timestamp, headers);
   }
 
-  /** Pipes records in order; `[key, value]` pairs or `{ key, value, timestamp?, headers? }` objects. */
+  /**
+   * Pipes records in order; `[key, value]` pairs or `{ key, value, timestamp?, headers? }` objects.
+   * Each record goes through the synchronous operators as it is piped; asynchronous ones
+   * (`predict`) receive the whole list before the driver waits for them, so they form real
+   * micro-batches (up to `maxBatchSize`), as they do on a broker, instead of batches of one.
+   */
   async pipeKeyValueList(records: ReadonlyArray<readonly [K, V] | TestRecordInit<K, V>>, startTimestamp?: number, advanceMs = 0): Promise<void> {
     let time = startTimestamp;
-    for (const entry of records) {
-      const init: TestRecordInit<K, V> = Array.isArray(entry) ? { key: entry[0], value: entry[1] } : (entry as TestRecordInit<K, V>);
-      const timestamp = init.timestamp ?? time;
-      this.write(init.key, init.value, timestamp, init.headers ?? {});
-      if (time !== undefined) time += advanceMs;
-      const pending = this.sink.settle();
-      if (pending) await pending;
+    try {
+      for (const entry of records) {
+        const init: TestRecordInit<K, V> = Array.isArray(entry) ? { key: entry[0], value: entry[1] } : (entry as TestRecordInit<K, V>);
+        const timestamp = init.timestamp ?? time;
+        this.write(init.key, init.value, timestamp, init.headers ?? {});
+        if (time !== undefined) time += advanceMs;
+        this.sink.check();
+      }
+    } catch (error) {
+      await this.sink.settle()?.catch(() => undefined);
+      throw error;
     }
+    const pending = this.sink.settle();
+    if (pending) await pending;
   }
 
   /** Pipes values with `null` keys. */

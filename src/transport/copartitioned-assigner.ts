@@ -1,3 +1,4 @@
+import './kafkajs-patches.ts';
 import { AssignerProtocol, type PartitionAssigner } from 'kafkajs';
 import type { TopicPartition } from './transport.ts';
 

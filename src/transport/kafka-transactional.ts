@@ -1,3 +1,4 @@
+import './kafkajs-patches.ts';
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import { parseTpKey, ProducerFencedError, tpKey, type TopicPartitionOffset, type TransactionalProducer } from './transport.ts';

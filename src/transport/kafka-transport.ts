@@ -1,3 +1,4 @@
+import './kafkajs-patches.ts';
 import {
   Kafka,
   Partitioners,
@@ -175,6 +176,11 @@ export class KafkaTransport implements Transport {
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.joined(payload.memberAssignment));
     consumer.on(consumer.events.REBALANCING, () => this.enqueue(async () => handlers.onRebalancing?.()));
+    // Batches of only markers or aborted records never reach eachBatch; kafkajs reports them here.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize !== 0 || payload.firstOffset === null) return;
+      handlers.onSkipped?.({ topic: payload.topic, partition: payload.partition }, Number(payload.firstOffset), Number(payload.lastOffset) + 1);
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.crash(payload.error);
     });
@@ -354,6 +360,10 @@ export class KafkaTransport implements Transport {
     }));
     try {
       this.handlers!.onRecords(records);
+      // A batch may end with a transaction marker after its last record.
+      const next = Number(batch.lastOffset()) + 1;
+      const after = records[records.length - 1]!.offset + 1;
+      if (next > after) this.handlers!.onSkipped?.({ topic, partition }, after, next);
     } catch (error) {
       this.crash(error);
     }

@@ -63,6 +63,12 @@ export interface ConsumerHandlers {
   onRebalancing?(): Promise<void>;
   /** Records of one partition, in offset order. */
   onRecords(records: IncomingRecord[]): void;
+  /**
+   * The partition holds nothing to deliver from `from` up to `next`: transaction markers or
+   * aborted records (read_committed). Lets the position, the committed offset and the lag move
+   * past them, so that a caught-up partition of a transactional topic has lag 0.
+   */
+  onSkipped?(partition: TopicPartition, from: number, next: number): void;
   /** The consumer failed for good (for example the broker is gone): the runtime moves to ERROR. */
   onCrash?(error: Error): void;
 }

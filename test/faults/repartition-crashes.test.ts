@@ -33,4 +33,12 @@ describe('repeated crashes of a repartitioned topology', () => {
     });
     expect(wrong.map(([word, count]) => `${word}: ${outputs.get(word)?.length ?? 0} outputs for ${count}`)).toEqual([]);
   }, 300_000);
+
+  it('three runners, the one killed 4 times owning splitting tasks: state and every word\'s last count are exact', async () => {
+    const { truth, lines, outputs, redis, echoed } = await runCrashes('at-least-once', { ...CI_WORKLOAD, kills: 4, stableRunners: 2 });
+    expect(echoed.size).toBe(lines);
+    const last = new Map([...outputs].map(([word, counts]) => [word, counts.at(-1)!]));
+    expect(differences(truth, last)).toEqual([]);
+    expect(differences(truth, redis)).toEqual([]);
+  }, 300_000);
 });

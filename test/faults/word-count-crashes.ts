@@ -8,7 +8,7 @@
  */
 import { Redis } from 'ioredis';
 import { closeHelpers, createTopic, produce, redisUrl, resetRedis, unique, waitUntil } from '../integration/kafka-helpers.ts';
-import { readCommitted, startRunner, stopRunners, topicEnd, type Committed, type Runner, type RunnerOptions } from './runner.ts';
+import { faultAdmin, readCommitted, startRunner, stopRunners, topicEnd, type Committed, type Runner, type RunnerOptions } from './runner.ts';
 
 /** The size of a crash run. */
 export interface CrashWorkload {
@@ -23,6 +23,11 @@ export interface CrashWorkload {
   /** Distinct words. */
   words: number;
   commitIntervalMs: number;
+  /**
+   * Runners that stay up through the kills (default 0). With some, the killed runner is killed
+   * only once it owns a splitting task (`0_<p>`, upstream of the repartition topic).
+   */
+  stableRunners?: number;
 }
 
 /** The CI size: 8 kills, about 1 500 words a second. */
@@ -39,7 +44,7 @@ export async function cleanUpCrashRuns(): Promise<void> {
 }
 
 /** Produces lines on a timer and counts their words: the truth the runners must end up with. */
-class LineFeeder {
+export class LineFeeder {
   readonly truth = new Map<string, number>();
   private next = 0;
   private stopped = false;
@@ -85,8 +90,8 @@ class LineFeeder {
 
 
 /** The counts the counting tasks keep in Redis (`trib:{<app>:1_<p>}:kv:word-counts`), decoded. */
-async function redisCounts(applicationId: string, partitions: number): Promise<Map<string, number>> {
-  const redis = new Redis(redisUrl);
+export async function redisCounts(applicationId: string, partitions: number, url = redisUrl): Promise<Map<string, number>> {
+  const redis = new Redis(url);
   try {
     const counts = new Map<string, number>();
     for (let p = 0; p < partitions; p++) {
@@ -125,6 +130,9 @@ async function killRepeatedly(id: string, input: string, output: string, args: s
     const before = await topicEnd(output);
     const runner = startRunner(id, input, output, args, options);
     runners.push(runner);
+    if (workload.stableRunners) {
+      await waitUntil(`runner ${kill + 1} to own a splitting task`, () => /^tasks: .*\b0_\d/.test(lastTasksLine(runner.output())), 90_000, 100);
+    }
     await waitUntil(`runner ${kill + 1} to write output`, async () => (await topicEnd(output)) > before + workload.outputsBeforeKill, 90_000, 100);
     // Anywhere within two commit intervals: before, during or after a commit.
     await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * workload.killWithinMs)));
@@ -136,8 +144,13 @@ async function killRepeatedly(id: string, input: string, output: string, args: s
   return runners;
 }
 
+/** The runner's latest `tasks: ...` line ('' before it has one). */
+function lastTasksLine(output: string): string {
+  return output.match(/^tasks: .*$/gm)?.at(-1) ?? '';
+}
+
 /** The output records per word, in offset order (one word is always on one partition). */
-function outputsByWord(messages: Committed[]): Map<string, number[]> {
+export function outputsByWord(messages: Committed[]): Map<string, number[]> {
   const byWord = new Map<string, number[]>();
   for (const { key, value } of messages) byWord.set(key, [...(byWord.get(key) ?? []), Number(value.readBigInt64BE())]);
   return byWord;
@@ -163,11 +176,14 @@ export async function runCrashes(guarantee: 'at-least-once' | 'exactly-once', wo
   const id = unique(`rp-${guarantee}`);
   appIds.push(id);
   await Promise.all([createTopic(input, PARTITIONS), createTopic(output, PARTITIONS), createTopic(echo, PARTITIONS)]);
-  const args = ['--redis', redisUrl, '--guarantee', guarantee, '--create-topics'];
+  // Exactly-once is checked update by update (1..n per word): without the record cache, which
+  // merges updates. At-least-once runs with it, as users do, and is checked on the last values.
+  const args = ['--redis', redisUrl, '--guarantee', guarantee, '--create-topics', ...(guarantee === 'exactly-once' ? ['--cache-max-entries', '0'] : [])];
   const options: RunnerOptions = { fixture: 'word-count.ts', commitIntervalMs: workload.commitIntervalMs, env: { WORDS_ECHO: echo } };
   const feeder = new LineFeeder(input, workload);
   feeder.start();
   const started = Date.now();
+  const stable = Array.from({ length: workload.stableRunners ?? 0 }, () => startRunner(id, input, output, args, options));
   const killed = await killRepeatedly(id, input, output, args, options, workload);
   await feeder.stop();
   const last = startRunner(id, input, output, args, options);
@@ -191,11 +207,20 @@ export async function runCrashes(guarantee: 'at-least-once' | 'exactly-once', wo
       120_000,
       1_000,
     );
-    last.child.kill('SIGTERM');
-    const code = await last.exited;
-    if (code !== 0) throw new Error(`the last runner exited with ${code} after SIGTERM`);
+    // Caught up means lag 0: the group's committed offsets reach the end of the input and of the
+    // repartition topic, transaction markers included (exactly-once writes one after each commit).
+    await waitUntil('the committed offsets to reach the end of every partition read', async () => (await uncommitted(id, input)).length === 0, 30_000, 500).catch(
+      async (error: unknown) => {
+        throw new Error(`${(error as Error).message}: ${(await uncommitted(id, input)).join(', ')}`);
+      },
+    );
+    for (const runner of [...stable, last]) runner.child.kill('SIGTERM');
+    for (const runner of [...stable, last]) {
+      const code = await runner.exited;
+      if (code !== 0) throw new Error(`a runner exited with ${code} after SIGTERM`);
+    }
   } catch (error) {
-    throw new Error(`${(error as Error).message}\n${[...killed, last].map((r) => r.output()).join('\n---\n')}`);
+    throw new Error(`${(error as Error).message}\n${[...stable, ...killed, last].map((r) => r.output()).join('\n---\n')}`);
   }
   const echoed = new Map<string, number>();
   for (const { key } of await readCommitted(echo)) echoed.set(key, (echoed.get(key) ?? 0) + 1);
@@ -208,3 +233,17 @@ export function differences(truth: Map<string, number>, counts: Map<string, numb
   return [...truth].filter(([word, count]) => counts.get(word) !== count).map(([word, count]) => `${word}: ${counts.get(word)}/${count}`);
 }
 
+/** The partitions of the input and repartition topics whose committed offset is short of their end, as `topic:partition committed/end`. */
+async function uncommitted(applicationId: string, input: string): Promise<string[]> {
+  const admin = await faultAdmin();
+  const topics = [input, ...(await admin.listTopics()).filter((t) => t.startsWith(`${applicationId}-`) && t.endsWith('-repartition'))];
+  const behind: string[] = [];
+  for (const { topic, partitions } of await admin.fetchOffsets({ groupId: applicationId, topics })) {
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+    for (const { partition, offset } of partitions) {
+      const end = ends.get(partition) ?? 0;
+      if (Number(offset) < end) behind.push(`${topic}:${partition} ${offset}/${end}`);
+    }
+  }
+  return behind;
+}

@@ -19,7 +19,7 @@ export function unique(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-async function getAdmin(): Promise<Admin> {
+export async function getAdmin(): Promise<Admin> {
   if (!admin) {
     admin = kafka.admin();
     await admin.connect();

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { KafkaStreams, Serdes, StreamsBuilder, TimeWindows, type Topology } from 'tributary';
-import { brokers, closeHelpers, createTopic, produce, readAll, redisUrl, resetRedis, unique, waitUntil } from './kafka-helpers.ts';
+import { brokers, closeHelpers, createTopic, getAdmin, produce, readAll, redisUrl, resetRedis, unique, waitUntil } from './kafka-helpers.ts';
 
 const apps: KafkaStreams[] = [];
 const appIds: string[] = [];
@@ -170,6 +170,19 @@ describe('KafkaStreams on Kafka and Redis', () => {
     expect(joined).toHaveLength(40);
     for (const sale of joined) expect(sale.title).toBe(`Product ${sale.product.slice(1)}`);
     await streams.close();
+  });
+
+  it('with createTopics, creates a missing output topic with the input\'s partition count', async () => {
+    const input = unique('ct-in');
+    const output = unique('ct-out');
+    await createTopic(input, 3);
+    const builder = new StreamsBuilder();
+    builder.stream(input, { keySerde: Serdes.string(), valueSerde: Serdes.string() }).to(output, { keySerde: Serdes.string(), valueSerde: Serdes.string() });
+    const streams = app(builder.build(), unique('create-topics'), { createTopics: true });
+    await streams.start();
+    await streams.close();
+    const offsets = await (await getAdmin()).fetchTopicOffsets(output);
+    expect(offsets.map((o) => o.partition).sort()).toEqual([0, 1, 2]);
   });
 
   it('dead-letters an output record larger than the broker takes, and goes on', async () => {

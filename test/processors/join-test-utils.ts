@@ -7,6 +7,9 @@ export const toStringJoiner = (left: string | null, right: string | null): strin
 export const intKeys = Serdes.int32();
 export const strings = Serdes.string();
 export const consumed = { keySerde: intKeys, valueSerde: strings };
+/** For output topics that carry null keys or tombstones (a non-nullable serde refuses null bytes). */
+export const nullableIntKeys = Serdes.nullable(intKeys);
+export const nullableStrings = Serdes.nullable(strings);
 
 export interface KeyValueTimestamp<K, V> {
   key: K;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TopologyTestDriver, type TestInputTopic, type TestOutputTopic } from 'tributary';
-import { consumed, drain, intKeys, kvt, newBuilder, strings, toStringJoiner } from './join-test-utils.ts';
+import { consumed, drain, intKeys, kvt, newBuilder, nullableIntKeys, strings, toStringJoiner } from './join-test-utils.ts';
 
 const streamTopic = 'streamTopic';
 const globalTableTopic = 'globalTableTopic';
@@ -16,7 +16,7 @@ interface Setup {
   driver: TopologyTestDriver;
   stream: TestInputTopic<number, string>;
   table: TestInputTopic<string, string | null>;
-  output: TestOutputTopic<number, string>;
+  output: TestOutputTopic<number | null, string>;
 }
 
 let driver: TopologyTestDriver | undefined;
@@ -37,7 +37,7 @@ function setUp(leftJoin: boolean, joiner: (v: string, gv: string | null, k: numb
     // stream timestamps auto-advance by 1 ms from 0; the global table's do not
     stream: driver.createInputTopic(streamTopic, intKeys, strings, { startTimestamp: 0, autoAdvanceMs: 1 }),
     table: driver.createInputTopic(globalTableTopic, strings, strings as never),
-    output: driver.createOutputTopic('output', intKeys, strings),
+    output: driver.createOutputTopic('output', nullableIntKeys, strings),
   };
 }
 

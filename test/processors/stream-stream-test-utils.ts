@@ -1,5 +1,5 @@
 import { TopologyTestDriver, type JoinWindows, type KStream, type TestInputTopic, type TestOutputTopic } from 'tributary';
-import { consumed, drain, expectedKeys, intKeys, newBuilder, strings, toStringJoiner, type KeyValueTimestamp } from './join-test-utils.ts';
+import { consumed, drain, expectedKeys, intKeys, newBuilder, nullableIntKeys, strings, toStringJoiner, type KeyValueTimestamp } from './join-test-utils.ts';
 
 export const topic1 = 'topic1';
 export const topic2 = 'topic2';
@@ -9,7 +9,7 @@ export class JoinHarness {
   readonly driver: TopologyTestDriver;
   readonly left: TestInputTopic<number, string>;
   readonly right: TestInputTopic<number, string>;
-  readonly output: TestOutputTopic<number, string>;
+  readonly output: TestOutputTopic<number | null, string>;
 
   constructor(kind: 'inner' | 'left' | 'outer', windows: JoinWindows) {
     const builder = newBuilder();
@@ -20,7 +20,7 @@ export class JoinHarness {
     this.driver = new TopologyTestDriver(builder.build());
     this.left = this.driver.createInputTopic(topic1, intKeys, strings, { startTimestamp: 0 });
     this.right = this.driver.createInputTopic(topic2, intKeys, strings, { startTimestamp: 0 });
-    this.output = this.driver.createOutputTopic('output', intKeys, strings);
+    this.output = this.driver.createOutputTopic('output', nullableIntKeys, strings);
   }
 
   /** Pipes `prefix + key` for the first `count` keys; `ts(i)` gives each timestamp (default: the topic's time, 0). */
@@ -33,7 +33,7 @@ export class JoinHarness {
   }
 
   /** Kafka's `processor.checkAndClearProcessResult()`: what was emitted since the last call. */
-  results(): KeyValueTimestamp<number, string>[] {
+  results(): KeyValueTimestamp<number | null, string>[] {
     return drain(this.output);
   }
 

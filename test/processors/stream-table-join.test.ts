@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TopologyTestDriver, type KStream, type KTable, type TestInputTopic, type TestOutputTopic } from 'tributary';
-import { consumed, drain, intKeys, kvt, newBuilder, strings, toStringJoiner } from './join-test-utils.ts';
+import { consumed, drain, intKeys, kvt, newBuilder, nullableIntKeys, strings, toStringJoiner } from './join-test-utils.ts';
 
 const streamTopic = 'streamTopic';
 const tableTopic = 'tableTopic';
@@ -10,7 +10,7 @@ interface Setup {
   driver: TopologyTestDriver;
   stream: TestInputTopic<number, string>;
   table: TestInputTopic<number, string | null>;
-  output: TestOutputTopic<number, string>;
+  output: TestOutputTopic<number | null, string>;
 }
 
 let driver: TopologyTestDriver | undefined;
@@ -27,7 +27,7 @@ function setUp(join: (stream: KStream<number, string>, table: KTable<number, str
     driver,
     stream: driver.createInputTopic(streamTopic, intKeys, strings, { startTimestamp: 0 }),
     table: driver.createInputTopic(tableTopic, intKeys, strings as never, { startTimestamp: 0 }),
-    output: driver.createOutputTopic('output', intKeys, strings),
+    output: driver.createOutputTopic('output', nullableIntKeys, strings),
   };
 }
 

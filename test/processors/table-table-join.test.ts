@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Serdes, TopologyTestDriver, type Change, type KTable } from 'tributary';
-import { captureChanges, consumed, drain, intKeys, kvt, newBuilder, strings, take, toStringJoiner, type KeyValueTimestamp } from './join-test-utils.ts';
+import { captureChanges, consumed, drain, intKeys, kvt, newBuilder, nullableStrings, strings, take, toStringJoiner, type KeyValueTimestamp } from './join-test-utils.ts';
 
 const topic1 = 'topic1';
 const topic2 = 'topic2';
@@ -85,7 +85,7 @@ for (const kind of ['inner', 'left', 'outer'] as const) {
       const topology = builder.build();
       expect(topology.copartitionGroups()).toEqual([[topic1, topic2]]);
       driver = new TopologyTestDriver(topology);
-      const out = driver.createOutputTopic(output, intKeys, strings);
+      const out = driver.createOutputTopic(output, intKeys, nullableStrings);
       for (let i = 0; i < steps.length; i++) {
         await pipe(driver, steps[i]!);
         expect(drain(out), `step ${i + 1}`).toEqual(expected[kind][i]!.map((e) => kvt(e.key, e.value.newValue, e.timestamp)));
@@ -123,7 +123,7 @@ describe('KTable-KTable join results are tables', () => {
     expect(driver.getTimestampedKeyValueStore<number, string>('joined')?.get(3)).toEqual({ value: 'XXX3+YY3', timestamp: 15 });
     for (const step of steps.slice(5)) await pipe(driver, step);
     expect(driver.getKeyValueStore<number, string>('joined')?.all()).toEqual([]);
-    expect(drain(driver.createOutputTopic(output, intKeys, strings)).map((r) => r.value).filter((v) => v === null)).toHaveLength(4);
+    expect(drain(driver.createOutputTopic(output, intKeys, nullableStrings)).map((r) => r.value).filter((v) => v === null)).toHaveLength(4);
   });
 
   it('KTableKTableLeftJoinTest.shouldNotThrowIllegalStateExceptionWhenMultiCacheEvictions: a chain of table joins over random input stays consistent', async () => {

@@ -69,6 +69,53 @@ describe('KafkaStreams, embedded', () => {
     expect(Object.fromEntries(latest)).toEqual(Object.fromEntries(expected.map((e) => [e.key, e.value])));
   });
 
+  it('merges a key\'s updates within a commit interval in the record cache, and sends every one with cacheMaxEntries 0', async () => {
+    const run = async (cacheMaxEntries: number | undefined): Promise<{ outputs: number; latest: Map<string, number> }> => {
+      const broker = new InMemoryBroker({ defaultPartitions: 1 });
+      broker.createTopic('lines', 2);
+      // Written before the start: the whole backlog is processed within the first commit interval.
+      for (let i = 0; i < 400; i++) broker.append({ topic: 'lines', key: Buffer.from(`k${i}`), value: Buffer.from(LINES[i % 4]!), timestamp: i, headers: {} });
+      const app = embedded(wordCount(), broker, { commitIntervalMs: 60_000, ...(cacheMaxEntries === undefined ? {} : { cacheMaxEntries }) });
+      await app.start();
+      await app.waitForState('RUNNING');
+      await until('all lines processed', async () => app.snapshot().processedInput === 400 && [...(await app.lag()).values()].every((lag) => lag === 0) && app.pendingRecords() === 0);
+      await app.close();
+      const latest = new Map<string, number>();
+      let outputs = 0;
+      for (let p = 0; p < 2; p++) {
+        for (const r of broker.read('counts-out', p, 0)) {
+          outputs++;
+          latest.set(r.key!.toString(), Number(r.value!.readBigInt64BE(0)));
+        }
+      }
+      return { outputs, latest };
+    };
+    const words = LINES.flatMap((line) => line.split(' '));
+    const truth = new Map<string, number>();
+    // Each of the four lines is written 100 times.
+    for (const word of words) truth.set(word, (truth.get(word) ?? 0) + 100);
+    const cached = await run(undefined);
+    expect(cached.latest).toEqual(truth);
+    // 5 words, each updated 100+ times before the (final) commit: one output each.
+    expect(cached.outputs).toBe(5);
+    const uncached = await run(0);
+    expect(uncached.latest).toEqual(truth);
+    expect(uncached.outputs).toBe(words.length * 100);
+  });
+
+  it('with cacheMaxEntries, sends the oldest cached update once the cache is full', async () => {
+    const broker = new InMemoryBroker({ defaultPartitions: 1 });
+    for (let i = 0; i < 10; i++) broker.append({ topic: 'lines', key: null, value: Buffer.from(`w${i}`), timestamp: i, headers: {} });
+    const app = embedded(wordCount(), broker, { commitIntervalMs: 60_000, cacheMaxEntries: 4 });
+    await app.start();
+    await app.waitForState('RUNNING');
+    await until('all lines processed', async () => app.snapshot().processedInput === 10 && [...(await app.lag()).values()].every((lag) => lag === 0) && app.pendingRecords() === 0);
+    // Ten distinct words through a cache of four: six sent on eviction before any commit.
+    expect(broker.read('counts-out', 0, 0).map((r) => r.key!.toString())).toEqual(['w0', 'w1', 'w2', 'w3', 'w4', 'w5']);
+    await app.close();
+    expect(broker.read('counts-out', 0, 0)).toHaveLength(10);
+  });
+
   it('store(name) gives a window store its window view, as API.md queries it', async () => {
     const builder = new StreamsBuilder();
     builder

@@ -48,9 +48,9 @@ describe('tributary serve (the CLI)', () => {
     expect(server.output()).toMatch(/SIGTERM, closing[\s\S]*closed/);
   });
 
-  it('without --kafka or --http it exits with a clear error', async () => {
+  it('without --kafka or --http it exits with a clear error, and code 2 (a usage error)', async () => {
     const server = run(['serve', 'models']);
-    expect(await server.exit).toBe(1);
+    expect(await server.exit).toBe(2);
     expect(server.output()).toMatch(/choose at least one listener: --kafka and\/or --http <port>/);
   });
 });

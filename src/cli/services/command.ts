@@ -6,7 +6,7 @@ import { DEFAULT_KAFKA_PORT, HOST, REDIS_PORT, ServicesError } from './common.ts
 import { DEFAULT_KAFKA_VERSION, SUPPORTED_KAFKA_VERSIONS } from './kafka-release.ts';
 import { type ServiceState, type ServicesUpOptions, servicesStatus, stopManaged, updateAutoStop, upLocked, withLock } from './lifecycle.ts';
 
-const USAGE = `Usage: tributary services <up|down|status> [--kafka-version <v>] [--kafka-port <n>] [--quiet]
+export const SERVICES_USAGE = `Usage: tributary services <up|down|status> [--kafka-version <v>] [--kafka-port <n>] [--quiet]
 
   up      start Apache Kafka (KRaft, ${HOST}:${DEFAULT_KAFKA_PORT}) and Redis (${HOST}:${REDIS_PORT})
           if they are not already running; fetches the Kafka version once with Maven into
@@ -44,12 +44,12 @@ export async function servicesCommand(args: string[]): Promise<number> {
   try {
     parsed = parseRest(rest);
   } catch (error) {
-    process.stderr.write(`tributary services ${sub ?? ''}: ${(error as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`tributary services ${sub ?? ''}: ${(error as Error).message}\n\n${SERVICES_USAGE}`);
     return 2;
   }
   const quiet = parsed.quiet === true;
   if (parsed.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(SERVICES_USAGE);
     return 0;
   }
   try {
@@ -100,10 +100,10 @@ export async function servicesCommand(args: string[]): Promise<number> {
       case 'help':
       case '--help':
       case '-h':
-        process.stdout.write(USAGE);
+        process.stdout.write(SERVICES_USAGE);
         return 0;
       default:
-        process.stderr.write(sub === undefined ? USAGE : `Unknown services command '${sub}'.\n\n${USAGE}`);
+        process.stderr.write(sub === undefined ? SERVICES_USAGE : `Unknown services command '${sub}'.\n\n${SERVICES_USAGE}`);
         return 2;
     }
   } catch (error) {
