@@ -6,6 +6,7 @@ export const needServices = [
   'test/integration/**',
   'test/faults/**',
   'test/bench/**',
+  'test/compat/**',
   'test/state/redis-backend.test.ts',
   'test/serving/kafka-server.test.ts',
   'test/serving/remote-model.test.ts',

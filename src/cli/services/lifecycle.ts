@@ -73,7 +73,6 @@ export interface ServicesStatus {
   redis: ServiceState;
 }
 
-
 /** What to stop: `'all'` Kafka instances tributary started, or those with these ids. */
 export interface StopWhat {
   kafka: 'all' | string[];
