@@ -24,8 +24,9 @@ export interface TopologyTestDriverOptions {
   /**
    * The record cache of the runner (`cacheMaxEntries`), off by default (every update is output).
    * With it, the driver flushes the cache whenever it settles, after each piped record, as Kafka
-   * Streams' driver commits after each record; a custom processor's `forwardCached` is then tested
-   * with the caching path.
+   * Streams' driver commits after each record (after the whole list for `pipeKeyValueList` and
+   * `pipeRecordList`, whose updates are merged as within one commit interval); a custom
+   * processor's `forwardCached` is then tested with the caching path.
    */
   cacheMaxEntries?: number;
 }

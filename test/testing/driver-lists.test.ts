@@ -64,6 +64,24 @@ describe('TopologyTestDriver lists', () => {
     await driver.close();
   });
 
+  it('with cacheMaxEntries, a piped list is one commit interval: its updates are merged per key, while single pipes flush each one', async () => {
+    const counting = () => {
+      const builder = new StreamsBuilder();
+      builder.stream('in', { keySerde: Serdes.string(), valueSerde: Serdes.string() }).groupByKey().count().toStream().to('out', { valueSerde: Serdes.int64() });
+      return new TopologyTestDriver(builder.build(), { cacheMaxEntries: 100 });
+    };
+    const listed = counting();
+    await listed.createInputTopic('in', Serdes.string(), Serdes.string()).pipeKeyValueList([['a', 'x'], ['a', 'y'], ['b', 'z'], ['a', 'w']]);
+    expect(listed.createOutputTopic('out', Serdes.string(), Serdes.int64()).readKeyValuesToMap()).toEqual(new Map([['a', 3], ['b', 1]]));
+    expect(listed.createOutputTopic('out', Serdes.string(), Serdes.int64()).readKeyValuesToList()).toHaveLength(2);
+    await listed.close();
+    const single = counting();
+    const input = single.createInputTopic('in', Serdes.string(), Serdes.string());
+    for (const value of ['x', 'y', 'z']) await input.pipeInput('a', value);
+    expect(single.createOutputTopic('out', Serdes.string(), Serdes.int64()).readValuesToList()).toEqual([1, 2, 3]);
+    await single.close();
+  });
+
   it("takes a topology file's definition, and its applicationId", async () => {
     const definition = topology({ applicationId: 'from-the-file' }, (builder) => {
       builder.stream('in', { keySerde: Serdes.string(), valueSerde: Serdes.string() }).mapValues((v) => v.toUpperCase()).to('out', { valueSerde: Serdes.string() });
