@@ -35,7 +35,8 @@ describe('repeated crashes of a repartitioned topology', () => {
   }, 300_000);
 
   it('three runners, the one killed 4 times owning splitting tasks: state and every word\'s last count are exact', async () => {
-    const { truth, lines, outputs, redis, echoed } = await runCrashes('at-least-once', { ...CI_WORKLOAD, kills: 4, stableRunners: 2 });
+    const { truth, lines, outputs, redis, echoed, upstreamKills } = await runCrashes('at-least-once', { ...CI_WORKLOAD, kills: 4, stableRunners: 2 });
+    expect(upstreamKills).toBeGreaterThanOrEqual(2);
     expect(echoed.size).toBe(lines);
     const last = new Map([...outputs].map(([word, counts]) => [word, counts.at(-1)!]));
     expect(differences(truth, last)).toEqual([]);

@@ -42,7 +42,7 @@ export function startRunner(applicationId: string, input: string, output: string
   const commitInterval = String(options.commitIntervalMs ?? 100);
   const child = spawn(
     process.execPath,
-    ['bin/tributary.js', 'run', `test/fixtures/topologies/${fixture}`, '--brokers', brokers.join(','), '--application-id', applicationId, '--commit-interval', commitInterval, '--quiet', ...args],
+    ['--conditions=tributary-source', 'bin/tributary.js', 'run', `test/fixtures/topologies/${fixture}`, '--brokers', brokers.join(','), '--application-id', applicationId, '--commit-interval', commitInterval, '--quiet', ...args],
     {
       cwd: root,
       env: { ...process.env, [inputVariable]: input, [outputVariable]: output, TRIBUTARY_SESSION_TIMEOUT_MS: '6000', TRIBUTARY_HEARTBEAT_MS: '500', ...options.env },

@@ -25,7 +25,8 @@ export interface CrashWorkload {
   commitIntervalMs: number;
   /**
    * Runners that stay up through the kills (default 0). With some, the killed runner is killed
-   * only once it owns a splitting task (`0_<p>`, upstream of the repartition topic).
+   * once it owns a splitting task (`0_<p>`, upstream of the repartition topic), or after 30 s
+   * without one; `upstreamKills` says how many kills hit a splitting task's owner.
    */
   stableRunners?: number;
   /** Kill at a random uptime in this range (ms) instead of after new output: during start-up and restore too. */
@@ -126,8 +127,9 @@ function trace(message: string): void {
 }
 
 /** Kills runners one after another at a random moment after each wrote new output; returns the runners. */
-async function killRepeatedly(id: string, input: string, output: string, args: string[], options: RunnerOptions, workload: CrashWorkload): Promise<Runner[]> {
+async function killRepeatedly(id: string, input: string, output: string, args: string[], options: RunnerOptions, workload: CrashWorkload): Promise<{ runners: Runner[]; upstreamKills: number }> {
   const runners: Runner[] = [];
+  let upstreamKills = 0;
   for (let kill = 0; kill < workload.kills; kill++) {
     const before = await topicEnd(output);
     const runner = startRunner(id, input, output, args, options);
@@ -141,18 +143,22 @@ async function killRepeatedly(id: string, input: string, output: string, args: s
       trace(`kill ${kill + 1} at ${await topicEnd(output)} outputs (uptime kill)`);
       continue;
     }
+    const ownsSplitting = (): boolean => /^tasks: .*\b0_\d/.test(lastTasksLine(runner.output()));
     if (workload.stableRunners) {
-      await waitUntil(`runner ${kill + 1} to own a splitting task`, () => /^tasks: .*\b0_\d/.test(lastTasksLine(runner.output())), 90_000, 100);
+      // The assignor usually gives a newcomer the dead member's tasks, splitting ones among them,
+      // but need not: after 30 s without one the runner is killed anyway (and not counted).
+      await waitUntil(`runner ${kill + 1} to own a splitting task`, ownsSplitting, 30_000, 100).catch(() => trace(`runner ${kill + 1} got no splitting task`));
     }
     await waitUntil(`runner ${kill + 1} to write output`, async () => (await topicEnd(output)) > before + workload.outputsBeforeKill, 90_000, 100);
     // Anywhere within two commit intervals: before, during or after a commit.
     await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * workload.killWithinMs)));
+    if (ownsSplitting()) upstreamKills++;
     runner.child.kill('SIGKILL');
     const code = await runner.exited;
     if (code !== null) throw new Error(`runner ${kill + 1} exited with ${code} before it was killed:\n${runner.output()}`);
     trace(`kill ${kill + 1} at ${await topicEnd(output)} outputs`);
   }
-  return runners;
+  return { runners, upstreamKills };
 }
 
 /** The runner's latest `tasks: ...` line ('' before it has one). */
@@ -175,6 +181,8 @@ export interface CrashRun {
   redis: Map<string, number>;
   /** How many times each line's key is in the echo topic (written by the splitting task). */
   echoed: Map<string, number>;
+  /** Kills of a runner that owned a splitting task at that moment. */
+  upstreamKills: number;
   seconds: number;
 }
 
@@ -195,7 +203,7 @@ export async function runCrashes(guarantee: 'at-least-once' | 'exactly-once', wo
   feeder.start();
   const started = Date.now();
   const stable = Array.from({ length: workload.stableRunners ?? 0 }, () => startRunner(id, input, output, args, options));
-  const killed = await killRepeatedly(id, input, output, args, options, workload);
+  const { runners: killed, upstreamKills } = await killRepeatedly(id, input, output, args, options, workload);
   await feeder.stop();
   const last = startRunner(id, input, output, args, options);
   const truth = feeder.truth;
@@ -236,7 +244,7 @@ export async function runCrashes(guarantee: 'at-least-once' | 'exactly-once', wo
   const echoed = new Map<string, number>();
   for (const { key } of await readCommitted(echo)) echoed.set(key, (echoed.get(key) ?? 0) + 1);
   trace(`${feeder.produced} lines, ${workload.kills} kills`);
-  return { truth, lines: feeder.produced, outputs, redis, echoed, seconds: (Date.now() - started) / 1000 };
+  return { truth, lines: feeder.produced, outputs, redis, echoed, upstreamKills, seconds: (Date.now() - started) / 1000 };
 }
 
 /** Words whose count differs from the truth, as `word: got/expected`. */
