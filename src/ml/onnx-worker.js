@@ -61,15 +61,26 @@ function reply(id, result, transfer = []) {
   }
 }
 
+// Runs not finished yet: releasing the session under one aborts the process in native code.
+const running = new Set();
+
 parentPort.on('message', async (message) => {
   const { id, op } = message;
   try {
     if (op === 'load') reply(id, await load(message.source));
     else if (op === 'run') {
-      const outputs = await run(message.feeds);
+      const pending = run(message.feeds);
+      running.add(pending);
+      let outputs;
+      try {
+        outputs = await pending;
+      } finally {
+        running.delete(pending);
+      }
       reply(id, outputs, buffersOf(outputs));
     }
     else if (op === 'release') {
+      await Promise.allSettled([...running]);
       await session?.release();
       session = undefined;
       reply(id, null);

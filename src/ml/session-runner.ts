@@ -34,6 +34,8 @@ function toSpec(meta: ort.InferenceSession.ValueMetadata): TensorSpec {
 /** Runs the session on the calling thread: `session.run()` blocks it for the whole run. */
 export class InlineSessionRunner implements SessionRunner {
   private session: ort.InferenceSession | undefined;
+  /** Runs not finished yet: releasing a session under a run aborts the process in native code. */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(private readonly source: SessionSource) {}
 
@@ -52,7 +54,14 @@ export class InlineSessionRunner implements SessionRunner {
     for (const [name, t] of Object.entries(feeds)) {
       tensors[name] = new ort.Tensor(t.type, t.data as never, t.dims);
     }
-    const results = await this.session.run(tensors);
+    const pending = this.session.run(tensors);
+    this.running.add(pending);
+    let results: ort.InferenceSession.ReturnType;
+    try {
+      results = await pending;
+    } finally {
+      this.running.delete(pending);
+    }
     const out: Record<string, PlainTensor> = {};
     for (const [name, value] of Object.entries(results)) {
       if (!(value instanceof ort.Tensor)) throw new TypeError(`output '${name}' is not a tensor`);
@@ -68,6 +77,9 @@ export class InlineSessionRunner implements SessionRunner {
   async close(): Promise<void> {
     const session = this.session;
     this.session = undefined;
+    // onnxruntime-node runs a session on its own thread; releasing it meanwhile ends in a native
+    // abort ("terminate called after throwing an instance of 'Napi::Error'"): let the runs finish.
+    await Promise.allSettled([...this.running]);
     await session?.release();
   }
 }
