@@ -74,6 +74,17 @@ export class ModelError extends Error {
   }
 }
 
+/**
+ * A model server's error message relayed by a client: the server's ModelError already begins with
+ * `model <name>[@<version>]: `, so the client's own ModelError for the same model would say it twice
+ * ("model gbr: model gbr: ..."). Returns the message without that prefix and the version it named.
+ */
+export function relayedModelError(message: string, model: string): { message: string; version: string | undefined } {
+  const match = /^model ([^\s@:]+)(?:@([^\s:]+))?: /.exec(message);
+  if (match === null || match[1] !== model) return { message, version: undefined };
+  return { message: message.slice(match[0].length), version: match[2] };
+}
+
 /** The message of anything thrown, for error texts. */
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

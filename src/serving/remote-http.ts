@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { ModelError, describeError, type Model, type Prediction, type ScoreInput, type ScoreOutcome, type ScoreStage } from '../ml/model.ts';
+import { ModelError, describeError, relayedModelError, type Model, type Prediction, type ScoreInput, type ScoreOutcome, type ScoreStage } from '../ml/model.ts';
 import { remoteRetries } from './metrics.ts';
 import type { ErrorReply } from './protocol.ts';
 
@@ -141,6 +141,7 @@ export class HttpRemoteModel<In, Out> implements Model<In, Out> {
   }
 
   private failure(stage: ScoreStage, message: string, cause?: unknown): ScoreOutcome<Out> {
-    return { ok: false, stage, error: new ModelError(message, { model: this.name, stage, cause }) };
+    const relayed = relayedModelError(message, this.name);
+    return { ok: false, stage, error: new ModelError(relayed.message, { model: this.name, version: relayed.version, stage, cause }) };
   }
 }

@@ -2,7 +2,7 @@ import '../transport/kafkajs-patches.ts';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Message, type Producer } from 'kafkajs';
-import { ModelError, describeError, type Model, type Prediction, type ScoreInput, type ScoreOutcome, type ScoreStage } from '../ml/model.ts';
+import { ModelError, describeError, relayedModelError, type Model, type Prediction, type ScoreInput, type ScoreOutcome, type ScoreStage } from '../ml/model.ts';
 import { recordKey } from '../ml/model-records.ts';
 import { createTopicsAndWait } from '../transport/create-topics.ts';
 import { defaultBrokers } from './kafka-server.ts';
@@ -189,6 +189,7 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
   }
 
   private failure(stage: ScoreStage, message: string, cause?: unknown): ScoreOutcome<Out> {
-    return { ok: false, stage, error: new ModelError(message, { model: this.name, stage, cause }) };
+    const relayed = relayedModelError(message, this.name);
+    return { ok: false, stage, error: new ModelError(relayed.message, { model: this.name, version: relayed.version, stage, cause }) };
   }
 }
