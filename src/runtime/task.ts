@@ -7,7 +7,7 @@ import { TopologyError } from '../topology/errors.ts';
 import { tpKey } from '../transport/transport.ts';
 import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
 import { toMillis, type Duration } from '../util/duration.ts';
-import type { Headers } from '../util/headers.ts';
+import { headersBytes, type Headers } from '../util/headers.ts';
 import { errorMessage, StreamsError, type ErrorHandling } from './errors.ts';
 import { PunctuationQueue } from './punctuation.ts';
 import { emitModelRecord, type ModelRecord } from '../ml/model-records.ts';
@@ -66,15 +66,6 @@ export class RecordTooLargeError extends Error {
     super(`the output record to '${topic}' is ${size} bytes, more than the ${limit} bytes a record may have (maxRecordBytes, --max-record-bytes: set it to the topic's max.message.bytes)`);
     this.name = 'RecordTooLargeError';
   }
-}
-
-function headersSize(headers: Headers): number {
-  let size = 0;
-  for (const name in headers) {
-    const value = headers[name];
-    size += Buffer.byteLength(name) + (value === undefined ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.length);
-  }
-  return size;
 }
 
 /**
@@ -380,7 +371,7 @@ export class StreamTask {
         }
         const limit = this.env.maxRecordBytes;
         if (limit !== undefined) {
-          const size = (key?.length ?? 0) + (value?.length ?? 0) + headersSize(headers);
+          const size = (key?.length ?? 0) + (value?.length ?? 0) + headersBytes(headers);
           if (size > limit) {
             this.handleError(record as SourcedRecord, new RecordTooLargeError(topic, size, limit), 'produce', node.name);
             return;

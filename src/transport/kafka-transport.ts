@@ -13,7 +13,7 @@ import {
   type Producer,
   type TopicMessages,
 } from 'kafkajs';
-import type { Headers } from '../util/headers.ts';
+import { headersBytes, type Headers } from '../util/headers.ts';
 import { copartitionedAssigner } from './copartitioned-assigner.ts';
 import { createTopicsAndWait } from './create-topics.ts';
 import { KafkaTransactionalProducer, readCommitted } from './kafka-transactional.ts';
@@ -521,9 +521,7 @@ function byTopic(partitions: TopicPartition[]): Array<{ topic: string; partition
 }
 
 function recordSize(record: OutgoingRecord): number {
-  let size = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const [name, value] of Object.entries(record.headers)) size += name.length + (value?.length ?? 0);
-  return size;
+  return RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0) + headersBytes(record.headers);
 }
 
 /** Our headers to kafkajs's: strings and buffers pass as they are, undefined values are left out. */

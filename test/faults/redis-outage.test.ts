@@ -7,12 +7,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { createTopic, unique, waitUntil } from '../integration/kafka-helpers.ts';
+import { createTopic, freePort, unique, waitUntil } from '../integration/kafka-helpers.ts';
 import { readCommitted, startRunner, topicEnd } from './runner.ts';
 import { cleanUpCrashRuns, differences, LineFeeder, outputsByWord, redisCounts, CI_WORKLOAD } from './word-count-crashes.ts';
 
@@ -25,17 +24,6 @@ afterAll(async () => {
   await cleanUpCrashRuns();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A redis-server of this test, append-only in `dir`; resolves once it answers PING. */
 async function startRedis(port: number, dir: string): Promise<ChildProcess> {
@@ -66,20 +54,27 @@ async function kill(server: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** A Redis of this test's own, topics, lines arriving, and a word-count runner on them with `args`. */
+async function outageRun(name: string, args: string[]) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-redis-outage-'));
+  dirs.push(dir);
+  const url = `redis://127.0.0.1:${port}`;
+  const redis = await startRedis(port, dir);
+  const input = unique(`${name}-lines`);
+  const output = unique(`${name}-counts`);
+  const id = unique(name);
+  await Promise.all([createTopic(input, PARTITIONS), createTopic(output, PARTITIONS)]);
+  const feeder = new LineFeeder(input, CI_WORKLOAD);
+  feeder.start();
+  const runner = startRunner(id, input, output, ['--redis', url, '--create-topics', ...args], { fixture: 'word-count.ts', commitIntervalMs: 500 });
+  return { port, dir, url, redis, output, id, feeder, runner };
+}
+
 describe('Redis killed and restarted mid-run', () => {
   it('the runner retries through the outage, says so, and ends with exact state and counts', async () => {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'tributary-redis-outage-'));
-    dirs.push(dir);
-    const url = `redis://127.0.0.1:${port}`;
-    let redis = await startRedis(port, dir);
-    const input = unique('ro-lines');
-    const output = unique('ro-counts');
-    const id = unique('ro');
-    await Promise.all([createTopic(input, PARTITIONS), createTopic(output, PARTITIONS)]);
-    const feeder = new LineFeeder(input, CI_WORKLOAD);
-    feeder.start();
-    const runner = startRunner(id, input, output, ['--redis', url, '--create-topics'], { fixture: 'word-count.ts', commitIntervalMs: 500 });
+    const { port, dir, url, redis: first, output, id, feeder, runner } = await outageRun('ro', []);
+    let redis = first;
     await waitUntil('the runner to write output', async () => (await topicEnd(output)) > 1_000, 90_000, 200);
     await kill(redis);
     await new Promise((resolve) => setTimeout(resolve, 6_000));
@@ -109,18 +104,7 @@ describe('Redis killed and restarted mid-run', () => {
   }, 300_000);
 
   it('gives up after the outage timeout with a message that names Redis and its URL', async () => {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'tributary-redis-outage-'));
-    dirs.push(dir);
-    const url = `redis://127.0.0.1:${port}`;
-    const redis = await startRedis(port, dir);
-    const input = unique('ro2-lines');
-    const output = unique('ro2-counts');
-    const id = unique('ro2');
-    await Promise.all([createTopic(input, PARTITIONS), createTopic(output, PARTITIONS)]);
-    const feeder = new LineFeeder(input, CI_WORKLOAD);
-    feeder.start();
-    const runner = startRunner(id, input, output, ['--redis', url, '--create-topics', '--redis-outage-timeout', '3000'], { fixture: 'word-count.ts', commitIntervalMs: 500 });
+    const { port, redis, output, feeder, runner } = await outageRun('ro2', ['--redis-outage-timeout', '3000']);
     try {
       await waitUntil('the runner to write output', async () => (await topicEnd(output)) > 500, 90_000, 200);
       await kill(redis);

@@ -3,6 +3,7 @@
  * producing JSON records, and reading a topic to the end with a throwaway consumer.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { createTopicsAndWait } from '../../src/transport/create-topics.ts';
@@ -141,4 +142,15 @@ export async function closeHelpers(): Promise<void> {
   await admin?.disconnect();
   producer = undefined;
   admin = undefined;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for a server a test starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
 }

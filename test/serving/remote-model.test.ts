@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePort } from '../integration/kafka-helpers.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ModelHttpServer, ModelKafkaServer, ModelRegistry, Serdes, StreamsBuilder, TopologyTestDriver, remoteModel,
@@ -37,16 +37,6 @@ async function predictThrough(model: Model<Payment, RegistryOutput>, records: re
   } finally {
     await driver.close();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
 }
 
 async function kafkaServer(groupId: string, requestTopic: string): Promise<ModelKafkaServer> {
