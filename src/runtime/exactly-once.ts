@@ -3,7 +3,7 @@ import type { AppliedPositions } from './positions.ts';
 import { persistedStore, type PersistedStore } from '../state/redis-codec.ts';
 import type { StoreSpec } from '../state/store.ts';
 import type { SubTopology } from '../topology/nodes.ts';
-import { parseTpKey, tpKey, type TopicPartitionOffset, type TopicSpec, type TransactionalProducer, type Transport } from '../transport/transport.ts';
+import { INTERNAL_TOPIC_CONFIGS, parseTpKey, tpKey, type TopicPartitionOffset, type TopicSpec, type TransactionalProducer, type Transport } from '../transport/transport.ts';
 import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
 import type { StreamTask, TaskEnvironment } from './task.ts';
 
@@ -27,7 +27,7 @@ export function changelogTopic(applicationId: string, store: string): string {
 /** The changelog topics of the stream tasks' stores (compacted), each with its sub-topology's partition count. */
 export function changelogTopics(subTopologies: readonly SubTopology[], applicationId: string, partitionsOf: (sub: SubTopology) => number): TopicSpec[] {
   return subTopologies.flatMap((sub) =>
-    sub.stores.map((store) => ({ topic: changelogTopic(applicationId, store), partitions: partitionsOf(sub), configs: { 'cleanup.policy': 'compact' } })),
+    sub.stores.map((store) => ({ topic: changelogTopic(applicationId, store), partitions: partitionsOf(sub), configs: { ...INTERNAL_TOPIC_CONFIGS, 'cleanup.policy': 'compact' } })),
   );
 }
 

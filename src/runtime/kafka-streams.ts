@@ -12,7 +12,7 @@ import type { Topology } from '../topology/topology.ts';
 import { KafkaTransport } from '../transport/kafka-transport.ts';
 import { InMemoryBroker } from '../transport/memory-broker.ts';
 import { InMemoryTransport } from '../transport/memory-transport.ts';
-import { parseTpKey, tpKey, type TopicPartition, type Transport } from '../transport/transport.ts';
+import { parseTpKey, tpKey, type TopicLimits, type TopicPartition, type Transport } from '../transport/transport.ts';
 import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
 import { errorMessage, StreamsError } from './errors.ts';
 import { changelogTopics, ExactlyOnceTask } from './exactly-once.ts';
@@ -382,12 +382,14 @@ export class KafkaStreams {
         : undefined,
     });
     for (const [topic, count] of counts) this.partitionCounts.set(topic, count);
-    const sinks = this.topology.sinkTopics().filter((topic) => counts.has(topic));
-    if (this.transport.compactedTopics && sinks.length > 0) {
-      // Without the right to describe configs, the broker's refusal stays the only check.
-      this.env.compactedTopics = await this.transport.compactedTopics(sinks).catch((error: unknown) => {
-        this.log(`could not read the output topics' cleanup.policy (${errorMessage(error)}); keyless records to a compacted one will fail the producer`);
-        return new Set<string>();
+    if (this.transport.topicLimits) {
+      // What the broker refuses, checked before sending; without the right to describe configs,
+      // the broker's refusal stays the only check.
+      const written = [...this.topology.sinkTopics(), ...this.topology.internalTopics().map(({ topic }) => this.env.resolveTopic(topic, true)), this.deadLetterTopic];
+      const described = [...new Set(written)].filter((topic) => counts.has(topic));
+      this.env.topicLimits = await this.transport.topicLimits(described).catch((error: unknown) => {
+        this.log(`could not read the output topics' configs (${errorMessage(error)}); records they refuse will fail the producer instead of going to the dead-letter topic`);
+        return new Map<string, TopicLimits>();
       });
     }
   }

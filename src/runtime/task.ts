@@ -4,10 +4,11 @@ import type { Serde } from '../serdes/serde.ts';
 import type { StateStore, StoreSpec } from '../state/store.ts';
 import type { ProcessorNode, SinkNode, SourceNode, SubTopology, TopologyNode } from '../topology/nodes.ts';
 import { TopologyError } from '../topology/errors.ts';
-import { tpKey } from '../transport/transport.ts';
+import { tpKey, type TopicLimits } from '../transport/transport.ts';
 import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
 import { toMillis, type Duration } from '../util/duration.ts';
-import { headersBytes, type Headers } from '../util/headers.ts';
+import type { Headers } from '../util/headers.ts';
+import { refusal } from './output-checks.ts';
 import { errorMessage, StreamsError, type ErrorHandling } from './errors.ts';
 import { PunctuationQueue } from './punctuation.ts';
 import { emitModelRecord, type ModelRecord } from '../ml/model-records.ts';
@@ -32,8 +33,8 @@ export interface TaskEnvironment {
   cacheMaxEntries?: number;
   /** Outputs larger than this (key, value and headers, in bytes) are dead-lettered, stage `produce`. */
   maxRecordBytes?: number;
-  /** Output topics that are compacted: a record without a key is dead-lettered, stage `produce` (the broker refuses the whole batch). */
-  compactedTopics?: ReadonlySet<string>;
+  /** What the output topics refuse (compacted, `max.message.bytes`, timestamp window): such a record is dead-lettered, stage `produce` (the broker would refuse its whole batch). */
+  topicLimits?: ReadonlyMap<string, TopicLimits>;
   /** Partition count of a topic, when known (for custom partitioners). */
   partitionsFor(topic: string): number | undefined;
   /** Creates the task's instance of a store. */
@@ -60,13 +61,6 @@ export interface TaskMetrics {
 
 const NO_RECORD_TOPIC = '';
 
-/** An output record larger than the broker takes: dead-lettered rather than failing the producer (and every restart after it). */
-export class RecordTooLargeError extends Error {
-  constructor(topic: string, size: number, limit: number) {
-    super(`the output record to '${topic}' is ${size} bytes, more than the ${limit} bytes a record may have (maxRecordBytes, --max-record-bytes: set it to the topic's max.message.bytes)`);
-    this.name = 'RecordTooLargeError';
-  }
-}
 
 /**
  * Kafka Streams' record cache in front of a task's table updates: per node and key, the latest
@@ -365,17 +359,10 @@ export class StreamTask {
           if (count !== undefined) partition = node.partitioner(record.key, record.value, count);
         }
         const headers = node.internal ? this.positioned(record as SourcedRecord) : record.headers;
-        if (key === null && this.env.compactedTopics?.has(topic)) {
-          this.handleError(record as SourcedRecord, new Error(`the output record to '${topic}' has no key, and '${topic}' is compacted (cleanup.policy=compact): the broker refuses records without a key there`), 'produce', node.name);
+        const refused = refusal({ topic, key, value, headers, timestamp: record.timestamp }, this.env.topicLimits?.get(topic), this.env.maxRecordBytes, this.env.clock());
+        if (refused) {
+          this.handleError(record as SourcedRecord, refused, 'produce', node.name);
           return;
-        }
-        const limit = this.env.maxRecordBytes;
-        if (limit !== undefined) {
-          const size = (key?.length ?? 0) + (value?.length ?? 0) + headersBytes(headers);
-          if (size > limit) {
-            this.handleError(record as SourcedRecord, new RecordTooLargeError(topic, size, limit), 'produce', node.name);
-            return;
-          }
         }
         this.env.send({ topic, key, value, timestamp: record.timestamp, headers, ...(partition !== undefined ? { partition } : {}) });
       },
@@ -560,7 +547,12 @@ export class StreamTask {
     };
     const value = raw ? raw.value : record ? Buffer.from(safeJson(record.value)) : null;
     const key = raw ? raw.key : record && record.key != null ? Buffer.from(String(record.key)) : null;
-    this.env.send({ topic: this.env.resolveTopic('dlq', true), key, value, timestamp: record?.timestamp ?? raw?.timestamp ?? this.env.clock(), headers });
+    const dlq = this.env.resolveTopic('dlq', true);
+    const now = this.env.clock();
+    const original = record?.timestamp ?? raw?.timestamp ?? now;
+    // A record whose timestamp the dead-letter topic refuses (it was dead-lettered for that) goes there stamped now.
+    const timestamp = refusal({ topic: dlq, key: null, value: null, headers: {}, timestamp: original }, this.env.topicLimits?.get(dlq), undefined, now) ? now : original;
+    this.env.send({ topic: dlq, key, value, timestamp, headers });
   }
 
   /** The error that stopped this task, if any. */

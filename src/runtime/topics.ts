@@ -1,7 +1,7 @@
 import { validateCopartitioning } from '../topology/copartition.ts';
 import { TopologyError } from '../topology/errors.ts';
 import type { Topology } from '../topology/topology.ts';
-import type { TopicSpec, Transport } from '../transport/transport.ts';
+import { INTERNAL_TOPIC_CONFIGS, type TopicSpec, type Transport } from '../transport/transport.ts';
 
 /** How `prepareTopics` names and sizes what it creates. */
 export interface TopicPlan {
@@ -43,10 +43,11 @@ export async function prepareTopics(transport: Transport, topology: Topology, pl
   const internal = topology.internalTopics().map(({ topic, partitions }) => ({
     topic: plan.resolveInternal(topic),
     partitions: partitions ?? required.get(topic) ?? maxSource,
+    configs: { ...INTERNAL_TOPIC_CONFIGS },
   }));
   const known = new Map(counts);
   for (const [topic, count] of await createChecked(transport, internal, 'internal')) known.set(topic, count);
-  for (const [topic, count] of await createChecked(transport, [{ topic: plan.deadLetterTopic, partitions: 1 }], 'dead-letter')) known.set(topic, count);
+  for (const [topic, count] of await createChecked(transport, [{ topic: plan.deadLetterTopic, partitions: 1, configs: { ...INTERNAL_TOPIC_CONFIGS } }], 'dead-letter')) known.set(topic, count);
   const changelogs = plan.changelogs?.(known) ?? [];
   if (changelogs.length > 0) for (const [topic, count] of await createChecked(transport, changelogs, 'changelog')) known.set(topic, count);
   return known;

@@ -2,6 +2,7 @@ import './kafkajs-patches.ts';
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import { parseTpKey, ProducerFencedError, tpKey, type TopicPartitionOffset, type TransactionalProducer } from './transport.ts';
+import { chunkEnd, type ChunkLimits } from './chunks.ts';
 import type { IncomingRecord, OutgoingRecord } from './types.ts';
 
 /** kafkajs error types that mean a newer producer took the transactional id over. */
@@ -18,19 +19,17 @@ function isFenced(error: unknown): boolean {
 /** Records to kafkajs messages by topic, each record with its partition decided (and an upper bound of its size). */
 export type ToTopicMessages = (records: OutgoingRecord[]) => Promise<TopicMessages[]>;
 
-/** Records per `sendBatch` inside a transaction: a partition's record batch must stay under the broker's `message.max.bytes`. */
-const CHUNK_BYTES = 512 * 1024;
-
 /** A kafkajs transactional producer: one transaction per `commit`. */
 export class KafkaTransactionalProducer implements TransactionalProducer {
   private constructor(
     private readonly producer: Producer,
     private readonly transactionalId: string,
     private readonly toTopicMessages: ToTopicMessages,
+    private readonly chunkLimits: () => ChunkLimits,
   ) {}
 
   /** Connects and initializes transactions: fences older producers of `transactionalId` and aborts their open transaction. */
-  static async create(kafka: Kafka, transactionalId: string, toTopicMessages: ToTopicMessages): Promise<KafkaTransactionalProducer> {
+  static async create(kafka: Kafka, transactionalId: string, toTopicMessages: ToTopicMessages, chunkLimits: () => ChunkLimits): Promise<KafkaTransactionalProducer> {
     const producer = kafka.producer({
       transactionalId,
       idempotent: true,
@@ -48,14 +47,14 @@ export class KafkaTransactionalProducer implements TransactionalProducer {
       await producer.disconnect().catch(() => undefined);
       throw error;
     }
-    return new KafkaTransactionalProducer(producer, transactionalId, toTopicMessages);
+    return new KafkaTransactionalProducer(producer, transactionalId, toTopicMessages, chunkLimits);
   }
 
   async commit(records: OutgoingRecord[], offsets: TopicPartitionOffset[], groupId: string): Promise<Map<string, number>> {
     const ends = new Map<string, number>();
     const transaction = await this.producer.transaction();
     try {
-      for (const chunk of chunks(records)) {
+      for (const chunk of chunks(records, this.chunkLimits())) {
         const topicMessages = await this.toTopicMessages(chunk);
         const counts = new Map<string, number>();
         for (const { topic, messages } of topicMessages) {
@@ -87,19 +86,13 @@ export class KafkaTransactionalProducer implements TransactionalProducer {
   }
 }
 
-function* chunks(records: OutgoingRecord[]): Generator<OutgoingRecord[]> {
-  let start = 0;
-  let bytes = 0;
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i]!;
-    bytes += 70 + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-    if (bytes >= CHUNK_BYTES) {
-      yield records.slice(start, i + 1);
-      start = i + 1;
-      bytes = 0;
-    }
+/** Records per `sendBatch` inside a transaction: each topic's records stay under its `max.message.bytes`. */
+function* chunks(records: OutgoingRecord[], limits: ChunkLimits): Generator<OutgoingRecord[]> {
+  for (let start = 0; start < records.length; ) {
+    const end = chunkEnd(records, start, limits);
+    yield records.slice(start, end);
+    start = end;
   }
-  if (start < records.length) yield records.slice(start);
 }
 
 /**

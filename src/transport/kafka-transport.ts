@@ -13,12 +13,13 @@ import {
   type Producer,
   type TopicMessages,
 } from 'kafkajs';
-import { headersBytes, type Headers } from '../util/headers.ts';
+import type { Headers } from '../util/headers.ts';
+import { BATCH_OVERHEAD_BYTES, chunkEnd, type ChunkLimits } from './chunks.ts';
 import { copartitionedAssigner } from './copartitioned-assigner.ts';
 import { createTopicsAndWait } from './create-topics.ts';
 import { KafkaTransactionalProducer, readCommitted } from './kafka-transactional.ts';
 import { partitionForKey } from './partitioner.ts';
-import type { ConsumerHandlers, SubscribeOptions, TopicPartition, TopicPartitionOffset, TopicSpec, TransactionalProducer, Transport } from './transport.ts';
+import type { ConsumerHandlers, SubscribeOptions, TopicLimits, TopicPartition, TopicPartitionOffset, TopicSpec, TransactionalProducer, Transport } from './transport.ts';
 import { tpKey } from './transport.ts';
 import type { IncomingRecord, OutgoingRecord } from './types.ts';
 
@@ -67,7 +68,7 @@ interface FlushWaiter {
 const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 const MAX_BATCH_RECORDS = 10_000;
-const RECORD_OVERHEAD_BYTES = 70;
+const DEFAULT_MAX_BATCH_BYTES = 512 * 1024;
 /** Messages about normal operation (a rebalance), not a problem. */
 const ROUTINE_MESSAGES = ['The group is rebalancing, re-joining'];
 
@@ -96,6 +97,8 @@ export class KafkaTransport implements Transport {
   private readonly closedSignal = new Promise<'closed'>((resolve) => (this.signalClosed = resolve));
 
   private readonly partitionCache = new Map<string, number>();
+  /** `max.message.bytes` of the topics `topicLimits` described: a request keeps each topic's records under it. */
+  private readonly maxMessageBytes = new Map<string, number>();
   private readonly roundRobin = new Map<string, number>();
   private readonly outbox: OutgoingRecord[] = [];
   private queued = 0;
@@ -155,17 +158,21 @@ export class KafkaTransport implements Transport {
     return counts;
   }
 
-  async compactedTopics(topics: string[]): Promise<Set<string>> {
-    const compacted = new Set<string>();
-    if (topics.length === 0) return compacted;
+  async topicLimits(topics: string[]): Promise<Map<string, TopicLimits>> {
+    const limits = new Map<string, TopicLimits>();
+    if (topics.length === 0) return limits;
     const { resources } = await this.admin.describeConfigs({
-      resources: topics.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['cleanup.policy'] })),
+      resources: topics.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: [...LIMIT_CONFIGS] })),
       includeSynonyms: false,
     });
-    for (const { resourceName, configEntries } of resources) {
-      if (configEntries.some((entry) => entry.configName === 'cleanup.policy' && (entry.configValue ?? '').includes('compact'))) compacted.add(resourceName);
+    for (const { resourceName, configEntries, errorCode } of resources) {
+      if (errorCode !== 0) continue;
+      const config = new Map(configEntries.map((entry) => [entry.configName, entry.configValue ?? '']));
+      const topicLimits = parseTopicLimits(config);
+      limits.set(resourceName, topicLimits);
+      if (topicLimits.maxMessageBytes !== undefined) this.maxMessageBytes.set(resourceName, topicLimits.maxMessageBytes);
     }
-    return compacted;
+    return limits;
   }
 
   async createTopics(topics: TopicSpec[]): Promise<void> {
@@ -280,7 +287,7 @@ export class KafkaTransport implements Transport {
 
   transactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
     if (this.closed) return Promise.reject(new Error('the Kafka transport is closed'));
-    return KafkaTransactionalProducer.create(this.kafka, transactionalId, (records) => this.topicMessages(records));
+    return KafkaTransactionalProducer.create(this.kafka, transactionalId, (records) => this.topicMessages(records), () => this.chunkLimits());
   }
 
   async readCommitted(from: TopicPartitionOffset[], onRecords: (records: IncomingRecord[]) => void, timeoutMs = 120_000): Promise<void> {
@@ -460,15 +467,19 @@ export class KafkaTransport implements Transport {
   }
 
   private takeChunk(): OutgoingRecord[] {
-    const limit = this.options.maxBatchBytes ?? 512 * 1024;
-    let bytes = 0;
-    let count = 0;
-    while (count < this.outbox.length && count < MAX_BATCH_RECORDS) {
-      bytes += recordSize(this.outbox[count]!);
-      count++;
-      if (bytes >= limit) break;
-    }
-    return this.outbox.splice(0, count);
+    return this.outbox.splice(0, chunkEnd(this.outbox, 0, this.chunkLimits()));
+  }
+
+  private chunkLimits(): ChunkLimits {
+    const maxBytes = this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
+    return {
+      maxRecords: MAX_BATCH_RECORDS,
+      maxBytes,
+      topicBytes: (topic) => {
+        const max = this.maxMessageBytes.get(topic);
+        return max === undefined ? maxBytes : Math.min(maxBytes, max - BATCH_OVERHEAD_BYTES);
+      },
+    };
   }
 
   private async sendChunk(chunk: OutgoingRecord[]): Promise<void> {
@@ -520,8 +531,24 @@ function byTopic(partitions: TopicPartition[]): Array<{ topic: string; partition
   return [...grouped].map(([topic, ps]) => ({ topic, partitions: ps }));
 }
 
-function recordSize(record: OutgoingRecord): number {
-  return RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0) + headersBytes(record.headers);
+/** The topic configs `topicLimits` reads. */
+const LIMIT_CONFIGS = ['cleanup.policy', 'max.message.bytes', 'message.timestamp.type', 'message.timestamp.before.max.ms', 'message.timestamp.after.max.ms'] as const;
+
+/** A topic's limits from its configs; a bound of Long.MAX_VALUE (or anything past 2^53) is no bound. */
+export function parseTopicLimits(config: ReadonlyMap<string, string>): TopicLimits {
+  const bound = (name: string): number | undefined => {
+    const value = Number(config.get(name));
+    return Number.isFinite(value) && value >= 0 && value < Number.MAX_SAFE_INTEGER ? value : undefined;
+  };
+  const limits: TopicLimits = { compacted: (config.get('cleanup.policy') ?? '').includes('compact') };
+  const maxMessageBytes = bound('max.message.bytes');
+  if (maxMessageBytes !== undefined) limits.maxMessageBytes = maxMessageBytes;
+  if ((config.get('message.timestamp.type') ?? 'CreateTime') === 'CreateTime') {
+    const beforeMaxMs = bound('message.timestamp.before.max.ms');
+    const afterMaxMs = bound('message.timestamp.after.max.ms');
+    limits.timestamps = { ...(beforeMaxMs !== undefined ? { beforeMaxMs } : {}), ...(afterMaxMs !== undefined ? { afterMaxMs } : {}) };
+  }
+  return limits;
 }
 
 /** Our headers to kafkajs's: strings and buffers pass as they are, undefined values are left out. */

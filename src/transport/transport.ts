@@ -12,6 +12,16 @@ export interface TopicPartitionOffset extends TopicPartition {
 }
 
 /** A topic to create, with its partition count. */
+/**
+ * Configs of the topics the runtime creates for itself (repartition, dead-letter, changelog): they
+ * take any timestamp their input topics took (Kafka 4 refuses records more than an hour ahead of
+ * its clock by default, `message.timestamp.after.max.ms`).
+ */
+export const INTERNAL_TOPIC_CONFIGS: Readonly<Record<string, string>> = {
+  'message.timestamp.before.max.ms': '9223372036854775807',
+  'message.timestamp.after.max.ms': '9223372036854775807',
+};
+
 export interface TopicSpec {
   topic: string;
   partitions: number;
@@ -95,13 +105,31 @@ export interface SubscribeOptions {
  * cluster; the in-memory transport runs on an `InMemoryBroker` for the embedded mode. The runtime
  * uses nothing else of either.
  */
+/** What an existing topic refuses, read from its configs. */
+export interface TopicLimits {
+  /** `cleanup.policy` has `compact`: a record needs a key. */
+  compacted: boolean;
+  /** `max.message.bytes`: the largest record batch the topic takes. */
+  maxMessageBytes?: number;
+  /**
+   * For `message.timestamp.type=CreateTime` topics (absent for LogAppendTime): how far a record's
+   * timestamp may be behind (`message.timestamp.before.max.ms`) or ahead of
+   * (`message.timestamp.after.max.ms`) the broker's clock; absent bounds are unbounded.
+   */
+  timestamps?: { beforeMaxMs?: number; afterMaxMs?: number };
+}
+
 export interface Transport {
   /** Connects (admin and producer); fails fast with a message naming the brokers when they cannot be reached. */
   connect(): Promise<void>;
   /** Partition counts of existing topics; topics that do not exist are absent from the map. */
   partitionCounts(topics: string[]): Promise<Map<string, number>>;
-  /** Of these existing topics, the compacted ones (`cleanup.policy` has `compact`): a record without a key cannot go there. */
-  compactedTopics?(topics: string[]): Promise<Set<string>>;
+  /**
+   * What these existing topics refuse, from their configs (topics it cannot describe are absent):
+   * the runtime dead-letters a record the broker would refuse instead of sending it, and the
+   * transport keeps every batch under the topic's `max.message.bytes`.
+   */
+  topicLimits?(topics: string[]): Promise<Map<string, TopicLimits>>;
   /** Creates topics that do not exist yet (existing ones are left as they are). */
   createTopics(topics: TopicSpec[]): Promise<void>;
   /** Joins the consumer group and starts delivering records to `handlers`. */

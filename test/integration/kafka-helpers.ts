@@ -28,8 +28,9 @@ export async function getAdmin(): Promise<Admin> {
   return admin;
 }
 
-export async function createTopic(topic: string, partitions: number): Promise<void> {
-  await createTopicsAndWait(await getAdmin(), [{ topic, numPartitions: partitions, replicationFactor: 1 }]);
+export async function createTopic(topic: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
+  const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
+  await createTopicsAndWait(await getAdmin(), [{ topic, numPartitions: partitions, replicationFactor: 1, ...(configEntries.length > 0 ? { configEntries } : {}) }]);
 }
 
 export interface TestMessage {
@@ -70,7 +71,11 @@ export interface ReadMessage {
   headers: Record<string, string>;
 }
 
-/** Reads every record of a topic (all partitions, up to their current ends). */
+/**
+ * Reads every record of a topic (all partitions, up to their current ends), committed ones only: the
+ * last offsets of a transactional topic are markers that are never delivered, so a partition is
+ * read when kafkajs's batch position passes its end.
+ */
 export async function readAll(topic: string): Promise<ReadMessage[]> {
   const a = await getAdmin();
   const ends = await a.fetchTopicOffsets(topic);
@@ -78,26 +83,30 @@ export async function readAll(topic: string): Promise<ReadMessage[]> {
   const out: ReadMessage[] = [];
   if (wanted.size === 0) return out;
   const consumer = kafka.consumer({ groupId: unique('reader'), maxWaitTimeInMs: 100 });
+  let resolveDone!: () => void;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (Number(payload.lastOffset) + 1 >= (wanted.get(payload.partition) ?? 0)) wanted.delete(payload.partition);
+    if (wanted.size === 0) resolveDone();
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  const done = new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        out.push({
-          key: message.key?.toString() ?? null,
-          value: message.value?.toString() ?? null,
-          valueBytes: message.value ?? null,
-          partition,
-          offset: Number(message.offset),
-          timestamp: Number(message.timestamp),
-          headers,
-        });
-        if (Number(message.offset) + 1 >= (wanted.get(partition) ?? 0)) wanted.delete(partition);
-        if (wanted.size === 0) resolve();
-      },
-    });
+  void consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+      out.push({
+        key: message.key?.toString() ?? null,
+        value: message.value?.toString() ?? null,
+        valueBytes: message.value ?? null,
+        partition,
+        offset: Number(message.offset),
+        timestamp: Number(message.timestamp),
+        headers,
+      });
+      if (Number(message.offset) + 1 >= (wanted.get(partition) ?? 0)) wanted.delete(partition);
+      if (wanted.size === 0) resolveDone();
+    },
   });
   const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 30_000));
   try {
