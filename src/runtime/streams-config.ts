@@ -78,8 +78,8 @@ export interface KafkaStreamsConfig {
   /**
    * The largest output record (key, value and headers, in bytes) sent to Kafka; a larger one is
    * dead-lettered (its input record, stage `produce`) instead of failing every send after it.
-   * Set it to the broker's or topic's `max.message.bytes`. Default 1 048 576 on Kafka (the
-   * broker's default limit), none embedded.
+   * A topic's own `max.message.bytes` (read at start) applies too, when smaller. Default
+   * 1 048 076 on Kafka (the broker's default limit less the batch overhead), none embedded.
    */
   maxRecordBytes?: number;
   /** Embedded mode: the in-memory broker to run on (default: a new one). */
