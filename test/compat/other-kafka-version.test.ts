@@ -20,8 +20,8 @@ const version = process.env.TRIBUTARY_SMOKE_KAFKA_VERSION || (DEFAULT_KAFKA_VERS
 const port = Number(process.env.TRIBUTARY_SMOKE_KAFKA_PORT || 19292);
 
 /** Topic creation, a consumer group sharing partitions, transactions read committed, co-partitioned groups and commits, fencing and exactly-once after a SIGKILL. */
-const SMOKE_FILES = ['test/integration/services.test.ts', 'test/transport/kafka-transport.test.ts', 'test/faults/exactly-once.test.ts'];
-const SMOKE_TESTS = ['servicesUp is idempotent', 'Kafka with kafkajs', 'KafkaTransport', 'transactional producers', 'SIGKILL mid-stream, restart: exactly one output per input'];
+const SMOKE_FILES = ['test/integration/services.test.ts', 'test/transport/kafka-transport.test.ts', 'test/faults/exactly-once.test.ts', 'test/integration/producer-refusals.test.ts'];
+const SMOKE_TESTS = ['servicesUp is idempotent', 'records the broker would refuse', 'Kafka with kafkajs', 'KafkaTransport', 'transactional producers', 'SIGKILL mid-stream, restart: exactly one output per input'];
 
 interface VitestReport {
   numPassedTests: number;

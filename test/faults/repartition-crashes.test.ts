@@ -5,7 +5,7 @@
  * the counting task would count them twice.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { CI_WORKLOAD, cleanUpCrashRuns, differences, runCrashes } from './word-count-crashes.ts';
+import { CI_WORKLOAD, cleanUpCrashRuns, differences, notIncreasing, runCrashes } from './word-count-crashes.ts';
 
 afterAll(cleanUpCrashRuns);
 
@@ -32,6 +32,20 @@ describe('repeated crashes of a repartitioned topology', () => {
       return counts.length !== count || counts.some((c, i) => c !== i + 1);
     });
     expect(wrong.map(([word, count]) => `${word}: ${outputs.get(word)?.length ?? 0} outputs for ${count}`)).toEqual([]);
+  }, 300_000);
+
+  it(`exactly-once with the record cache: ${CI_WORKLOAD.kills} SIGKILLs, and every word's committed outputs strictly increase to the truth`, async () => {
+    const { truth, lines, outputs, redis, echoed } = await runCrashes('exactly-once', { ...CI_WORKLOAD, recordCache: true });
+    expect(differences(truth, redis)).toEqual([]);
+    expect(echoed.size).toBe(lines);
+    expect([...echoed].filter(([, n]) => n !== 1).map(([line, n]) => `${line} ×${n}`)).toEqual([]);
+    const last = new Map([...outputs].map(([word, counts]) => [word, counts.at(-1)!]));
+    expect(differences(truth, last)).toEqual([]);
+    // A replayed commit would repeat a merged value, or send an older one after a newer.
+    expect(notIncreasing(outputs)).toEqual([]);
+    // The cache merged updates: fewer outputs than words counted (checks that it was on).
+    const outputCount = [...outputs.values()].reduce((sum, counts) => sum + counts.length, 0);
+    expect(outputCount).toBeLessThan([...truth.values()].reduce((a, b) => a + b, 0));
   }, 300_000);
 
   it('three runners, the one killed 4 times owning splitting tasks: state and every word\'s last count are exact', async () => {
