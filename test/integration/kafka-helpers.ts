@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { Redis } from 'ioredis';
+import { KafkaStreams, type Topology } from 'tributary';
 import { createTopicsAndWait } from '../../src/transport/create-topics.ts';
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').filter((b) => b.length > 0);
@@ -162,4 +163,38 @@ export function freePort(): Promise<number> {
     });
     probe.on('error', reject);
   });
+}
+
+type StreamsOptions = ConstructorParameters<typeof KafkaStreams>[1];
+
+/**
+ * `KafkaStreams` instances of one test file on the test broker and Redis, with quick commits and
+ * group timings; `closeAll` (for `afterAll`) closes them and deletes their Redis state.
+ */
+export function testApps(): { app(topology: Topology, applicationId: string, extra?: Partial<StreamsOptions>): KafkaStreams; closeAll(): Promise<void> } {
+  const apps: KafkaStreams[] = [];
+  const appIds: string[] = [];
+  return {
+    app(topology, applicationId, extra = {}) {
+      const streams = new KafkaStreams(topology, {
+        applicationId,
+        brokers,
+        redis: redisUrl,
+        commitIntervalMs: 200,
+        sessionTimeoutMs: 6_000,
+        heartbeatIntervalMs: 500,
+        watchdog: false,
+        log: () => undefined,
+        ...extra,
+      });
+      apps.push(streams);
+      appIds.push(applicationId);
+      return streams;
+    },
+    async closeAll() {
+      await Promise.allSettled(apps.map((a) => a.close()));
+      await Promise.allSettled(appIds.map((id) => resetRedis(id)));
+      await closeHelpers();
+    },
+  };
 }

@@ -5,33 +5,11 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { KafkaStreams, Serdes, StreamsBuilder, TimeWindows, type Topology } from 'tributary';
-import { brokers, closeHelpers, createTopic, getAdmin, produce, readAll, redisUrl, resetRedis, unique, waitUntil } from './kafka-helpers.ts';
+import { brokers, createTopic, getAdmin, produce, readAll, redisUrl, testApps, unique, waitUntil } from './kafka-helpers.ts';
 
-const apps: KafkaStreams[] = [];
-const appIds: string[] = [];
+const { app, closeAll } = testApps();
 
-function app(topology: Topology, applicationId: string, extra: Partial<ConstructorParameters<typeof KafkaStreams>[1]> = {}): KafkaStreams {
-  const streams = new KafkaStreams(topology, {
-    applicationId,
-    brokers,
-    redis: redisUrl,
-    commitIntervalMs: 200,
-    sessionTimeoutMs: 6_000,
-    heartbeatIntervalMs: 500,
-    watchdog: false,
-    log: () => undefined,
-    ...extra,
-  });
-  apps.push(streams);
-  appIds.push(applicationId);
-  return streams;
-}
-
-afterAll(async () => {
-  await Promise.allSettled(apps.map((a) => a.close()));
-  await Promise.allSettled(appIds.map((id) => resetRedis(id)));
-  await closeHelpers();
-});
+afterAll(closeAll);
 
 function wordCount(input: string, output: string): Topology {
   const b = new StreamsBuilder();

@@ -6,36 +6,14 @@
  * MESSAGE_TOO_LARGE), the runner stops, and its restart meets the same record again.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { KafkaStreams, Serdes, StreamsBuilder, type Topology } from 'tributary';
-import { brokers, closeHelpers, createTopic, produce, readAll, redisUrl, resetRedis, unique, waitUntil } from './kafka-helpers.ts';
+import { Serdes, StreamsBuilder } from 'tributary';
+import { createTopic, produce, readAll, testApps, unique, waitUntil } from './kafka-helpers.ts';
 
-const apps: KafkaStreams[] = [];
-const appIds: string[] = [];
 const HOUR = 3_600_000;
 const GUARANTEES = ['at-least-once', 'exactly-once'] as const;
+const { app, closeAll } = testApps();
 
-function app(topology: Topology, applicationId: string, processingGuarantee: (typeof GUARANTEES)[number]): KafkaStreams {
-  const streams = new KafkaStreams(topology, {
-    applicationId,
-    brokers,
-    redis: redisUrl,
-    processingGuarantee,
-    commitIntervalMs: 200,
-    sessionTimeoutMs: 6_000,
-    heartbeatIntervalMs: 500,
-    watchdog: false,
-    log: (m) => process.env.DEBUG_REFUSALS && console.log(m),
-  });
-  apps.push(streams);
-  appIds.push(applicationId);
-  return streams;
-}
-
-afterAll(async () => {
-  await Promise.allSettled(apps.map((a) => a.close()));
-  await Promise.allSettled(appIds.map((id) => resetRedis(id)));
-  await closeHelpers();
-});
+afterAll(closeAll);
 
 describe.each(GUARANTEES)('records the broker would refuse (%s)', (guarantee) => {
   it("dead-letters outputs whose timestamp is outside the output topic's window, and writes the others", async () => {
@@ -57,7 +35,7 @@ describe.each(GUARANTEES)('records the broker would refuse (%s)', (guarantee) =>
       { key: 'after', value: 'e', timestamp: now },
     ]);
     const id = unique('refused-ts');
-    const streams = app(builder.build(), id, guarantee);
+    const streams = app(builder.build(), id, { processingGuarantee: guarantee });
     await streams.start();
     await waitUntil('three outputs', async () => (await readAll(output)).length === 3, 60_000, 300);
     await waitUntil('two dead letters', async () => (await readAll(`${id}-dlq`)).length === 2, 30_000, 300);
@@ -86,7 +64,7 @@ describe.each(GUARANTEES)('records the broker would refuse (%s)', (guarantee) =>
     const sizes = [30_000, 30_000, 30_000, 30_000, 100_000, 30_000, 30_000, 30_000, 30_000];
     await produce(input, sizes.map((size, i) => ({ key: `r${i}`, value: JSON.stringify({ size }) })));
     const id = unique('refused-size');
-    const streams = app(builder.build(), id, guarantee);
+    const streams = app(builder.build(), id, { processingGuarantee: guarantee });
     await streams.start();
     await waitUntil('eight outputs', async () => (await readAll(output)).length === 8, 60_000, 300);
     await waitUntil('one dead letter', async () => (await readAll(`${id}-dlq`)).length === 1, 30_000, 300);
