@@ -1,7 +1,9 @@
 /** Tributary: stream processing and model serving for TypeScript on Apache Kafka. */
 import './transport/kafkajs-patches.ts';
 export { StreamsBuilder, type StreamsBuilderOptions } from './dsl/builder.ts';
-export { KStream, BranchedKStream, type BranchOptions, type KeyValuePair } from './dsl/kstream.ts';
+export { KStream, BranchedKStream, type BranchOptions, type KeyValuePair, type PrintOptions } from './dsl/kstream.ts';
+export { Printed } from './dsl/printed.ts';
+export { FixedKeyRecord, type FixedKeyProcessor, type FixedKeyProcessorContext, type FixedKeyProcessorSupplier } from './processors/fixed-key.ts';
 export { KTable, type ToStreamOptions } from './dsl/ktable.ts';
 export { KGroupedStream } from './dsl/kgrouped-stream.ts';
 export { TimeWindows, SlidingWindows, SessionWindows, UnlimitedWindows, EmitStrategy } from './dsl/windows.ts';

@@ -18,6 +18,9 @@ import type { GlobalKTable } from './global-ktable.ts';
 import type { JoinWindows } from './join-windows.ts';
 import type { Joined, StreamJoined } from './joined.ts';
 import { streamJoin } from './stream-joins.ts';
+import { fixedKeyProcessor, type FixedKeyProcessorSupplier } from '../processors/fixed-key.ts';
+import { printProcessor } from '../processors/print.ts';
+import { Printed } from './printed.ts';
 
 /** A record's key and value, for operators that return both. */
 export type KeyValuePair<K, V> = readonly [K, V];
@@ -224,6 +227,29 @@ export class KStream<K, V> {
     return this.derive<KOut, VOut>('KSTREAM-PROCESSOR-', undefined, supplier as ProcessorSupplier, undefined, undefined, true, storeNames);
   }
 
+  /**
+   * Runs a fixed-key processor (Kafka Streams' `processValues`): like `process`, but the processor
+   * forwards `record.withValue(v)` and cannot change the key, so the stream is not marked for
+   * repartitioning and keeps its key serde.
+   */
+  processValues<VOut = V>(supplier: FixedKeyProcessorSupplier<K, V, VOut>, ...storeNames: string[]): KStream<K, VOut> {
+    return this.derive<K, VOut>('KSTREAM-PROCESSVALUES-', undefined, fixedKeyProcessor(supplier), this.keySerde, undefined, this.repartitionRequired, storeNames);
+  }
+
+  /**
+   * Prints every record, `[label]: key, value` per line, to standard output or a file (Kafka
+   * Streams' `print(Printed)`): `print(Printed.toSysOut().withLabel('orders'))`, or `print({ label })`
+   * for standard output. The label defaults to the node's name. A terminal operation.
+   */
+  print(printed: Printed<K, V> | PrintOptions<K, V> = Printed.toSysOut<K, V>()): void {
+    const options = printed instanceof Printed ? printed : undefined;
+    const plain = printed instanceof Printed ? undefined : printed;
+    const name = this.builder.name(options?.name ?? plain?.name, 'KSTREAM-PRINTER-');
+    const base = options ?? Printed.toSysOut<K, V>();
+    const mapper = plain?.mapper ?? base.mapper;
+    this.builder.addProcessor(name, [this.nodeName], printProcessor(base.target, options?.label ?? plain?.label ?? name, mapper));
+  }
+
   /** Scores each value with a model, in micro-batches; by default the value gains a `prediction` field. */
   predict<Out, R = V & { prediction: Prediction<Out> }>(model: Model<V, Out>, options: PredictOptions<V, Out, R> = {}, named?: Named): KStream<K, R> {
     return this.derive<K, R>('KSTREAM-PREDICT-', named, predictProcessor<K, V, Out, R>(model, options), this.keySerde, undefined, this.repartitionRequired);
@@ -235,6 +261,14 @@ export class KStream<K, V> {
     this.derive('KSTREAM-OBSERVE-', undefined, observeProcessor(subject), undefined, undefined, false);
     return subject.asObservable();
   }
+}
+
+/** Options of `print` to standard output (or pass a `Printed`). */
+export interface PrintOptions<K, V> extends Named {
+  /** Starts each line with `[label]: ` (default: the node's name). */
+  label?: string;
+  /** Formats a record (default `${key}, ${value}`). */
+  mapper?: (key: K, value: V) => string;
 }
 
 /** Options of one branch of `split()`. */
