@@ -98,6 +98,8 @@ export interface SubscribeOptions {
 export interface Transport {
   /** Connects (admin and producer); fails fast with a message naming the brokers when they cannot be reached. */
   connect(): Promise<void>;
+  /** The names of every existing topic (for sources that subscribe by pattern). */
+  topicNames(): Promise<string[]>;
   /** Partition counts of existing topics; topics that do not exist are absent from the map. */
   partitionCounts(topics: string[]): Promise<Map<string, number>>;
   /** Of these existing topics, the compacted ones (`cleanup.policy` has `compact`): a record without a key cannot go there. */

@@ -80,4 +80,24 @@ describe('porting operators on Kafka and Redis', () => {
       return customers.every((c) => latest.get(c) === JSON.stringify(want.get(c)));
     });
   });
+
+  it('a pattern source reads every existing topic it matches, across partitions, into Redis state', async () => {
+    const prefix = unique('orders');
+    const [eu, us, other, output] = [`${prefix}-eu`, `${prefix}-us`, `${prefix}x-other`, unique('order-counts')];
+    await Promise.all([createTopic(eu, 2), createTopic(us, 2), createTopic(other, 2), createTopic(output, 2)]);
+    await produce(eu, Array.from({ length: 30 }, (_, i) => ({ key: `c${i % 3}`, value: 'eu' })));
+    await produce(us, Array.from({ length: 12 }, (_, i) => ({ key: `c${i % 3}`, value: 'us' })));
+    await produce(other, [{ key: 'c0', value: 'ignored' }]);
+    const builder = new StreamsBuilder();
+    builder.stream<string, string>(new RegExp(`${prefix}-[a-z]+`), { keySerde: Serdes.string(), valueSerde: Serdes.string() })
+      .groupByKey().count({ storeName: 'per-customer' }).toStream().to(output, { valueSerde: Serdes.nullable(Serdes.int64()) });
+    const topology = builder.build();
+    expect(topology.describe()).toContain(`(topics: ${prefix}-[a-z]+)`);
+    const streams = app(topology, unique('pattern'));
+    await streams.start();
+    expect(streams.topology.sourceTopics()).toEqual([eu, us]);
+    expect(streams.taskIds()).toEqual(['0_0', '0_1']);
+    await waitUntil('both topics counted', () => ['c0', 'c1', 'c2'].every((c) => streams.store<string, number>('per-customer').get(c) === 14));
+    await streams.close();
+  });
 });
