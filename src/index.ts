@@ -17,6 +17,7 @@ export { GlobalKTable } from './dsl/global-ktable.ts';
 export { JoinWindows } from './dsl/join-windows.ts';
 export type { Joined, StreamJoined } from './dsl/joined.ts';
 export type { Change } from './processors/change.ts';
+export type { ValueTransformerWithKey, ValueTransformerWithKeySupplier } from './processors/table-transform-values.ts';
 export { Materialized, type Consumed, type Produced, type Grouped, type Named, type Repartitioned } from './dsl/options.ts';
 export { Topology, TopologyError, validateCopartitioning } from './topology/index.ts';
 export type { TimestampExtractor, StreamPartitioner, TopicNameExtractor, TopologyNode, SubTopology } from './topology/index.ts';
