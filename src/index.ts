@@ -18,7 +18,8 @@ export { JoinWindows } from './dsl/join-windows.ts';
 export type { Joined, StreamJoined } from './dsl/joined.ts';
 export type { Change } from './processors/change.ts';
 export type { ValueTransformerWithKey, ValueTransformerWithKeySupplier } from './processors/table-transform-values.ts';
-export { Materialized, type Consumed, type Produced, type Grouped, type Named, type Repartitioned } from './dsl/options.ts';
+export { Materialized, Consumed, Produced, Grouped, Named, type Repartitioned } from './dsl/options.ts';
+export { NamedBuilder, GroupedBuilder, ProducedBuilder, ConsumedBuilder } from './dsl/naming.ts';
 export { Topology, TopologyError, validateCopartitioning } from './topology/index.ts';
 export type { TimestampExtractor, StreamPartitioner, TopicNameExtractor, TopologyNode, SubTopology } from './topology/index.ts';
 export type {
