@@ -58,48 +58,48 @@ export interface Repartitioned<K, V> extends Named {
 /** Kafka Streams' builders of the option objects, for code ported as written: `Named.as('x')`. */
 export const Named = {
   as(name: string): NamedBuilder {
-    return new NamedBuilder(name);
+    return new NamedBuilder({ name });
   },
 };
 
 /** `Grouped.with(keySerde, valueSerde)`, `Grouped.as('name')`, `Grouped.keySerde(s)`, `Grouped.valueSerde(s)`. */
 export const Grouped = {
   with<K, V>(keySerde?: Serde<K>, valueSerde?: Serde<V>): GroupedBuilder<K, V> {
-    return new GroupedBuilder<K, V>(undefined, keySerde, valueSerde);
+    return new GroupedBuilder<K, V>({ ...(keySerde ? { keySerde } : {}), ...(valueSerde ? { valueSerde } : {}) });
   },
   as<K = unknown, V = unknown>(name: string): GroupedBuilder<K, V> {
-    return new GroupedBuilder<K, V>(name, undefined, undefined);
+    return new GroupedBuilder<K, V>({ name });
   },
   keySerde<K, V = unknown>(keySerde: Serde<K>): GroupedBuilder<K, V> {
-    return new GroupedBuilder<K, V>(undefined, keySerde, undefined);
+    return new GroupedBuilder<K, V>({ keySerde });
   },
   valueSerde<V, K = unknown>(valueSerde: Serde<V>): GroupedBuilder<K, V> {
-    return new GroupedBuilder<K, V>(undefined, undefined, valueSerde);
+    return new GroupedBuilder<K, V>({ valueSerde });
   },
 };
 
 /** `Produced.with(keySerde, valueSerde[, partitioner])`, `Produced.as('name')`, `Produced.keySerde(s)`, `Produced.valueSerde(s)`. */
 export const Produced = {
   with<K, V>(keySerde?: Serde<K>, valueSerde?: Serde<V>, partitioner?: StreamPartitioner<K, V>): ProducedBuilder<K, V> {
-    return new ProducedBuilder<K, V>(undefined, keySerde, valueSerde, partitioner);
+    return new ProducedBuilder<K, V>({ ...(keySerde ? { keySerde } : {}), ...(valueSerde ? { valueSerde } : {}), ...(partitioner ? { partitioner } : {}) });
   },
   as<K = unknown, V = unknown>(name: string): ProducedBuilder<K, V> {
-    return new ProducedBuilder<K, V>(name, undefined, undefined, undefined);
+    return new ProducedBuilder<K, V>({ name });
   },
   keySerde<K, V = unknown>(keySerde: Serde<K>): ProducedBuilder<K, V> {
-    return new ProducedBuilder<K, V>(undefined, keySerde, undefined, undefined);
+    return new ProducedBuilder<K, V>({ keySerde });
   },
   valueSerde<V, K = unknown>(valueSerde: Serde<V>): ProducedBuilder<K, V> {
-    return new ProducedBuilder<K, V>(undefined, undefined, valueSerde, undefined);
+    return new ProducedBuilder<K, V>({ valueSerde });
   },
 };
 
 /** `Consumed.with(keySerde, valueSerde)`, `Consumed.as('name')`, `Consumed.with(extractor)`-style chains via `.withTimestampExtractor`. */
 export const Consumed = {
   with<K, V>(keySerde?: Serde<K>, valueSerde?: Serde<V>): ConsumedBuilder<K, V> {
-    return new ConsumedBuilder<K, V>(undefined, keySerde, valueSerde, undefined, undefined);
+    return new ConsumedBuilder<K, V>({ ...(keySerde ? { keySerde } : {}), ...(valueSerde ? { valueSerde } : {}) });
   },
   as<K = unknown, V = unknown>(name: string): ConsumedBuilder<K, V> {
-    return new ConsumedBuilder<K, V>(name, undefined, undefined, undefined, undefined);
+    return new ConsumedBuilder<K, V>({ name });
   },
 };
