@@ -1,19 +1,25 @@
 /** Tributary: stream processing and model serving for TypeScript on Apache Kafka. */
 import './transport/kafkajs-patches.ts';
 export { StreamsBuilder, type StreamsBuilderOptions } from './dsl/builder.ts';
-export { KStream, BranchedKStream, type BranchOptions, type KeyValuePair } from './dsl/kstream.ts';
+export { KStream, BranchedKStream, type BranchOptions, type KeyValuePair, type PrintOptions } from './dsl/kstream.ts';
+export { Printed } from './dsl/printed.ts';
+export { FixedKeyRecord, type FixedKeyProcessor, type FixedKeyProcessorContext, type FixedKeyProcessorSupplier } from './processors/fixed-key.ts';
 export { KTable, type ToStreamOptions } from './dsl/ktable.ts';
 export { KGroupedStream } from './dsl/kgrouped-stream.ts';
-export { TimeWindows, SlidingWindows, SessionWindows, EmitStrategy } from './dsl/windows.ts';
+export { TimeWindows, SlidingWindows, SessionWindows, UnlimitedWindows, EmitStrategy } from './dsl/windows.ts';
 export { TimeWindowedKStream } from './dsl/time-windowed-stream.ts';
 export { SessionWindowedKStream } from './dsl/session-windowed-stream.ts';
+export { CogroupedKStream } from './dsl/cogrouped-stream.ts';
+export { TimeWindowedCogroupedKStream, SessionWindowedCogroupedKStream } from './dsl/cogrouped-windowed-stream.ts';
 export { Suppressed, type UntilWindowClosesOptions, type UntilTimeLimitOptions } from './dsl/suppressed.ts';
 export { KGroupedTable } from './dsl/kgrouped-table.ts';
 export { GlobalKTable } from './dsl/global-ktable.ts';
 export { JoinWindows } from './dsl/join-windows.ts';
 export type { Joined, StreamJoined } from './dsl/joined.ts';
 export type { Change } from './processors/change.ts';
-export { Materialized, type Consumed, type Produced, type Grouped, type Named, type Repartitioned } from './dsl/options.ts';
+export type { ValueTransformerWithKey, ValueTransformerWithKeySupplier } from './processors/table-transform-values.ts';
+export { Materialized, Consumed, Produced, Grouped, Named, type Repartitioned } from './dsl/options.ts';
+export { NamedBuilder, GroupedBuilder, ProducedBuilder, ConsumedBuilder } from './dsl/naming.ts';
 export { Topology, TopologyError, validateCopartitioning } from './topology/index.ts';
 export type { TimestampExtractor, StreamPartitioner, TopicNameExtractor, TopologyNode, SubTopology } from './topology/index.ts';
 export type {

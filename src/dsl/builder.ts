@@ -43,13 +43,18 @@ export class StreamsBuilder {
     });
   }
 
-  /** A stream of one or more topics. Serdes given in `consumed` type the stream. */
-  stream<K = string, V = unknown>(topics: string | readonly string[], consumed: Consumed<K, V> = {}): KStream<K, V> {
-    const list = typeof topics === 'string' ? [topics] : [...topics];
+  /**
+   * A stream of one or more topics, or of every topic whose whole name matches a pattern
+   * (`stream(/orders-.+/)`, Kafka Streams' `stream(Pattern)`). Serdes given in `consumed` type the stream.
+   */
+  stream<K = string, V = unknown>(topics: string | readonly string[] | RegExp, consumed: Consumed<K, V> = {}): KStream<K, V> {
+    const pattern = topics instanceof RegExp ? topics : undefined;
+    const list = pattern ? [] : typeof topics === 'string' ? [topics] : [...(topics as readonly string[])];
     const name = this.internal.name(consumed.name, 'KSTREAM-SOURCE-');
     this.internal.addSource({
       name,
       topics: list,
+      ...(pattern ? { pattern } : {}),
       internal: false,
       ...(consumed.keySerde ? { keySerde: consumed.keySerde as Serde<unknown> } : {}),
       ...(consumed.valueSerde ? { valueSerde: consumed.valueSerde as Serde<unknown> } : {}),

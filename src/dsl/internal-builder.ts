@@ -39,6 +39,14 @@ export class InternalBuilder {
     return this.newName(prefix);
   }
 
+  /**
+   * Uses up `count` indexes: Kafka Streams' builder gives an index to every node, named or not, so
+   * an operator whose nodes get fixed names skips them to keep later generated names as Kafka's.
+   */
+  skipIndexes(count: number): void {
+    this.counter += count;
+  }
+
   addSource(node: Omit<SourceNode, 'kind'>): string {
     this.nodes.push({ kind: 'source', ...node });
     return node.name;

@@ -6,7 +6,8 @@ import { addTableStore, KTable } from './ktable.ts';
 import type { Grouped, Materialized } from './options.ts';
 import { SessionWindowedKStream } from './session-windowed-stream.ts';
 import { TimeWindowedKStream } from './time-windowed-stream.ts';
-import { SessionWindows, type SlidingWindows, type TimeWindows } from './windows.ts';
+import { SessionWindows, type SlidingWindows, type TimeWindows, type UnlimitedWindows } from './windows.ts';
+import { CogroupedKStream } from './cogrouped-stream.ts';
 
 /** A stream grouped by key, ready to aggregate (and repartitioned first if its key changed). */
 export class KGroupedStream<K, V> {
@@ -15,6 +16,9 @@ export class KGroupedStream<K, V> {
     /** @internal */ readonly stream: KStream<K, V>,
     /** @internal */ readonly grouped: Grouped<K, V>,
   ) {}
+
+  /** @internal Repartitions cogroups made of this stream, by topic base name: cogroups that name the same topic share it. */
+  readonly repartitioned = new Map<string, KStream<K, V>>();
 
   /** @internal The stream to aggregate: repartitioned through `<base>-repartition` when the key changed. */
   source(storeName: string): KStream<K, V> {
@@ -36,11 +40,20 @@ export class KGroupedStream<K, V> {
   }
 
   /** Cuts each key's records into time windows (tumbling, hopping or sliding) to aggregate per window. */
-  windowedBy(windows: TimeWindows | SlidingWindows): TimeWindowedKStream<K, V>;
+  windowedBy(windows: TimeWindows | SlidingWindows | UnlimitedWindows): TimeWindowedKStream<K, V>;
   /** Cuts each key's records into sessions of activity to aggregate per session. */
   windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
-  windowedBy(windows: TimeWindows | SlidingWindows | SessionWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+  windowedBy(windows: TimeWindows | SlidingWindows | UnlimitedWindows | SessionWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
     return windows instanceof SessionWindows ? new SessionWindowedKStream<K, V>(this, windows) : new TimeWindowedKStream<K, V>(this, windows);
+  }
+
+  /**
+   * Starts a cogroup: several grouped streams (of any value types) aggregated into one table with
+   * one store, each with its own aggregator. Add more with `.cogroup(other, aggregator)`, then
+   * `.aggregate(initializer)` or `.windowedBy(...)`.
+   */
+  cogroup<VOut>(aggregator: (key: K, value: V, aggregate: VOut) => VOut): CogroupedKStream<K, VOut> {
+    return CogroupedKStream.of(this, aggregator);
   }
 
   /** Aggregates the values of each key, starting from `initializer()`. */

@@ -1,7 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import type { ProcessorSupplier, StreamRecord } from '../processors/api.ts';
 import {
-  branchProcessor, filterProcessor, flatMapProcessor, flatMapValuesProcessor, foreachProcessor, mapProcessor,
+  filterProcessor, flatMapProcessor, flatMapValuesProcessor, foreachProcessor, mapProcessor,
   mapValuesProcessor, observeProcessor, passThroughProcessor, peekProcessor, selectKeyProcessor,
 } from '../processors/stateless.ts';
 import type { Serde } from '../serdes/serde.ts';
@@ -18,6 +18,12 @@ import type { GlobalKTable } from './global-ktable.ts';
 import type { JoinWindows } from './join-windows.ts';
 import type { Joined, StreamJoined } from './joined.ts';
 import { streamJoin } from './stream-joins.ts';
+import { fixedKeyProcessor, type FixedKeyProcessorSupplier } from '../processors/fixed-key.ts';
+import { printProcessor } from '../processors/print.ts';
+import { Printed } from './printed.ts';
+import { BranchedKStream } from './branched-stream.ts';
+
+export { BranchedKStream, type BranchOptions } from './branched-stream.ts';
 
 /** A record's key and value, for operators that return both. */
 export type KeyValuePair<K, V> = readonly [K, V];
@@ -224,6 +230,29 @@ export class KStream<K, V> {
     return this.derive<KOut, VOut>('KSTREAM-PROCESSOR-', undefined, supplier as ProcessorSupplier, undefined, undefined, true, storeNames);
   }
 
+  /**
+   * Runs a fixed-key processor (Kafka Streams' `processValues`): like `process`, but the processor
+   * forwards `record.withValue(v)` and cannot change the key, so the stream is not marked for
+   * repartitioning and keeps its key serde.
+   */
+  processValues<VOut = V>(supplier: FixedKeyProcessorSupplier<K, V, VOut>, ...storeNames: string[]): KStream<K, VOut> {
+    return this.derive<K, VOut>('KSTREAM-PROCESSVALUES-', undefined, fixedKeyProcessor(supplier), this.keySerde, undefined, this.repartitionRequired, storeNames);
+  }
+
+  /**
+   * Prints every record, `[label]: key, value` per line, to standard output or a file (Kafka
+   * Streams' `print(Printed)`): `print(Printed.toSysOut().withLabel('orders'))`, or `print({ label })`
+   * for standard output. The label defaults to the node's name. A terminal operation.
+   */
+  print(printed: Printed<K, V> | PrintOptions<K, V> = Printed.toSysOut<K, V>()): void {
+    const options = printed instanceof Printed ? printed : undefined;
+    const plain = printed instanceof Printed ? undefined : printed;
+    const name = this.builder.name(options?.name ?? plain?.name, 'KSTREAM-PRINTER-');
+    const base = options ?? Printed.toSysOut<K, V>();
+    const mapper = plain?.mapper ?? base.mapper;
+    this.builder.addProcessor(name, [this.nodeName], printProcessor(base.target, options?.label ?? plain?.label ?? name, mapper));
+  }
+
   /** Scores each value with a model, in micro-batches; by default the value gains a `prediction` field. */
   predict<Out, R = V & { prediction: Prediction<Out> }>(model: Model<V, Out>, options: PredictOptions<V, Out, R> = {}, named?: Named): KStream<K, R> {
     return this.derive<K, R>('KSTREAM-PREDICT-', named, predictProcessor<K, V, Out, R>(model, options), this.keySerde, undefined, this.repartitionRequired);
@@ -237,52 +266,10 @@ export class KStream<K, V> {
   }
 }
 
-/** Options of one branch of `split()`. */
-export interface BranchOptions<K, V> extends Named {
-  /** Also write the branch's records to this topic. */
-  to?: string;
-  produced?: Produced<K, V>;
-}
-
-/** The result of `KStream.split()`: add branches, then end with `defaultBranch()` or `noDefaultBranch()`. */
-export class BranchedKStream<K, V> {
-  private readonly predicates: Array<(key: K, value: V) => boolean> = [];
-  private readonly branches: BranchOptions<K, V>[] = [];
-
-  /** @internal */
-  constructor(private readonly parent: KStream<K, V>, private readonly prefix: string) {}
-
-  /** Adds a branch; a record goes to the first branch whose predicate matches. */
-  branch(predicate: (key: K, value: V) => boolean, options: BranchOptions<K, V> = {}): this {
-    this.predicates.push(predicate);
-    this.branches.push(options);
-    return this;
-  }
-
-  /** Ends the split with a branch for records no predicate matched; returns the branches by name. */
-  defaultBranch(options: BranchOptions<K, V> = {}): Record<string, KStream<K, V>> {
-    return this.build(options);
-  }
-
-  /** Ends the split; unmatched records are dropped. Returns the branches by name. */
-  noDefaultBranch(): Record<string, KStream<K, V>> {
-    return this.build(undefined);
-  }
-
-  private build(defaultOptions: BranchOptions<K, V> | undefined): Record<string, KStream<K, V>> {
-    const builder = this.parent.builder;
-    const branchName = builder.name(this.prefix ? `${this.prefix}` : undefined, 'KSTREAM-BRANCH-');
-    const all = defaultOptions ? [...this.branches, defaultOptions] : this.branches;
-    const names = all.map((options, i) => this.prefix + (options.name ?? String(defaultOptions && i === all.length - 1 ? 0 : i + 1)));
-    const childNames = all.map(() => builder.newName('KSTREAM-BRANCHCHILD-'));
-    builder.addProcessor(branchName, [this.parent.nodeName], branchProcessor(this.predicates, childNames.slice(0, this.branches.length), defaultOptions ? childNames[childNames.length - 1] : undefined));
-    const result: Record<string, KStream<K, V>> = {};
-    all.forEach((options, i) => {
-      builder.addProcessor(childNames[i]!, [branchName], passThroughProcessor());
-      const stream = new KStream<K, V>(builder, childNames[i]!, this.parent.keySerde, this.parent.valueSerde, this.parent.repartitionRequired);
-      if (options.to !== undefined) stream.to(options.to, options.produced);
-      result[names[i]!] = stream;
-    });
-    return result;
-  }
+/** Options of `print` to standard output (or pass a `Printed`). */
+export interface PrintOptions<K, V> extends Named {
+  /** Starts each line with `[label]: ` (default: the node's name). */
+  label?: string;
+  /** Formats a record (default `${key}, ${value}`). */
+  mapper?: (key: K, value: V) => string;
 }

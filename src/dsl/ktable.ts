@@ -8,6 +8,7 @@ import { KGroupedTable } from './kgrouped-table.ts';
 import { KStream, type KeyValuePair } from './kstream.ts';
 import type { Grouped, Materialized, Named } from './options.ts';
 import { joinTables } from './table-joins.ts';
+import { tableTransformValuesProcessor, type ValueTransformerWithKeySupplier } from '../processors/table-transform-values.ts';
 import { suppressTable, type Suppressed } from './suppressed.ts';
 
 /** @internal Adds a timestamped key-value store for a table and returns its name. */
@@ -70,6 +71,23 @@ export class KTable<K, V> {
   }
 
   /**
+   * Transforms each row's value with access to state stores (Kafka Streams' `transformValues` with a
+   * `ValueTransformerWithKey`): `transform(key, value)` gives the new value, also for a deleted row
+   * (`value` null). Name the stores it reads in `storeNames` (added with `builder.addStateStore`).
+   */
+  transformValues<VR>(supplier: ValueTransformerWithKeySupplier<K, V, VR>, materialized?: Materialized<K, VR>, ...storeNames: string[]): KTable<K, VR> {
+    const name = this.builder.newName('KTABLE-TRANSFORMVALUES-');
+    const storeName = addTableStore(this.builder, materialized, 'KTABLE-STATE-STORE-', this.keySerde, materialized?.valueSerde);
+    this.builder.addProcessor(name, [this.nodeName], tableTransformValuesProcessor(storeName, supplier), [storeName, ...storeNames]);
+    return new KTable<K, VR>(this.builder, name, this.keySerde, materialized?.valueSerde, storeName);
+  }
+
+  /** The name of the store that holds this table, for interactive queries (`app.store(name)`); every Tributary table has one. */
+  queryableStoreName(): string {
+    return this.storeName;
+  }
+
+  /**
    * Holds back updates: `Suppressed.untilWindowCloses()` forwards one final result per window of a
    * windowed table once it closes; `Suppressed.untilTimeLimit(d)` forwards each key's latest value
    * `d` after its first update. The buffer is kept in a store, so it survives restarts.
@@ -85,10 +103,14 @@ export class KTable<K, V> {
    */
   toStream(options: ToStreamOptions & { tombstones: 'drop' }): KStream<K, V>;
   toStream(options?: ToStreamOptions): KStream<K, V | null>;
-  toStream(options: ToStreamOptions = {}): KStream<K, V> | KStream<K, V | null> {
+  /** The updates as a stream re-keyed by `mapper(key, value)` (Kafka Streams' `toStream(KeyValueMapper)`); marks the stream for repartitioning. */
+  toStream<KR>(mapper: (key: K, value: V | null) => KR, options?: ToStreamOptions): KStream<KR, V | null>;
+  toStream<KR>(optionsOrMapper: ToStreamOptions | ((key: K, value: V | null) => KR) = {}, mapperOptions: ToStreamOptions = {}): KStream<K, V> | KStream<K, V | null> | KStream<KR, V | null> {
+    const options = typeof optionsOrMapper === 'function' ? mapperOptions : optionsOrMapper;
     const name = this.builder.name(options.name, 'KTABLE-TOSTREAM-');
     this.builder.addProcessor(name, [this.nodeName], tableToStreamProcessor(options.tombstones === 'drop'));
-    return new KStream<K, V | null>(this.builder, name, this.keySerde, this.valueSerde, false);
+    const stream = new KStream<K, V | null>(this.builder, name, this.keySerde, this.valueSerde, false);
+    return typeof optionsOrMapper === 'function' ? stream.selectKey(optionsOrMapper) : stream;
   }
 
   /**

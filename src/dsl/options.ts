@@ -1,6 +1,7 @@
 import type { Serde } from '../serdes/serde.ts';
 import type { Duration } from '../util/duration.ts';
 import type { StreamPartitioner, TimestampExtractor } from '../topology/nodes.ts';
+import { ConsumedBuilder, GroupedBuilder, NamedBuilder, ProducedBuilder } from './naming.ts';
 
 /** Names an operator (and its internal topics and stores, where it has any). */
 export interface Named {
@@ -53,3 +54,52 @@ export interface Repartitioned<K, V> extends Named {
   partitions?: number;
   partitioner?: StreamPartitioner<K, V>;
 }
+
+/** Kafka Streams' builders of the option objects, for code ported as written: `Named.as('x')`. */
+export const Named = {
+  as(name: string): NamedBuilder {
+    return new NamedBuilder({ name });
+  },
+};
+
+/** `Grouped.with(keySerde, valueSerde)`, `Grouped.as('name')`, `Grouped.keySerde(s)`, `Grouped.valueSerde(s)`. */
+export const Grouped = {
+  with<K, V>(keySerde?: Serde<K>, valueSerde?: Serde<V>): GroupedBuilder<K, V> {
+    return new GroupedBuilder<K, V>({ ...(keySerde ? { keySerde } : {}), ...(valueSerde ? { valueSerde } : {}) });
+  },
+  as<K = unknown, V = unknown>(name: string): GroupedBuilder<K, V> {
+    return new GroupedBuilder<K, V>({ name });
+  },
+  keySerde<K, V = unknown>(keySerde: Serde<K>): GroupedBuilder<K, V> {
+    return new GroupedBuilder<K, V>({ keySerde });
+  },
+  valueSerde<V, K = unknown>(valueSerde: Serde<V>): GroupedBuilder<K, V> {
+    return new GroupedBuilder<K, V>({ valueSerde });
+  },
+};
+
+/** `Produced.with(keySerde, valueSerde[, partitioner])`, `Produced.as('name')`, `Produced.keySerde(s)`, `Produced.valueSerde(s)`. */
+export const Produced = {
+  with<K, V>(keySerde?: Serde<K>, valueSerde?: Serde<V>, partitioner?: StreamPartitioner<K, V>): ProducedBuilder<K, V> {
+    return new ProducedBuilder<K, V>({ ...(keySerde ? { keySerde } : {}), ...(valueSerde ? { valueSerde } : {}), ...(partitioner ? { partitioner } : {}) });
+  },
+  as<K = unknown, V = unknown>(name: string): ProducedBuilder<K, V> {
+    return new ProducedBuilder<K, V>({ name });
+  },
+  keySerde<K, V = unknown>(keySerde: Serde<K>): ProducedBuilder<K, V> {
+    return new ProducedBuilder<K, V>({ keySerde });
+  },
+  valueSerde<V, K = unknown>(valueSerde: Serde<V>): ProducedBuilder<K, V> {
+    return new ProducedBuilder<K, V>({ valueSerde });
+  },
+};
+
+/** `Consumed.with(keySerde, valueSerde)`, `Consumed.as('name')`, `Consumed.with(extractor)`-style chains via `.withTimestampExtractor`. */
+export const Consumed = {
+  with<K, V>(keySerde?: Serde<K>, valueSerde?: Serde<V>): ConsumedBuilder<K, V> {
+    return new ConsumedBuilder<K, V>({ ...(keySerde ? { keySerde } : {}), ...(valueSerde ? { valueSerde } : {}) });
+  },
+  as<K = unknown, V = unknown>(name: string): ConsumedBuilder<K, V> {
+    return new ConsumedBuilder<K, V>({ name });
+  },
+};

@@ -10,7 +10,8 @@ import type { KGroupedStream } from './kgrouped-stream.ts';
 import type { KStream } from './kstream.ts';
 import { KTable } from './ktable.ts';
 import type { Materialized } from './options.ts';
-import { SlidingWindows, type EmitStrategy, type TimeWindows } from './windows.ts';
+import { SlidingWindows, UnlimitedWindows, type EmitStrategy, type TimeWindows } from './windows.ts';
+import type { InternalBuilder } from './internal-builder.ts';
 
 /** @internal What a windowed aggregation needs of its grouped stream: the (repartitioned) input and its key serdes. */
 export interface WindowedInput<K, V> {
@@ -56,7 +57,7 @@ export class TimeWindowedKStream<K, V> {
   /** @internal */
   constructor(
     private readonly grouped: KGroupedStream<K, V>,
-    private readonly windows: TimeWindows | SlidingWindows,
+    private readonly windows: TimeWindowSpec,
     private readonly emit: EmitStrategy = 'onWindowUpdate',
   ) {}
 
@@ -90,34 +91,63 @@ export class TimeWindowedKStream<K, V> {
     const builder = this.grouped.stream.builder;
     const storeName = materialized?.storeName ?? builder.newName('KSTREAM-AGGREGATE-STATE-STORE-');
     const { input, keySerde, windowedKeySerde } = windowedInput(this.grouped, storeName, materialized);
-    const windows = this.windows;
-    let supplier: ProcessorSupplier;
-    let windowSizeMs: number;
-    let minimumRetention: number;
-    if (windows instanceof SlidingWindows) {
-      windowSizeMs = windows.timeDifferenceMs;
-      // On close, a window ending exactly at the last close time is emitted one record later: keep it 1 ms longer.
-      minimumRetention = 2 * windows.timeDifferenceMs + windows.graceMs + (this.emit === 'onWindowClose' ? 1 : 0);
-      supplier = slidingWindowAggregateProcessor<K, V, A>({ storeName, timeDifferenceMs: windows.timeDifferenceMs, graceMs: windows.graceMs, emit: this.emit, initializer, aggregator });
-    } else {
-      windowSizeMs = windows.sizeMs;
-      minimumRetention = windows.sizeMs + windows.graceMs;
-      supplier = timeWindowAggregateProcessor<K, V, A>({
-        storeName, sizeMs: windows.sizeMs, advanceMs: windows.advanceMs, graceMs: windows.graceMs, emit: this.emit, initializer, aggregator, dropNullValues,
-      });
-    }
-    builder.addStore({
-      name: storeName,
-      type: 'window',
-      timestamped: true,
-      retentionMs: windowRetention(materialized as Materialized<unknown, unknown> | undefined, minimumRetention, storeName),
-      windowSizeMs,
-      ...(keySerde ? { keySerde: keySerde as Serde<unknown> } : {}),
-      ...(materialized?.valueSerde ? { valueSerde: materialized.valueSerde as Serde<unknown> } : {}),
-    });
+    addTimeWindowStore(builder, storeName, this.windows, this.emit, materialized, keySerde);
     const name = builder.newName('KSTREAM-AGGREGATE-');
-    builder.addProcessor(name, [input.nodeName], supplier, [storeName]);
-    builder.windowCloseDelays.set(name, windows.graceMs);
+    builder.addProcessor(name, [input.nodeName], timeWindowedSupplier<K, V, A>(storeName, this.windows, this.emit, initializer, aggregator, dropNullValues, true), [storeName]);
+    builder.windowCloseDelays.set(name, this.windows.gracePeriodMs());
     return new KTable<Windowed<K>, A>(builder, name, windowedKeySerde, materialized?.valueSerde, storeName);
   }
+}
+
+/** The windows a `TimeWindowedKStream` (and a time-windowed cogroup) can aggregate over. */
+export type TimeWindowSpec = TimeWindows | SlidingWindows | UnlimitedWindows;
+
+/** @internal Adds the window store of a time, sliding or unlimited windowed aggregation. */
+export function addTimeWindowStore<K>(builder: InternalBuilder, storeName: string, windows: TimeWindowSpec, emit: EmitStrategy, materialized: Materialized<K, unknown> | undefined, keySerde: Serde<K> | undefined): void {
+  let windowSizeMs: number;
+  let minimumRetention: number;
+  if (windows instanceof SlidingWindows) {
+    windowSizeMs = windows.timeDifferenceMs;
+    // On close, a window ending exactly at the last close time is emitted one record later: keep it 1 ms longer.
+    minimumRetention = 2 * windows.timeDifferenceMs + windows.graceMs + (emit === 'onWindowClose' ? 1 : 0);
+  } else if (windows instanceof UnlimitedWindows) {
+    windowSizeMs = windows.sizeMs;
+    minimumRetention = Number.MAX_SAFE_INTEGER;
+  } else {
+    windowSizeMs = windows.sizeMs;
+    minimumRetention = windows.sizeMs + windows.graceMs;
+  }
+  builder.addStore({
+    name: storeName,
+    type: 'window',
+    timestamped: true,
+    retentionMs: windowRetention(materialized as Materialized<unknown, unknown> | undefined, minimumRetention, storeName),
+    windowSizeMs,
+    ...(keySerde ? { keySerde: keySerde as Serde<unknown> } : {}),
+    ...(materialized?.valueSerde ? { valueSerde: materialized.valueSerde as Serde<unknown> } : {}),
+  });
+}
+
+/** @internal The processor of a time, sliding or unlimited windowed aggregation into `storeName`. */
+export function timeWindowedSupplier<K, V, A>(
+  storeName: string,
+  windows: TimeWindowSpec,
+  emit: EmitStrategy,
+  initializer: () => A,
+  aggregator: (key: K, value: V, aggregate: A) => A,
+  dropNullValues: boolean,
+  cached: boolean,
+): ProcessorSupplier {
+  if (windows instanceof SlidingWindows) {
+    return slidingWindowAggregateProcessor<K, V, A>({ storeName, timeDifferenceMs: windows.timeDifferenceMs, graceMs: windows.graceMs, emit, initializer, aggregator });
+  }
+  if (windows instanceof UnlimitedWindows) {
+    return timeWindowAggregateProcessor<K, V, A>({
+      storeName, sizeMs: windows.sizeMs, advanceMs: windows.sizeMs, graceMs: 0, emit, initializer, aggregator, dropNullValues, cached,
+      windowStarts: (timestamp) => windows.windowStartsFor(timestamp),
+    });
+  }
+  return timeWindowAggregateProcessor<K, V, A>({
+    storeName, sizeMs: windows.sizeMs, advanceMs: windows.advanceMs, graceMs: windows.graceMs, emit, initializer, aggregator, dropNullValues, cached,
+  });
 }

@@ -89,6 +89,53 @@ export class SlidingWindows {
 }
 
 /**
+ * One window per key that starts at `start` (0 by default) and never ends: Kafka Streams'
+ * `UnlimitedWindows`. Every record at or after the start is in it; earlier records are in no
+ * window. The window's end is `Number.MAX_SAFE_INTEGER` (Kafka Streams: `Long.MAX_VALUE`); it never
+ * closes, so there is no grace and its store keeps it for ever.
+ *
+ * ```ts
+ * UnlimitedWindows.of();                       // everything since the epoch
+ * UnlimitedWindows.of().startOn(1_700_000_000_000);
+ * ```
+ */
+export class UnlimitedWindows {
+  private constructor(/** Where the window starts, epoch ms. */ readonly startMs: number) {}
+
+  /** The unlimited window starting at the epoch (0). */
+  static of(): UnlimitedWindows {
+    return new UnlimitedWindows(0);
+  }
+
+  /** The unlimited window starting at `start` (epoch ms or a `Date`). */
+  startOn(start: number | Date): UnlimitedWindows {
+    const startMs = start instanceof Date ? start.getTime() : start;
+    if (!(startMs >= 0)) throw new RangeError(`an unlimited window's start must not be negative, got ${startMs}`);
+    return new UnlimitedWindows(startMs);
+  }
+
+  /** The window's "size": from its start to `Number.MAX_SAFE_INTEGER`. */
+  get sizeMs(): number {
+    return Number.MAX_SAFE_INTEGER - this.startMs;
+  }
+
+  /** The starts of the windows a record at `timestamp` is in: the one window, or none before the start. */
+  windowStartsFor(timestamp: number): number[] {
+    return timestamp >= this.startMs ? [this.startMs] : [];
+  }
+
+  /** The windows a record at `timestamp` belongs to. */
+  windowsFor(timestamp: number): Window[] {
+    return this.windowStartsFor(timestamp).map((start) => ({ start, end: Number.MAX_SAFE_INTEGER }));
+  }
+
+  /** Unlimited windows never close: 0. */
+  gracePeriodMs(): number {
+    return 0;
+  }
+}
+
+/**
  * Sessions of activity per key: records closer than the inactivity gap join one session
  * `[first, last]` (both ends inclusive), and a record between two sessions merges them. A session
  * accepts records until stream time passes `end + gap + grace`.

@@ -11,6 +11,8 @@ export function streamAggregateProcessor<K, V, A>(
   storeName: string,
   initializer: () => A,
   aggregator: (key: K, value: V, aggregate: A) => A,
+  /** Forward through the record cache (false when a cogroup's merge node caches for all its inputs). */
+  cached = true,
 ): ProcessorSupplier {
   return () => {
     let ctx: ProcessorContext;
@@ -29,7 +31,9 @@ export function streamAggregateProcessor<K, V, A>(
         const next = aggregator(record.key, record.value, old ? old.value : initializer());
         const timestamp = old ? Math.max(old.timestamp, record.timestamp) : record.timestamp;
         store.put(record.key, { value: next, timestamp });
-        ctx.forwardCached({ key: record.key, value: change(next, old?.value ?? null), timestamp });
+        const update = { key: record.key, value: change(next, old?.value ?? null), timestamp };
+        if (cached) ctx.forwardCached(update);
+        else ctx.forward(update);
       },
     };
   };

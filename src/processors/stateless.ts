@@ -74,6 +74,11 @@ export function passThroughProcessor(): ProcessorSupplier {
   return stateless((ctx, r) => ctx.forward(r));
 }
 
+/** Forwards table updates through the record cache: a cogroup's merge node, where the updates of all its inputs to one key merge. */
+export function cachedPassThroughProcessor(): ProcessorSupplier {
+  return stateless((ctx, r) => ctx.forwardCached(r));
+}
+
 /** Sends each record to the first branch whose predicate matches, else to the default branch (if any). */
 export function branchProcessor<K, V>(predicates: ReadonlyArray<(key: K, value: V) => boolean>, children: readonly string[], defaultChild: string | undefined): ProcessorSupplier {
   return stateless<K, V>((ctx, r) => {

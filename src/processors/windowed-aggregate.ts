@@ -17,6 +17,10 @@ export interface TimeWindowAggregateConfig<K, V, A> {
   aggregator: (key: K, value: V, aggregate: A) => A;
   /** Drop records with a `null` value too (reduce); otherwise only a `null` key drops a record. */
   dropNullValues?: boolean;
+  /** Forward updates through the record cache (default true; false when a cogroup's merge node caches for all its inputs). */
+  cached?: boolean;
+  /** The starts of the windows of a record at `timestamp`, instead of the hopping windows of `sizeMs` and `advanceMs` (`UnlimitedWindows`). */
+  windowStarts?: (timestamp: number) => readonly number[];
 }
 
 /**
@@ -41,6 +45,8 @@ export function timeWindowsFor(timestamp: number, sizeMs: number, advanceMs: num
 export function timeWindowAggregateProcessor<K, V, A>(config: TimeWindowAggregateConfig<K, V, A>): ProcessorSupplier {
   const { storeName, sizeMs, advanceMs, graceMs, initializer, aggregator } = config;
   const emitOnUpdate = config.emit === 'onWindowUpdate';
+  const cached = config.cached !== false;
+  const windowStarts = config.windowStarts ?? ((timestamp: number) => timeWindowsFor(timestamp, sizeMs, advanceMs));
   return () => {
     let ctx: ProcessorContext;
     let store: WindowStore<K, ValueAndTimestamp<A>>;
@@ -58,7 +64,9 @@ export function timeWindowAggregateProcessor<K, V, A>(config: TimeWindowAggregat
       if (emitOnUpdate) {
         if (window.start !== start) window = { start, end: start + sizeMs };
         const windowed: Windowed<K> = { key, window };
-        ctx.forwardCached({ key: windowed, value: change(next, old === undefined ? null : old.value), timestamp });
+        const updated = { key: windowed, value: change(next, old === undefined ? null : old.value), timestamp };
+        if (cached) ctx.forwardCached(updated);
+        else ctx.forward(updated);
       }
     };
 
@@ -90,12 +98,12 @@ export function timeWindowAggregateProcessor<K, V, A>(config: TimeWindowAggregat
         if (ts > observedStreamTime) observedStreamTime = ts;
         const closeTime = observedStreamTime - graceMs;
         if (!emitOnUpdate) emitClosed(closeTime);
-        if (advanceMs === sizeMs) {
+        if (advanceMs === sizeMs && config.windowStarts === undefined) {
           const start = ts - (ts % sizeMs);
           if (start + sizeMs > closeTime) update(record, start);
           else ctx.recordDropped('expired window');
         } else {
-          for (const start of timeWindowsFor(ts, sizeMs, advanceMs)) {
+          for (const start of windowStarts(ts)) {
             if (start + sizeMs > closeTime) update(record, start);
             else ctx.recordDropped('expired window');
           }

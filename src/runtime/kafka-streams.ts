@@ -71,7 +71,7 @@ export class KafkaStreams {
   private readonly commitIntervalMs: number;
   private readonly maxQueued: number;
   private readonly maxTaskIdleMs: number;
-  private readonly externalTopics: Set<string>;
+  private externalTopics: Set<string>;
   private readonly log: (message: string) => void;
   /** Kafka transactions per task (exactly-once on Kafka). */
   private readonly exactlyOnce: boolean;
@@ -97,7 +97,8 @@ export class KafkaStreams {
   private readonly restorer: TaskRestorer;
 
   constructor(
-    readonly topology: Topology,
+    /** The topology run; at `start()` its pattern sources are resolved to the topics they match. */
+    public topology: Topology,
     readonly config: KafkaStreamsConfig,
   ) {
     if (!config.applicationId || !/^[A-Za-z0-9._-]+$/.test(config.applicationId)) {
@@ -195,6 +196,10 @@ export class KafkaStreams {
     try {
       await this.transport.connect();
       await this.backend?.connect();
+      if (this.topology.sourcePatterns().length > 0) {
+        this.topology = this.topology.withPatternsResolved(await this.transport.topicNames());
+        this.externalTopics = new Set(this.topology.sourceTopics());
+      }
       await this.prepareTopics();
       await loadGlobalTables({
         topology: this.topology,

@@ -4,6 +4,7 @@ import type { Serde } from '../serdes/serde.ts';
 import type { StateStore, StoreSpec } from '../state/store.ts';
 import type { ProcessorNode, SinkNode, SourceNode, SubTopology, TopologyNode } from '../topology/nodes.ts';
 import { TopologyError } from '../topology/errors.ts';
+import { matchesWhole } from '../topology/topology.ts';
 import { tpKey, type TopicLimits } from '../transport/transport.ts';
 import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
 import { toMillis, type Duration } from '../util/duration.ts';
@@ -250,6 +251,8 @@ export class StreamTask {
   private readonly contexts = new Map<string, NodeContext>();
   private readonly processors = new Map<string, Processor>();
   private readonly sources = new Map<string, SourceRuntime>();
+  /** Sources that read every topic matching a pattern, not yet resolved to topics (the test driver). */
+  private readonly patternSources: SourceRuntime[] = [];
   private readonly stores = new Map<string, StateStore>();
   private readonly streamPunctuation = new PunctuationQueue('stream-time');
   private readonly wallPunctuation = new PunctuationQueue('wall-clock');
@@ -292,6 +295,9 @@ export class StreamTask {
     for (const node of nodes) {
       const context = this.contexts.get(node.name)!;
       if (node.kind === 'source') {
+        if (node.pattern && node.topics.length === 0) {
+          this.patternSources.push({ node, context, keySerde: node.keySerde!, valueSerde: node.valueSerde!, offsetKeys: [], internal: false });
+        }
         for (const topic of node.topics) {
           this.sources.set(this.env.resolveTopic(topic, node.internal), {
             node,
@@ -380,6 +386,15 @@ export class StreamTask {
     return [...this.sources.keys()];
   }
 
+  /** Whether this task reads `topic`, a fixed source topic or one a pattern source matches (which it then reads from now on). */
+  readsTopic(topic: string): boolean {
+    if (this.sources.has(topic)) return true;
+    const source = this.patternSources.find((s) => matchesWhole(s.node.pattern!, topic));
+    if (source === undefined) return false;
+    this.sources.set(topic, { ...source, offsetKeys: [] });
+    return true;
+  }
+
   store(name: string): StateStore {
     const store = this.stores.get(name) ?? this.env.globalStores?.get(name);
     if (!store) throw new TopologyError(`store '${name}' does not exist in task ${this.id}`);
@@ -402,7 +417,7 @@ export class StreamTask {
   process(raw: IncomingRecord): void {
     if (this.closed) throw new Error(`task ${this.id} is closed`);
     this.throwIfFailed();
-    const source = this.sources.get(raw.topic);
+    const source = this.sources.get(raw.topic) ?? (this.readsTopic(raw.topic) ? this.sources.get(raw.topic) : undefined);
     if (!source) throw new Error(`task ${this.id} does not read topic '${raw.topic}'`);
     const offsetKey = (source.offsetKeys[raw.partition] ??= tpKey(raw.topic, raw.partition));
     this.consumedOffsets.set(offsetKey, raw.offset + 1);

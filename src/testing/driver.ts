@@ -219,6 +219,9 @@ export class TopologyTestDriver {
     }
     // A pure input topic: hand the record to its readers at once instead of keeping it (as Kafka
     // Streams' driver does), so long tests and benchmarks do not hold every input in memory.
+    if (!this.readers.some((r) => r.topic === topic)) {
+      for (const task of this.tasks) if (task.readsTopic(topic)) this.readers.push({ task, topic, position: 0 });
+    }
     const offset = this.inputOffsets.get(topic) ?? 0;
     this.inputOffsets.set(topic, offset + 1);
     const record: IncomingRecord = { topic, partition: 0, offset, key, value, timestamp, headers };

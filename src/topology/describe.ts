@@ -40,7 +40,7 @@ function describeNode(node: TopologyNode, children: Map<string, string[]>): stri
   const kids = children.get(node.name) ?? [];
   switch (node.kind) {
     case 'source':
-      out.push(`    Source: ${node.name} (topics: [${node.topics.join(', ')}])`);
+      out.push(`    Source: ${node.name} (topics: ${node.pattern ? node.pattern.source : `[${node.topics.join(', ')}]`})`);
       break;
     case 'processor':
       out.push(`    Processor: ${node.name} (stores: [${node.stores.join(', ')}])`);

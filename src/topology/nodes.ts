@@ -15,6 +15,8 @@ export interface SourceNode {
   kind: 'source';
   name: string;
   topics: string[];
+  /** Reads every topic whose whole name matches (Kafka Streams' `stream(Pattern)`); `topics` is then empty until resolved against the broker's topics. */
+  pattern?: RegExp;
   keySerde?: Serde<unknown>;
   valueSerde?: Serde<unknown>;
   timestampExtractor?: TimestampExtractor;

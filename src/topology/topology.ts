@@ -16,11 +16,13 @@ export class Topology {
   /** Sources of global stores with the nodes that fill them; they run in every instance, outside tasks. */
   readonly globalNodes: readonly TopologyNode[];
   private readonly copartitioned: string[][];
+  private readonly copartitionNodes: readonly (readonly string[])[];
 
   /** `copartition`: groups of nodes (join inputs) whose source topics must be co-partitioned. */
   constructor(nodes: TopologyNode[], stores: Map<string, StoreSpec>, copartition: readonly (readonly string[])[] = []) {
     validate(nodes, stores);
     this.nodes = nodes;
+    this.copartitionNodes = copartition;
     this.stores = stores;
     const global = globalNodeNames(nodes);
     this.globalNodes = nodes.filter((n) => global.has(n.name));
@@ -60,9 +62,35 @@ export class Topology {
       .map((n) => ({ topic: n.topic as string, ...(n.partitions !== undefined ? { partitions: n.partitions } : {}) }));
   }
 
+  /** The topic patterns of sources that subscribe by pattern (`builder.stream(/orders-.+/)`). */
+  sourcePatterns(): RegExp[] {
+    return this.nodes.flatMap((n) => (n.kind === 'source' && n.pattern ? [n.pattern] : []));
+  }
+
+  /**
+   * This topology with each pattern source reading the existing topics its pattern matches, as
+   * Kafka Streams resolves a pattern subscription against the cluster's topics. A pattern that
+   * matches no topic is an error naming it.
+   */
+  withPatternsResolved(topicNames: readonly string[]): Topology {
+    if (this.sourcePatterns().length === 0) return this;
+    const nodes = this.nodes.map((node) => {
+      if (node.kind !== 'source' || !node.pattern) return node;
+      const topics = topicNames.filter((t) => matchesWhole(node.pattern!, t)).sort();
+      if (topics.length === 0) throw new TopologyError(`source '${node.name}' reads the topics matching /${node.pattern.source}/, and no topic matches: create one (or fix the pattern)`);
+      return { ...node, topics };
+    });
+    return new Topology(nodes, new Map(this.stores), this.copartitionNodes);
+  }
+
   node(name: string): TopologyNode | undefined {
     return this.nodes.find((n) => n.name === name);
   }
+}
+
+/** Whether the whole of `topic` matches `pattern`, as Java's `Pattern.matcher(topic).matches()`. */
+export function matchesWhole(pattern: RegExp, topic: string): boolean {
+  return new RegExp(`^(?:${pattern.source})$`, pattern.flags.replace(/[gy]/g, '')).test(topic);
 }
 
 function globalNodeNames(nodes: TopologyNode[]): Set<string> {
@@ -91,7 +119,7 @@ function validate(nodes: TopologyNode[], stores: Map<string, StoreSpec>): void {
   const readers = new Map<string, string>();
   for (const node of nodes) {
     if (node.kind === 'source') {
-      if (node.topics.length === 0) throw new TopologyError(`source '${node.name}' reads no topic: name at least one`);
+      if (node.topics.length === 0 && !node.pattern) throw new TopologyError(`source '${node.name}' reads no topic: name at least one`);
       for (const topic of node.topics) {
         const other = readers.get(topic);
         if (other !== undefined) {

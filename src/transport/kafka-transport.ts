@@ -144,6 +144,10 @@ export class KafkaTransport implements Transport {
     return this.connecting;
   }
 
+  async topicNames(): Promise<string[]> {
+    return this.admin.listTopics();
+  }
+
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {
     const wanted = new Set(topics);
     const counts = new Map<string, number>();

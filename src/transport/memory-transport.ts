@@ -42,6 +42,10 @@ export class InMemoryTransport implements Transport {
 
   async connect(): Promise<void> {}
 
+  async topicNames(): Promise<string[]> {
+    return this.broker.topicNames();
+  }
+
   async partitionCounts(topics: string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     for (const topic of topics) {

@@ -122,6 +122,8 @@ export interface TopicLimits {
 export interface Transport {
   /** Connects (admin and producer); fails fast with a message naming the brokers when they cannot be reached. */
   connect(): Promise<void>;
+  /** The names of every existing topic (for sources that subscribe by pattern). */
+  topicNames(): Promise<string[]>;
   /** Partition counts of existing topics; topics that do not exist are absent from the map. */
   partitionCounts(topics: string[]): Promise<Map<string, number>>;
   /**

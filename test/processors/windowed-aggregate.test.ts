@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Serdes, StreamsBuilder, TimeWindows, windowedToString, type KStream } from 'tributary';
+import { Serdes, StreamsBuilder, TimeWindows, UnlimitedWindows, windowedToString, type KStream } from 'tributary';
 import { readWindowed, stringDriver, windowedOutput, STRING_ADDER, STRING_INIT, TOSTRING_ADDER, w } from './windowed-test-utils.ts';
 
 const strings = { keySerde: Serdes.string(), valueSerde: Serdes.string() };
@@ -265,6 +265,35 @@ describe('time windows: windowsFor, retention and emit on close', () => {
     await pipe('user', 'click', 1500);
     const [record] = driver.createOutputTopic('output', Serdes.windowed(Serdes.string()), Serdes.int64()).readRecordsToList();
     expect(record).toMatchObject({ key: { key: 'user', window: { start: 1000, end: 2000 } }, value: 1, timestamp: 1500 });
+    await driver.close();
+  });
+});
+
+describe('UnlimitedWindowsTest and windowedBy(UnlimitedWindows)', () => {
+  it('UnlimitedWindowsTest.shouldSetWindowStartTime / startTimeMustNotBeNegative / shouldInclude…/shouldExcludeRecordsThatHappenedBeforeWindowStart', () => {
+    const w = UnlimitedWindows.of().startOn(10);
+    expect(w.startMs).toBe(10);
+    expect(() => UnlimitedWindows.of().startOn(-1)).toThrow(RangeError);
+    expect(w.windowsFor(10)).toEqual([{ start: 10, end: Number.MAX_SAFE_INTEGER }]);
+    expect(w.windowsFor(11)).toEqual([{ start: 10, end: Number.MAX_SAFE_INTEGER }]);
+    expect(w.windowsFor(9)).toEqual([]);
+    expect(UnlimitedWindows.of().startOn(new Date(1)).startMs).toBe(1);
+  });
+
+  it('counts every record since the start in one window per key; earlier records are in none', async () => {
+    const builder = new StreamsBuilder();
+    input(builder).groupByKey().windowedBy(UnlimitedWindows.of().startOn(100)).count({ storeName: 'all-time' }).toStream().to('output');
+    const { driver, pipe } = stringDriver(builder.build());
+    await pipe('a', '1', 50);
+    await pipe('a', '2', 100);
+    await pipe('b', '3', 5_000_000);
+    await pipe('a', '4', 10_000_000_000);
+    expect(readWindowed(driver, 'output', Serdes.int64())).toEqual([
+      w('a', 100, Number.MAX_SAFE_INTEGER, 1, 100),
+      w('b', 100, Number.MAX_SAFE_INTEGER, 1, 5_000_000),
+      w('a', 100, Number.MAX_SAFE_INTEGER, 2, 10_000_000_000),
+    ]);
+    expect(driver.getWindowStore<string, number>('all-time')?.fetch('a', 100)).toBe(2);
     await driver.close();
   });
 });
