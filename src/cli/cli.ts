@@ -4,9 +4,9 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Topology } from '../topology/topology.ts';
 import { parseRunArgs, RUN_USAGE, runTopology, type TopologyModule } from './run.ts';
-import { benchCommand } from './bench.ts';
+import { benchCommand, benchNames } from './bench.ts';
 import { runProcesses } from './processes.ts';
-import { servicesCommand, SERVICES_USAGE } from './services/index.ts';
+import { checkServicesArgs, servicesCommand, SERVICES_USAGE } from './services/index.ts';
 import { parseServeArgs, SERVE_USAGE, serveCommand } from './serve.ts';
 
 const DESCRIBE_USAGE = `tributary describe <topology.ts> [options]
@@ -128,6 +128,41 @@ async function loadTopology(file: string): Promise<TopologyModule> {
     }
   };
   return { ...module, default: { config: definition.config, build } } as TopologyModule;
+}
+
+/**
+ * Checks a `tributary` command line as `main` would read it, without running anything: the command,
+ * its flags and their values, and that the files and folders it names exist (relative to the
+ * working directory). Throws a `UsageError` saying what is wrong. test/docs checks the command
+ * lines of the documentation with it.
+ */
+export function checkCommandLine(argv: string[]): void {
+  const [command, ...args] = argv;
+  if (command === undefined || ['--help', '-h', 'help', '--version', '-v'].includes(command)) return;
+  if (COMMAND_USAGE[command] === undefined) throw new UsageError(`unknown command '${command}'`);
+  const helpArgs = command === 'bench' ? args.slice(0, 1) : args;
+  if (helpArgs.includes('--help') || helpArgs.includes('-h')) return;
+  const exists = (path: string, what: string): void => {
+    if (!existsSync(resolve(path))) throw new UsageError(`${what} not found: ${path}`);
+  };
+  switch (command) {
+    case 'services':
+      usage(() => checkServicesArgs(args));
+      return;
+    case 'serve':
+      exists(usage(() => parseServeArgs(args)).folder, 'models folder');
+      return;
+    case 'bench': {
+      const name = args[0];
+      if (name !== undefined && name !== '--list' && !benchNames().includes(name)) throw new UsageError(`no benchmark named '${name}': choose one of ${benchNames().join(', ')}`);
+      return;
+    }
+    case 'describe':
+      exists(usage(() => parseDescribeArgs(args)).file, 'file');
+      return;
+    default:
+      exists(usage(() => parseRunArgs(args, {})).file, 'file');
+  }
 }
 
 /** Runs one `tributary` command line; resolves to the exit code, or rejects (see `exitCode`). */

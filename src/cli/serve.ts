@@ -6,7 +6,7 @@ import { ModelPool } from '../serving/model-pool.ts';
 
 export const SERVE_USAGE = `tributary serve <models-folder> [options]
   --http <port>               serve TensorFlow-Serving-style REST on this port (0: any free port)
-  --host <address>            the address the HTTP server binds (default: all interfaces)
+  --host <address>            the address the HTTP server binds (default 127.0.0.1; 0.0.0.0 for every interface)
   --kafka                     serve Kafka request/reply (at least one of --http and --kafka)
   --brokers <host:port,...>   Kafka bootstrap servers for --kafka (default: KAFKA_BROKERS, or the local services)
   --group <id>                the consumer group of the Kafka server (default tributary-model-server)
@@ -89,7 +89,7 @@ export async function serveCommand(settings: ServeSettings): Promise<number> {
     if (port !== undefined) {
       const server = await ModelHttpServer.start(pool, host === undefined ? { port } : { port, host });
       closers.push(() => server.close());
-      console.log(`tributary serve: http listening on ${server.url} (POST /v1/models/<name>[/versions/<v>]:predict, /healthz, /metrics)`);
+      console.log(`tributary serve: http listening on ${server.url}${server.address === '0.0.0.0' || server.address === '::' ? ` (bound to ${server.address}: every interface)` : ''} (POST /v1/models/<name>[/versions/<v>]:predict, /healthz, /metrics)`);
     }
     if (kafka) {
       const server = await ModelKafkaServer.start(pool, { brokers, groupId, ...(requestTopic === undefined ? {} : { requestTopic: (model: string) => requestTopic.replaceAll('{model}', model) }) });

@@ -11,7 +11,7 @@ import { ServingError } from './protocol.ts';
 export interface ModelHttpServerOptions extends BatchingOptions {
   /** Port to listen on (default 8501, TensorFlow Serving's REST port; 0 picks a free one). */
   port?: number;
-  /** Interface to listen on (default all). */
+  /** The address to bind (default `127.0.0.1`: this machine only; `0.0.0.0` or `::` for every interface). */
   host?: string;
   /** Largest request body accepted (default 16 MiB); a larger one is answered 413. */
   maxBodyBytes?: number;
@@ -22,6 +22,9 @@ interface PredictBody {
   rows: unknown[];
   columnar: boolean;
 }
+
+/** What the HTTP server binds unless told otherwise: loopback, so a development server is not open to the network. */
+export const DEFAULT_HOST = '127.0.0.1';
 
 const ROUTE = /^\/v1\/models\/([^/:]+)(?:\/versions\/([^/:]+))?(?::(predict|classify|regress)|\/(metadata))?$/;
 
@@ -130,7 +133,7 @@ export class ModelHttpServer {
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 8501, this.options.host, () => {
+      this.server.listen(this.options.port ?? 8501, this.options.host ?? DEFAULT_HOST, () => {
         this.server.off('error', reject);
         resolve();
       });
@@ -142,9 +145,15 @@ export class ModelHttpServer {
     return (this.server.address() as AddressInfo).port;
   }
 
-  /** The base URL, e.g. `http://127.0.0.1:8501`. */
+  /** The address bound, as `server.address()` reports it (e.g. `127.0.0.1`, `0.0.0.0`, `::`). */
+  get address(): string {
+    return (this.server.address() as AddressInfo).address;
+  }
+
+  /** A base URL to reach the server, e.g. `http://127.0.0.1:8501` (on loopback when it binds every interface). */
   get url(): string {
-    const host = this.options.host === undefined || this.options.host === '0.0.0.0' || this.options.host === '::' ? '127.0.0.1' : this.options.host;
+    const bound = this.address;
+    const host = bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound;
     return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
   }
 

@@ -134,6 +134,27 @@ describe('ModelHttpServer (TensorFlow Serving REST API)', () => {
   });
 });
 
+describe('ModelHttpServer addresses', () => {
+  it('binds 127.0.0.1 unless told otherwise, and its url names the address it really bound', async () => {
+    const local = await ModelHttpServer.start(registry, { port: 0 });
+    try {
+      expect(local.address).toBe('127.0.0.1');
+      expect(local.url).toBe(`http://127.0.0.1:${local.port}`);
+      expect((await fetch(`${local.url}/healthz`)).status).toBe(200);
+    } finally {
+      await local.close();
+    }
+    const everywhere = await ModelHttpServer.start(registry, { port: 0, host: '0.0.0.0' });
+    try {
+      expect(everywhere.address).toBe('0.0.0.0');
+      expect(everywhere.url).toBe(`http://127.0.0.1:${everywhere.port}`);
+      expect((await fetch(`${everywhere.url}/healthz`)).status).toBe(200);
+    } finally {
+      await everywhere.close();
+    }
+  });
+});
+
 describe('ModelHttpServer and hot reload', () => {
   it('a new version folder is served by the next request without a restart, and listed in the status', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'serving-reload-'));

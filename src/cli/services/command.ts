@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_KAFKA_PORT, HOST, REDIS_PORT, ServicesError } from './common.ts';
-import { DEFAULT_KAFKA_VERSION, SUPPORTED_KAFKA_VERSIONS } from './kafka-release.ts';
+import { DEFAULT_KAFKA_VERSION, kafkaRelease, SUPPORTED_KAFKA_VERSIONS } from './kafka-release.ts';
 import { type ServiceState, type ServicesUpOptions, servicesStatus, stopManaged, updateAutoStop, upLocked, withLock } from './lifecycle.ts';
 
 export const SERVICES_USAGE = `Usage: tributary services <up|down|status> [--kafka-version <v>] [--kafka-port <n>] [--quiet]
@@ -111,6 +111,19 @@ export async function servicesCommand(args: string[]): Promise<number> {
     process.stderr.write(`tributary services ${sub}: ${message}\n`);
     return 1;
   }
+}
+
+/**
+ * Checks a `services` command line without running it (test/docs checks the docs' command lines
+ * with it): the subcommand, the flags and their values. Throws a message naming what is wrong.
+ */
+export function checkServicesArgs(args: string[]): void {
+  const [sub, ...rest] = args;
+  const values = parseRest(rest);
+  if (values.help === true || sub === 'help' || sub === '--help' || sub === '-h') return;
+  if (sub !== 'up' && sub !== 'down' && sub !== 'status') throw new ServicesError(sub === undefined ? 'name a services command: up, down or status' : `Unknown services command '${sub}'.`);
+  kafkaOptions(values);
+  if (values['kafka-version'] !== undefined) kafkaRelease(values['kafka-version']);
 }
 
 function parseRest(rest: string[]) {

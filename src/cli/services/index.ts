@@ -22,4 +22,4 @@ export {
   type ServicesUpOptions,
   type ServicesUpResult,
 } from './lifecycle.ts';
-export { SERVICES_USAGE, servicesCommand } from './command.ts';
+export { checkServicesArgs, SERVICES_USAGE, servicesCommand } from './command.ts';
