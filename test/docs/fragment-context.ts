@@ -3,7 +3,7 @@
  * tributary's own exports): the streams, registry and callbacks the pages talk about. Only types:
  * fragments are type-checked, never run. See CONTRIBUTING.md, "Docs that run".
  */
-import type { ClassifierOutput, DriftAlert, KStream, KTable, Model, ModelRegistry, ScoreInput, ScoreOutcome, ShadowComparison } from 'tributary';
+import type { ClassifierOutput, DriftAlert, KStream, KTable, Model, ModelRegistry, ScoreInput, ScoreOutcome, ShadowComparison, StreamsBuilder } from 'tributary';
 
 export type { ClassifierOutput, ScoreOutcome };
 
@@ -31,6 +31,7 @@ export interface Customer {
   country: string;
 }
 
+export declare const builder: StreamsBuilder;
 export declare const payments: KStream<string, Payment>;
 export declare const stream: KStream<string, Payment>;
 export declare const orders: KStream<string, Order>;
