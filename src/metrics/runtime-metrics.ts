@@ -6,6 +6,7 @@ export class RuntimeMetrics {
   readonly registry = new Registry();
   readonly processed: Counter<'task'>;
   readonly deadLettered: Counter<'task'>;
+  readonly deadLetteredByStage: Counter<'stage'>;
   readonly replaysSkipped: Counter<'task'>;
   readonly produced: Counter<'topic'>;
   readonly commits: Counter<'outcome'>;
@@ -21,6 +22,12 @@ export class RuntimeMetrics {
     const registers = [this.registry];
     this.processed = new Counter({ name: 'tributary_records_processed_total', help: 'Records read from source topics and processed', labelNames: ['task'], registers });
     this.deadLettered = new Counter({ name: 'tributary_records_dead_lettered_total', help: 'Records written to the dead-letter topic', labelNames: ['task'], registers });
+    this.deadLetteredByStage = new Counter({
+      name: 'tributary_records_dead_lettered_by_stage_total',
+      help: 'Records written to the dead-letter topic, by the stage that failed (deserialize, validate, process, predict, produce, ...)',
+      labelNames: ['stage'],
+      registers,
+    });
     this.replaysSkipped = new Counter({
       name: 'tributary_replays_skipped_total',
       help: 'Records read from a repartition topic that this task had already applied (written again by an upstream task after a crash) and skipped',

@@ -44,6 +44,21 @@ export interface TaskEnvironment {
   resolveTopic(topic: string, internal: boolean): string;
   /** Writes a record a model asked for (a drift alert, a shadow comparison); without it they go to `onModelRecord` listeners. */
   emitModelRecord?(record: ModelRecord): void;
+  /** Told of every record the error policy dead-letters (for `deadLetters$` and the per-stage metric). */
+  onDeadLetter?(event: DeadLetterEvent): void;
+}
+
+/** A record the error policy wrote to the dead-letter topic, and why. */
+export interface DeadLetterEvent {
+  taskId: string;
+  stage: ErrorStage;
+  node: string;
+  topic: string;
+  partition: number;
+  offset: number;
+  reason: string;
+  /** Wall-clock epoch milliseconds when it was dead-lettered. */
+  at: number;
 }
 
 /** Counters a task keeps; the metrics layer reads them. */
@@ -561,6 +576,7 @@ export class StreamTask {
     const value = raw ? raw.value : record ? Buffer.from(safeJson(record.value)) : null;
     const key = raw ? raw.key : record && record.key != null ? Buffer.from(String(record.key)) : null;
     this.env.send({ topic: this.env.resolveTopic('dlq', true), key, value, timestamp: record?.timestamp ?? raw?.timestamp ?? this.env.clock(), headers });
+    this.env.onDeadLetter?.({ taskId: this.id, stage, node: nodeName, topic, partition, offset, reason, at: this.env.clock() });
   }
 
   /** The error that stopped this task, if any. */
