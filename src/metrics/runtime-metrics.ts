@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The Prometheus metrics of one running application (each `KafkaStreams` has its own registry). */
@@ -50,12 +50,19 @@ export class RuntimeMetrics {
   }
 }
 
-/** Serves `registries` (merged, with `labels` on every series) at `/metrics` on `port`; resolves with the listening server. */
-export async function serveMetrics(port: number, registries: readonly Registry[], labels: Record<string, string> = {}): Promise<Server> {
+/** Extra routes of the metrics server (the dashboard): true when the route answered the request. */
+export type MetricsRoute = (request: IncomingMessage, response: ServerResponse) => boolean;
+
+/**
+ * Serves `registries` (merged, with `labels` on every series) at `/metrics` on `port`, `/healthz`,
+ * and whatever `routes` answer; resolves with the listening server.
+ */
+export async function serveMetrics(port: number, registries: readonly Registry[], labels: Record<string, string> = {}, routes: readonly MetricsRoute[] = []): Promise<Server> {
   const server = createServer((request, response) => {
     if (request.url !== '/metrics') {
+      if (request.url !== '/healthz' && routes.some((route) => route(request, response))) return;
       response.writeHead(request.url === '/healthz' ? 200 : 404, { 'content-type': 'text/plain' });
-      response.end(request.url === '/healthz' ? 'ok\n' : 'not found: try /metrics\n');
+      response.end(request.url === '/healthz' ? 'ok\n' : `not found: try /metrics${routes.length > 0 ? ' or / (the dashboard)' : ''}\n`);
       return;
     }
     const merged = Registry.merge([...registries]);

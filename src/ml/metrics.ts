@@ -74,6 +74,12 @@ const trafficWeight = new Gauge({
   labelNames: ['model', 'version'] as const,
   registers: [modelMetrics],
 });
+const trafficRouted = new Counter({
+  name: 'tributary_model_traffic_routed_total',
+  help: 'Rows a traffic split (A/B, canary) routed to this version',
+  labelNames: ['model', 'version'] as const,
+  registers: [modelMetrics],
+});
 const activeVersion = new Gauge({
   name: 'tributary_model_active_version',
   help: 'The version a registry model currently routes new batches to',
@@ -107,7 +113,7 @@ const shadowScoreDiff = new BucketHistogram(
 
 /** Registers every model metric in another registry too (e.g. prom-client's global one); idempotent. */
 export function mergeModelMetrics(target: Registry): void {
-  const all = [latency, batchSize, rows, errors, predicted, score, drift, driftThreshold, driftAlerts, trafficWeight, activeVersion, reloads, shadowComparisons, shadowAgreement, shadowScoreDiff];
+  const all = [latency, batchSize, rows, errors, predicted, score, drift, driftThreshold, driftAlerts, trafficWeight, trafficRouted, activeVersion, reloads, shadowComparisons, shadowAgreement, shadowScoreDiff];
   for (const metric of all) {
     const name = (metric as unknown as { name: string }).name;
     if (target.getSingleMetric(name) === undefined) target.registerMetric(metric as Metric);
@@ -157,9 +163,11 @@ export const registryInstruments = {
     reloads.inc({ model, version, outcome }),
 };
 
-/** Publishes the configured shares of a traffic split (normalised), to chart against the rows each version scored. */
-export function trafficInstruments(model: string, shares: readonly { version: string; share: number }[]): void {
+/** Publishes the configured shares of a traffic split (normalised); returns the counter of rows routed to a version. */
+export function trafficInstruments(model: string, shares: readonly { version: string; share: number }[]): (version: string, rows: number) => void {
   for (const { version, share } of shares) trafficWeight.set({ model, version }, share);
+  const children = new Map(shares.map(({ version }) => [version, trafficRouted.labels({ model, version })]));
+  return (version, rows) => children.get(version)?.inc(rows);
 }
 
 /** Records one shadow comparison. */
