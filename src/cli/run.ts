@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import type { DemoRecord, TopologyDefinition } from '../dsl/topology-file.ts';
+import { startDashboard, type Dashboard } from '../dashboard/index.ts';
 import { serveMetrics } from '../metrics/runtime-metrics.ts';
 import { modelMetrics } from '../ml/metrics.ts';
 import { KafkaStreams, type RuntimeSnapshot } from '../runtime/kafka-streams.ts';
@@ -15,7 +16,7 @@ export const RUN_USAGE = `tributary run <topology.ts> [options]
   --redis <url>               Redis for state and checkpoints (env TRIBUTARY_REDIS); without it: in-memory state
   --application-id <id>       overrides the file's applicationId (env TRIBUTARY_APPLICATION_ID)
   --guarantee <g>             at-least-once (default) or exactly-once (Kafka transactions) (env TRIBUTARY_GUARANTEE)
-  --metrics-port <port>       serve Prometheus metrics at /metrics (env TRIBUTARY_METRICS_PORT)
+  --metrics-port <port>       serve Prometheus metrics at /metrics and the live dashboard at / (env TRIBUTARY_METRICS_PORT)
   --commit-interval <ms>      how often state and offsets are committed (env TRIBUTARY_COMMIT_INTERVAL_MS, default 1000)
   --redis-outage-timeout <ms> how long commits retry while Redis is unreachable before the runner stops (env TRIBUTARY_REDIS_OUTAGE_TIMEOUT_MS, default 60000)
   --cache-max-entries <n>     table updates merged per key until each commit, per task (env TRIBUTARY_CACHE_MAX_ENTRIES, default 10000; 0: every update is sent)
@@ -165,6 +166,7 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
     onRestoreProgress: restore,
   });
   let metricsServer: Server | undefined;
+  let dashboard: Dashboard | undefined;
   const where = embedded ? 'the embedded broker' : `Kafka at ${settings.brokers!.join(',')}`;
   const state = settings.redis ? `state in Redis at ${settings.redis}` : 'in-memory state';
   out(`tributary: running ${applicationId}${definition.config.description ? ` (${definition.config.description})` : ''} on ${where} with ${state}`);
@@ -188,6 +190,7 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
     if (tasks !== tasksShown) out(`tasks: ${tasks || '(none)'}`);
     tasksShown = tasks;
   });
+  const watches: { unsubscribe(): void }[] = [];
   let deadLetterWatch: NodeJS.Timeout | undefined;
   let stoppedByDeadLetter = false;
   try {
@@ -208,8 +211,13 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
       }, 20);
     }
     if (settings.metricsPort !== undefined) {
-      metricsServer = await serveMetrics(settings.metricsPort, [app.registry, modelMetrics], { application_id: applicationId });
-      out(`metrics: http://localhost:${(metricsServer.address() as { port: number }).port}/metrics`);
+      const benchDir = process.env.TRIBUTARY_BENCH_RESULTS;
+      dashboard = startDashboard({ title: applicationId, kind: 'runner', registries: [app.registry, modelMetrics], ...(benchDir ? { benchDir } : {}) });
+      const notes = dashboard.collector;
+      watches.push(app.state$.subscribe((s) => notes.recordState(s)), app.deadLetters$.subscribe((event) => notes.recordDeadLetter(event)));
+      metricsServer = await serveMetrics(settings.metricsPort, [app.registry, modelMetrics], { application_id: applicationId }, [dashboard.route]);
+      const port = (metricsServer.address() as { port: number }).port;
+      out(`metrics: http://localhost:${port}/metrics · dashboard: http://localhost:${port}/`);
     }
     const sinks = new Set(topology.sinkTopics());
     const progress = (s: RuntimeSnapshot): void => {
@@ -252,6 +260,8 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
   } finally {
     clearInterval(deadLetterWatch);
     stateWatch.unsubscribe();
+    for (const watch of watches) watch.unsubscribe();
+    dashboard?.close();
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
     metricsServer?.close();

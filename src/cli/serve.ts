@@ -63,6 +63,12 @@ export function parseServeArgs(args: string[]): ServeSettings {
   };
 }
 
+/** Where the dashboard lists `tributary bench` results from: `TRIBUTARY_BENCH_RESULTS`, else `bench/results`. */
+function benchResults(): { dashboard?: { benchDir: string } } {
+  const dir = process.env.TRIBUTARY_BENCH_RESULTS;
+  return dir === undefined || dir === '' ? {} : { dashboard: { benchDir: dir } };
+}
+
 /** `tributary serve`: serves every model of a registry folder over Kafka and/or HTTP until SIGINT or SIGTERM. */
 export async function serveCommand(settings: ServeSettings): Promise<number> {
   const { folder, kafka, port, host, groupId, requestTopic } = settings;
@@ -87,9 +93,9 @@ export async function serveCommand(settings: ServeSettings): Promise<number> {
     const models = registry.names().map((name) => `${name} (${registry.versions(name).join(', ')})`).join(', ');
     console.log(`tributary serve: models ${models} from ${folder}`);
     if (port !== undefined) {
-      const server = await ModelHttpServer.start(pool, host === undefined ? { port } : { port, host });
+      const server = await ModelHttpServer.start(pool, { port, ...(host === undefined ? {} : { host }), ...benchResults() });
       closers.push(() => server.close());
-      console.log(`tributary serve: http listening on ${server.url}${server.address === '0.0.0.0' || server.address === '::' ? ` (bound to ${server.address}: every interface)` : ''} (POST /v1/models/<name>[/versions/<v>]:predict, /healthz, /metrics)`);
+      console.log(`tributary serve: http listening on ${server.url}${server.address === '0.0.0.0' || server.address === '::' ? ` (bound to ${server.address}: every interface)` : ''} (POST /v1/models/<name>[/versions/<v>]:predict, /healthz, /metrics; dashboard at ${server.url}/)`);
     }
     if (kafka) {
       const server = await ModelKafkaServer.start(pool, { brokers, groupId, ...(requestTopic === undefined ? {} : { requestTopic: (model: string) => requestTopic.replaceAll('{model}', model) }) });

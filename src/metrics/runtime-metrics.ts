@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The Prometheus metrics of one running application (each `KafkaStreams` has its own registry). */
@@ -6,6 +6,7 @@ export class RuntimeMetrics {
   readonly registry = new Registry();
   readonly processed: Counter<'task'>;
   readonly deadLettered: Counter<'task'>;
+  readonly deadLetteredByStage: Counter<'stage'>;
   readonly replaysSkipped: Counter<'task'>;
   readonly produced: Counter<'topic'>;
   readonly commits: Counter<'outcome'>;
@@ -21,6 +22,12 @@ export class RuntimeMetrics {
     const registers = [this.registry];
     this.processed = new Counter({ name: 'tributary_records_processed_total', help: 'Records read from source topics and processed', labelNames: ['task'], registers });
     this.deadLettered = new Counter({ name: 'tributary_records_dead_lettered_total', help: 'Records written to the dead-letter topic', labelNames: ['task'], registers });
+    this.deadLetteredByStage = new Counter({
+      name: 'tributary_records_dead_lettered_by_stage_total',
+      help: 'Records written to the dead-letter topic, by the stage that failed (deserialize, validate, process, predict, produce, ...)',
+      labelNames: ['stage'],
+      registers,
+    });
     this.replaysSkipped = new Counter({
       name: 'tributary_replays_skipped_total',
       help: 'Records read from a repartition topic that this task had already applied (written again by an upstream task after a crash) and skipped',
@@ -43,12 +50,19 @@ export class RuntimeMetrics {
   }
 }
 
-/** Serves `registries` (merged, with `labels` on every series) at `/metrics` on `port`; resolves with the listening server. */
-export async function serveMetrics(port: number, registries: readonly Registry[], labels: Record<string, string> = {}): Promise<Server> {
+/** Extra routes of the metrics server (the dashboard): true when the route answered the request. */
+export type MetricsRoute = (request: IncomingMessage, response: ServerResponse) => boolean;
+
+/**
+ * Serves `registries` (merged, with `labels` on every series) at `/metrics` on `port`, `/healthz`,
+ * and whatever `routes` answer; resolves with the listening server.
+ */
+export async function serveMetrics(port: number, registries: readonly Registry[], labels: Record<string, string> = {}, routes: readonly MetricsRoute[] = []): Promise<Server> {
   const server = createServer((request, response) => {
     if (request.url !== '/metrics') {
+      if (request.url !== '/healthz' && routes.some((route) => route(request, response))) return;
       response.writeHead(request.url === '/healthz' ? 200 : 404, { 'content-type': 'text/plain' });
-      response.end(request.url === '/healthz' ? 'ok\n' : 'not found: try /metrics\n');
+      response.end(request.url === '/healthz' ? 'ok\n' : `not found: try /metrics${routes.length > 0 ? ' or / (the dashboard)' : ''}\n`);
       return;
     }
     const merged = Registry.merge([...registries]);

@@ -138,7 +138,7 @@ export class DriftMonitor {
 
   /**
    * @param columns the names of the input columns, in tensor order (those without a training histogram are skipped)
-   * @param report receives every computed PSI (for the gauges)
+   * @param report receives every computed PSI and the threshold (for the gauges)
    */
   constructor(
     private readonly model: string,
@@ -146,7 +146,7 @@ export class DriftMonitor {
     columns: readonly string[],
     training: { features: Readonly<Record<string, BinnedDistribution>>; outputs?: Readonly<Record<string, BinnedDistribution>> | undefined },
     private readonly options: DriftOptions,
-    private readonly report: (feature: string, psi: number) => void,
+    private readonly report: (feature: string, psi: number, threshold: number) => void,
   ) {
     this.windowSize = Math.max(1, Math.floor(options.windowSize ?? DEFAULT_DRIFT_WINDOW));
     this.threshold = options.threshold ?? DEFAULT_DRIFT_THRESHOLD;
@@ -183,7 +183,7 @@ export class DriftMonitor {
     for (const histogram of [...this.columns, this.score]) {
       if (histogram === undefined || !histogram.full) continue;
       const psi = histogram.psi();
-      this.report(histogram.name, psi);
+      this.report(histogram.name, psi, this.threshold);
       if (psi > this.threshold && !histogram.alerted) {
         histogram.alerted = true;
         this.alert({

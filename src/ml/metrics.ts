@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import { BucketHistogram } from './bucket-histogram.ts';
+import { onDriftAlert } from './drift.ts';
 import type { ScoreStage } from './model.ts';
 
 /** The Prometheus registry holding every model metric; merge it into an app's registry with `mergeModelMetrics`. */
@@ -54,6 +55,31 @@ const drift = new Gauge({
   labelNames: ['model', 'version', 'feature'] as const,
   registers: [modelMetrics],
 });
+const driftThreshold = new Gauge({
+  name: 'tributary_model_drift_threshold',
+  help: 'The PSI above which a drift alert fires for this model version',
+  labelNames: ['model', 'version'] as const,
+  registers: [modelMetrics],
+});
+const driftAlerts = new Counter({
+  name: 'tributary_model_drift_alerts_total',
+  help: 'Drift alerts raised: a feature (or the score output) whose PSI crossed the threshold upwards',
+  labelNames: ['model', 'version', 'feature'] as const,
+  registers: [modelMetrics],
+});
+onDriftAlert((alert) => driftAlerts.inc({ model: alert.model, version: alert.version, feature: alert.feature }));
+const trafficWeight = new Gauge({
+  name: 'tributary_model_traffic_weight',
+  help: 'The configured share of a traffic split (A/B, canary) that routes to this version, normalised to sum 1',
+  labelNames: ['model', 'version'] as const,
+  registers: [modelMetrics],
+});
+const trafficRouted = new Counter({
+  name: 'tributary_model_traffic_routed_total',
+  help: 'Rows a traffic split (A/B, canary) routed to this version',
+  labelNames: ['model', 'version'] as const,
+  registers: [modelMetrics],
+});
 const activeVersion = new Gauge({
   name: 'tributary_model_active_version',
   help: 'The version a registry model currently routes new batches to',
@@ -87,7 +113,7 @@ const shadowScoreDiff = new BucketHistogram(
 
 /** Registers every model metric in another registry too (e.g. prom-client's global one); idempotent. */
 export function mergeModelMetrics(target: Registry): void {
-  const all = [latency, batchSize, rows, errors, predicted, score, drift, activeVersion, reloads, shadowComparisons, shadowAgreement, shadowScoreDiff];
+  const all = [latency, batchSize, rows, errors, predicted, score, drift, driftThreshold, driftAlerts, trafficWeight, trafficRouted, activeVersion, reloads, shadowComparisons, shadowAgreement, shadowScoreDiff];
   for (const metric of all) {
     const name = (metric as unknown as { name: string }).name;
     if (target.getSingleMetric(name) === undefined) target.registerMetric(metric as Metric);
@@ -102,7 +128,8 @@ export interface ModelInstruments {
   score(value: number): void;
   /** Rows per predicted label in one batch (one counter update per label, not per row). */
   labels(counts: ReadonlyMap<string | number, number>): void;
-  drift(feature: string, psi: number): void;
+  /** One PSI computation of a feature, with the threshold its alerts use. */
+  drift(feature: string, psi: number, threshold: number): void;
 }
 
 export function instrumentsFor(model: string, version: string): ModelInstruments {
@@ -122,7 +149,10 @@ export function instrumentsFor(model: string, version: string): ModelInstruments
     labels: (counts) => {
       for (const [label, count] of counts) predicted.inc({ model, version, label: String(label) }, count);
     },
-    drift: (feature, psi) => drift.set({ model, version, feature }, psi),
+    drift: (feature, psi, threshold) => {
+      drift.set({ model, version, feature }, psi);
+      driftThreshold.set(labels, threshold);
+    },
   };
 }
 
@@ -132,6 +162,13 @@ export const registryInstruments = {
   reload: (model: string, version: string, outcome: 'switched' | 'failed'): void =>
     reloads.inc({ model, version, outcome }),
 };
+
+/** Publishes the configured shares of a traffic split (normalised); returns the counter of rows routed to a version. */
+export function trafficInstruments(model: string, shares: readonly { version: string; share: number }[]): (version: string, rows: number) => void {
+  for (const { version, share } of shares) trafficWeight.set({ model, version }, share);
+  const children = new Map(shares.map(({ version }) => [version, trafficRouted.labels({ model, version })]));
+  return (version, rows) => children.get(version)?.inc(rows);
+}
 
 /** Records one shadow comparison. */
 export function shadowInstruments(model: string, primary: string, candidate: string): (agree: boolean, scoreDiff: number | undefined) => void {

@@ -1,4 +1,4 @@
-import { shadowInstruments } from './metrics.ts';
+import { shadowInstruments, trafficInstruments } from './metrics.ts';
 import { ModelError, type Model, type Prediction, type ScoreContext, type ScoreInput, type ScoreOutcome } from './model.ts';
 import { emitModelRecord, jsonSafe, recordKey, type ModelRecord } from './model-records.ts';
 
@@ -61,6 +61,7 @@ export function splitTraffic<In, Out>(name: string, models: Readonly<Record<stri
     return bounds[bounds.length - 1]!.version;
   };
   const used = bounds.map((b) => models[b.version]!);
+  const routed = trafficInstruments(name, bounds.map((b, i) => ({ version: b.version, share: b.upTo - (i === 0 ? 0 : bounds[i - 1]!.upTo) })));
 
   return {
     name,
@@ -79,6 +80,7 @@ export function splitTraffic<In, Out>(name: string, models: Readonly<Record<stri
         else group.push(i);
       });
       const outcomes = new Array<ScoreOutcome<Out>>(inputs.length);
+      for (const [version, indexes] of groups) routed(version, indexes.length);
       await Promise.all(
         [...groups].map(async ([version, indexes]) => {
           const results = await models[version]!.scoreBatch(indexes.map((i) => inputs[i]!), context);

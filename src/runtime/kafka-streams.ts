@@ -26,9 +26,10 @@ import type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState } f
 import { applySkip, type RunningTask } from './running-task.ts';
 import { TaskCommitter } from './task-commit.ts';
 import { TaskRestorer } from './task-restore.ts';
-import { StreamTask, type TaskEnvironment } from './task.ts';
+import { StreamTask, type DeadLetterEvent, type TaskEnvironment } from './task.ts';
 
 export type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState, WatchdogOptions } from './streams-config.ts';
+export type { DeadLetterEvent } from './task.ts';
 
 /** What `store(name)` returns: the view that fits the store's type. */
 export type QueryableStore = ReadOnlyKeyValueStore<unknown, unknown> | ReadOnlyWindowStore<unknown, unknown> | ReadOnlySessionStore<unknown, unknown>;
@@ -57,6 +58,7 @@ export class KafkaStreams {
   private readonly stateSubject = new BehaviorSubject<StreamsState>('CREATED');
   private readonly metricsSubject = new Subject<RuntimeSnapshot>();
   private readonly stallSubject = new Subject<StallReport>();
+  private readonly deadLetterSubject = new Subject<DeadLetterEvent>();
   private readonly tasks = new Map<string, RunningTask>();
   /** `topic:partition` → the queue of the task that owns it. */
   private readonly queues = new Map<string, PartitionQueue>();
@@ -143,6 +145,10 @@ export class KafkaStreams {
       createStore: (spec) => createInMemoryStore(spec),
       resolveTopic: (topic, internal) => (internal ? `${this.applicationId}-${topic}` : topic),
       emitModelRecord: (record) => this.writeModelRecord(record),
+      onDeadLetter: (event) => {
+        this.metrics.deadLetteredByStage.inc({ stage: event.stage });
+        this.deadLetterSubject.next(event);
+      },
     };
     const log = (message: string): void => this.log(message);
     const retireTask = (rt: RunningTask): void => this.retireTask(rt);
@@ -168,6 +174,11 @@ export class KafkaStreams {
   /** Stalled partitions, as the watchdog finds them. */
   get stalls$(): Observable<StallReport> {
     return this.stallSubject.asObservable();
+  }
+
+  /** Every record the error policy dead-letters, with its stage and reason, as it happens. */
+  get deadLetters$(): Observable<DeadLetterEvent> {
+    return this.deadLetterSubject.asObservable();
   }
 
   /** The error that moved the application to ERROR, if any. */

@@ -46,6 +46,21 @@ export interface TaskEnvironment {
   resolveTopic(topic: string, internal: boolean): string;
   /** Writes a record a model asked for (a drift alert, a shadow comparison); without it they go to `onModelRecord` listeners. */
   emitModelRecord?(record: ModelRecord): void;
+  /** Told of every record the error policy dead-letters (for `deadLetters$` and the per-stage metric). */
+  onDeadLetter?(event: DeadLetterEvent): void;
+}
+
+/** A record the error policy wrote to the dead-letter topic, and why. */
+export interface DeadLetterEvent {
+  taskId: string;
+  stage: ErrorStage;
+  node: string;
+  topic: string;
+  partition: number;
+  offset: number;
+  reason: string;
+  /** Wall-clock epoch milliseconds when it was dead-lettered. */
+  at: number;
 }
 
 /** Counters a task keeps; the metrics layer reads them. */
@@ -568,6 +583,7 @@ export class StreamTask {
     // A record whose timestamp the dead-letter topic refuses (it was dead-lettered for that) goes there stamped now.
     const timestamp = refusal({ topic: dlq, key: null, value: null, headers: {}, timestamp: original }, this.env.topicLimits?.get(dlq), undefined, now) ? now : original;
     this.env.send({ topic: dlq, key, value, timestamp, headers });
+    this.env.onDeadLetter?.({ taskId: this.id, stage, node: nodeName, topic, partition, offset, reason, at: now });
   }
 
   /** The error that stopped this task, if any. */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startDashboard, type Dashboard } from '../dashboard/index.ts';
 import { modelMetrics } from '../ml/metrics.ts';
 import { describeError, type Prediction } from '../ml/model.ts';
 import type { ModelRegistry } from '../ml/registry.ts';
@@ -15,6 +16,8 @@ export interface ModelHttpServerOptions extends BatchingOptions {
   host?: string;
   /** Largest request body accepted (default 16 MiB); a larger one is answered 413. */
   maxBodyBytes?: number;
+  /** Serve the live dashboard at `/` (default true); `{ benchDir }` says where benchmark results are listed from. */
+  dashboard?: boolean | { benchDir?: string };
 }
 
 /** A TF-Serving `:predict` body in row (`instances`) or columnar (`inputs`) format. */
@@ -102,7 +105,8 @@ function toColumns(predictions: readonly Prediction<RegistryOutput>[]): Record<s
 /**
  * Serves a model registry over HTTP with TensorFlow Serving's REST API:
  * `POST /v1/models/<name>[/versions/<v>]:predict`, `GET /v1/models/<name>[/versions/<v>]` (status),
- * `GET …/metadata` (model.json), plus `GET /healthz` and `GET /metrics` (Prometheus). Instances of
+ * `GET …/metadata` (model.json), plus `GET /healthz`, `GET /metrics` (Prometheus) and the live
+ * dashboard at `GET /` (see `ModelHttpServerOptions.dashboard`). Instances of
  * concurrent requests are scored together in micro-batches per model version.
  *
  * @example
@@ -113,12 +117,17 @@ export class ModelHttpServer {
   private readonly server: Server;
   private readonly pool: ModelPool;
   private readonly ownsPool: boolean;
+  private readonly dashboard: Dashboard | undefined;
   private active = 0;
   private closing: Promise<void> | undefined;
 
   constructor(source: ModelRegistry | ModelPool, private readonly options: ModelHttpServerOptions = {}) {
     this.ownsPool = !(source instanceof ModelPool);
     this.pool = source instanceof ModelPool ? source : new ModelPool(source, options);
+    const dashboard = options.dashboard ?? true;
+    if (dashboard !== false) {
+      this.dashboard = startDashboard({ title: 'model server', kind: 'model-server', registries: [modelMetrics], ...(dashboard === true ? {} : dashboard) });
+    }
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
@@ -160,6 +169,7 @@ export class ModelHttpServer {
   /** Stops accepting connections, answers the requests in flight, then ends the models it opened. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.dashboard?.close();
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       this.server.closeIdleConnections();
       while (this.active > 0) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -187,8 +197,9 @@ export class ModelHttpServer {
         res.end(text);
         return;
       }
+      if (this.dashboard?.route(req, res)) return;
       const route = ROUTE.exec(path);
-      if (route === null) throw new ServingError(`no route ${path}: use POST /v1/models/<name>[/versions/<version>]:predict, GET /v1/models/<name>, /healthz or /metrics`, 404);
+      if (route === null) throw new ServingError(`no route ${path}: use POST /v1/models/<name>[/versions/<version>]:predict, GET /v1/models/<name>, /healthz, /metrics or / (the dashboard)`, 404);
       model = decodeURIComponent(route[1]!);
       const version = route[2] === undefined ? undefined : decodeURIComponent(route[2]);
       if (route[3] !== undefined) {

@@ -9,7 +9,7 @@
  * the npm cache that `npm ci` filled here. onnxruntime-node's install script is allowed to run, with
  * ONNXRUNTIME_NODE_INSTALL=skip, the setting the README tells users without outside network to use.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,7 +103,8 @@ describe('the npm package, installed into a new TypeScript project', { timeout: 
   });
 
   it('ships compiled JavaScript, declarations and source maps, and no tests, benchmarks or CI files', () => {
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'bin/tributary.js', 'dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/cli/main.js', 'dist/ml/onnx-worker.js']));
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'bin/tributary.js', 'dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/cli/main.js', 'dist/ml/onnx-worker.js',
+      'dist/dashboard/assets/index.html', 'dist/dashboard/assets/dashboard.js', 'dist/dashboard/assets/dashboard.css']));
     expect(files.filter((f) => /^(test|bench|\.ci|models|topologies)\//.test(f))).toEqual([]);
     const declarations = readFileSync(join(dir, 'node_modules/tributary/dist/dsl/kstream.d.ts'), 'utf8');
     expect(declarations).toContain('mapValues');
@@ -137,5 +138,31 @@ describe('the npm package, installed into a new TypeScript project', { timeout: 
     expect(out).toMatch(/done: 200 records/);
     expect(out).toContain('counts: 500 records');
     expect(out).toContain('consumer-word-count-dlq: 0 records');
+  });
+
+  it('the runner serves the dashboard page, its script and uPlot from the installed package (no other host)', async () => {
+    const child = spawn(process.execPath, [join(dir, 'node_modules/tributary/bin/tributary.js'), 'run', 'src/word-count.ts', '--quiet', '--follow', '--metrics-port', '0'], { cwd: dir, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/dashboard: (http:\S+)/.test(output) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const base = /dashboard: (http:\S+)/.exec(output)?.[1]?.replace(/\/$/, '');
+      expect(base, output).toBeDefined();
+      const page = await (await fetch(`${base}/`)).text();
+      const sources = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!).filter((s) => !s.startsWith('data:') && !s.startsWith('#'));
+      expect(sources.every((s) => s.startsWith('/dashboard/assets/'))).toBe(true);
+      for (const source of sources) {
+        const response = await fetch(`${base}${source}`);
+        expect(response.status, source).toBe(200);
+        expect((await response.arrayBuffer()).byteLength, source).toBeGreaterThan(100);
+      }
+      expect(sources).toEqual(expect.arrayContaining(['/dashboard/assets/uPlot.iife.min.js', '/dashboard/assets/dashboard.js']));
+    } finally {
+      child.kill('SIGINT');
+      await exited;
+    }
   });
 });
