@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The Prometheus metrics of one running application (each `KafkaStreams` has its own registry). */
@@ -44,8 +44,15 @@ export class RuntimeMetrics {
 }
 
 /** Serves `registries` (merged, with `labels` on every series) at `/metrics` on `port`; resolves with the listening server. */
-export async function serveMetrics(port: number, registries: readonly Registry[], labels: Record<string, string> = {}): Promise<Server> {
+export async function serveMetrics(
+  port: number,
+  registries: readonly Registry[],
+  labels: Record<string, string> = {},
+  /** More routes (the interactive-query routes): returns true when it answered the request. */
+  routes?: (request: IncomingMessage, response: ServerResponse) => boolean,
+): Promise<Server> {
   const server = createServer((request, response) => {
+    if (routes?.(request, response)) return;
     if (request.url !== '/metrics') {
       response.writeHead(request.url === '/healthz' ? 200 : 404, { 'content-type': 'text/plain' });
       response.end(request.url === '/healthz' ? 'ok\n' : 'not found: try /metrics\n');

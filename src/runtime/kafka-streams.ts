@@ -26,8 +26,11 @@ import type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState } f
 import { applySkip, type RunningTask } from './running-task.ts';
 import { TaskCommitter } from './task-commit.ts';
 import { TaskRestorer } from './task-restore.ts';
+import { checkAdvertisedUrl, InstanceRegistry, type KeyQueryMetadata, type StreamsMetadata } from './streams-metadata.ts';
+import { partitionForKey } from '../transport/partitioner.ts';
 import { StreamTask, type TaskEnvironment } from './task.ts';
 
+export type { KeyQueryMetadata, StreamsMetadata } from './streams-metadata.ts';
 export type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState, WatchdogOptions } from './streams-config.ts';
 
 /** What `store(name)` returns: the view that fits the store's type. */
@@ -95,6 +98,8 @@ export class KafkaStreams {
   private readonly modelTopics = new Map<string, Promise<void>>();
   private readonly committer: TaskCommitter;
   private readonly restorer: TaskRestorer;
+  private readonly registry_: InstanceRegistry | undefined;
+  private paused = false;
 
   constructor(
     readonly topology: Topology,
@@ -148,6 +153,11 @@ export class KafkaStreams {
     const common = { applicationId: this.applicationId, transport: this.transport, metrics: this.metrics, exactlyOnce: this.exactlyOnce, log, retireTask };
     this.committer = new TaskCommitter({ ...common, hasBackend: this.backend !== undefined, isCurrent: (rt) => this.tasks.get(rt.task.id) === rt });
     this.restorer = new TaskRestorer({ ...common, onRestoreProgress: config.onRestoreProgress });
+    if (config.advertisedUrl !== undefined) {
+      const url = checkAdvertisedUrl(config.advertisedUrl);
+      if (!config.redis || this.broker) throw new TopologyError('advertisedUrl needs redis and brokers: instances find each other through Redis (trib:{<applicationId>}:instances) and share tasks through the Kafka group');
+      this.registry_ = new InstanceRegistry(config.redis, this.applicationId, url, Math.max(3_000, config.sessionTimeoutMs ?? 30_000), this.log);
+    }
   }
 
   /** The lifecycle: CREATED → REBALANCING ⇄ RUNNING → PENDING_SHUTDOWN → NOT_RUNNING, or ERROR. */
@@ -195,6 +205,7 @@ export class KafkaStreams {
     try {
       await this.transport.connect();
       await this.backend?.connect();
+      await this.registry_?.connect();
       await this.prepareTopics();
       await loadGlobalTables({
         topology: this.topology,
@@ -357,6 +368,96 @@ export class KafkaStreams {
     return sessionView<K, V>(() => this.localStores(name));
   }
 
+  /** This instance's advertised URL (`advertisedUrl`), if any. */
+  get advertisedUrl(): string | undefined {
+    return this.registry_?.advertisedUrl;
+  }
+
+  /**
+   * Kafka Streams' `metadataForAllStreamsClients()`: every live instance of the application with
+   * its tasks, source partitions and stores, from what the instances publish in Redis. Without
+   * `advertisedUrl`: this instance alone (host `'local'`).
+   */
+  async streamsMetadata(): Promise<StreamsMetadata[]> {
+    if (!this.registry_) return [{ ...this.localMetadata(), host: 'local' }];
+    return this.registry_.instances();
+  }
+
+  /**
+   * Kafka Streams' `queryMetadataForKey(store, key, serializer)`: the instance whose task holds
+   * `key` in `store`: the partition is murmur2 of the key serialized with the store's key serde
+   * (as the producer placed it), over the store's source topic's partition count.
+   */
+  async queryMetadataForKey(storeName: string, key: unknown): Promise<KeyQueryMetadata> {
+    const spec = this.topology.stores.get(storeName);
+    if (!spec) throw new TopologyError(`no store named '${storeName}' in this topology (stores: ${[...this.topology.stores.keys()].join(', ') || 'none'})`);
+    const sub = this.topology.subTopologies.find((s) => s.stores.includes(storeName));
+    if (!sub || spec.global) throw new TopologyError(`store '${storeName}' is a global store: every instance holds all of it, query any`);
+    const topic = this.resolvedSources(sub)[0]!;
+    const count = this.partitionCounts.get(topic);
+    if (count === undefined) throw new Error(`queryMetadataForKey needs the partition count of '${topic}': call it after start()`);
+    const bytes = (spec.keySerde ?? this.sourceKeySerde(sub))?.serialize(key, topic);
+    if (!bytes) throw new TopologyError(`store '${storeName}' has no key serde to place key ${JSON.stringify(key)} with`);
+    const partition = partitionForKey(bytes, count);
+    const taskId = `${sub.id}_${partition}`;
+    const instances = await this.streamsMetadata();
+    return { activeHost: instances.find((i) => i.tasks.includes(taskId))?.host, standbyHosts: [], partition, taskId };
+  }
+
+  /** Whether this instance hosts (runs, restored) the task of `taskId`. */
+  hostsTask(taskId: string): boolean {
+    return this.tasks.get(taskId)?.ready === true;
+  }
+
+  /**
+   * Kafka Streams' `pause()`: stops fetching and processing on every task while staying in the
+   * group (heartbeats go on, so no rebalance); commits go on for what was processed. `resume()` undoes it.
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.transport.pause([...this.queues.values()].map((q) => ({ topic: q.topic, partition: q.partition })));
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.transport.resume([...this.queues.values()].filter((q) => !q.paused).map((q) => ({ topic: q.topic, partition: q.partition })));
+    this.wake();
+  }
+
+  isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * Kafka Streams' `cleanUp()`: deletes this application's state in Redis: every key under
+   * `trib:{<applicationId>:*` (every task's stores, checkpoints and epochs, of ALL instances, since
+   * they share Redis) and the instance registry. Kafka topics and committed group offsets are kept,
+   * so the next run restores nothing and replays its inputs from the committed offsets (or from
+   * `autoOffsetReset` where none). Only before `start()` or after the application stopped. Returns the number of keys deleted.
+   */
+  async cleanUp(): Promise<number> {
+    if (this.state !== 'CREATED' && this.state !== 'NOT_RUNNING' && this.state !== 'ERROR') {
+      throw new Error(`cleanUp() deletes the state in Redis: call it before start() or after close() (state is ${this.state})`);
+    }
+    if (!this.config.redis) return 0;
+    return RedisStateBackend.reset(this.config.redis, this.applicationId, { extraKeys: [`trib:{${this.applicationId}}:instances`] });
+  }
+
+  private localMetadata(partitions?: TopicPartition[]): StreamsMetadata {
+    const tasks = this.taskIds();
+    const stores = new Set<string>();
+    for (const sub of this.topology.subTopologies) if (tasks.some((t) => t.startsWith(`${sub.id}_`))) for (const name of sub.stores) stores.add(name);
+    const topicPartitions = partitions ?? [...this.queues.values()].map((q) => ({ topic: q.topic, partition: q.partition }));
+    return { host: this.registry_?.advertisedUrl ?? 'local', tasks, topicPartitions, stateStoreNames: [...stores].sort() };
+  }
+
+  private sourceKeySerde(sub: SubTopology) {
+    for (const node of sub.nodes) if (node.kind === 'source' && node.keySerde) return node.keySerde as import('../serdes/serde.ts').Serde<unknown>;
+    return undefined;
+  }
+
   // ---------------------------------------------------------------- start-up
 
   private resolvedSources(sub: SubTopology): string[] {
@@ -424,6 +525,8 @@ export class KafkaStreams {
       }
       await this.restorer.restore(opened);
       this.metrics.tasks.set(this.tasks.size);
+      if (this.paused) this.transport.pause([...this.queues.values()].map((q) => ({ topic: q.topic, partition: q.partition })));
+      await this.registry_?.assigned(this.localMetadata(partitions)).catch((error: unknown) => this.log(`could not publish this instance's tasks: ${errorMessage(error)}`));
       if (this.running) this.setState('RUNNING');
     });
     this.wake();
@@ -529,6 +632,7 @@ export class KafkaStreams {
   private processRound(): number {
     let processed = 0;
     const now = Date.now();
+    if (this.paused) return 0;
     for (const rt of this.tasks.values()) {
       if (!rt.ready) continue;
       const task = rt.task;
@@ -727,7 +831,7 @@ export class KafkaStreams {
     for (const rt of [...this.tasks.values()]) this.retireTask(rt);
     this.globalTask?.close();
     await Promise.allSettled([...this.producerCloses]);
-    await Promise.allSettled([this.transport.close(), this.globalTransport?.close(), this.backend?.close()]);
+    await Promise.allSettled([this.transport.close(), this.globalTransport?.close(), this.backend?.close(), this.registry_?.close()]);
     this.metricsSubject.complete();
     this.stallSubject.complete();
   }
