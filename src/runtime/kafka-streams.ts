@@ -28,9 +28,11 @@ import { TaskCommitter } from './task-commit.ts';
 import { TaskRestorer } from './task-restore.ts';
 import { checkAdvertisedUrl, InstanceRegistry, type KeyQueryMetadata, type StreamsMetadata } from './streams-metadata.ts';
 import { partitionForKey } from '../transport/partitioner.ts';
+import { ShutdownMarker, type StreamsUncaughtExceptionHandler } from './uncaught-handler.ts';
 import { StreamTask, type TaskEnvironment } from './task.ts';
 
 export type { KeyQueryMetadata, StreamsMetadata } from './streams-metadata.ts';
+export type { StreamsUncaughtExceptionHandler, StreamsUncaughtExceptionResponse } from './uncaught-handler.ts';
 export type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState, WatchdogOptions } from './streams-config.ts';
 
 /** What `store(name)` returns: the view that fits the store's type. */
@@ -100,6 +102,11 @@ export class KafkaStreams {
   private readonly restorer: TaskRestorer;
   private readonly registry_: InstanceRegistry | undefined;
   private paused = false;
+  private uncaughtHandler: StreamsUncaughtExceptionHandler | undefined;
+  private readonly shutdownMarker: ShutdownMarker | undefined;
+  private lastAssignment: TopicPartition[] = [];
+  /** Times the tasks were replaced after an error (`REPLACE_THREAD`). */
+  replacedTasks = 0;
 
   constructor(
     readonly topology: Topology,
@@ -153,6 +160,7 @@ export class KafkaStreams {
     const common = { applicationId: this.applicationId, transport: this.transport, metrics: this.metrics, exactlyOnce: this.exactlyOnce, log, retireTask };
     this.committer = new TaskCommitter({ ...common, hasBackend: this.backend !== undefined, isCurrent: (rt) => this.tasks.get(rt.task.id) === rt });
     this.restorer = new TaskRestorer({ ...common, onRestoreProgress: config.onRestoreProgress });
+    this.shutdownMarker = config.redis && !this.broker ? new ShutdownMarker(config.redis, this.applicationId) : undefined;
     if (config.advertisedUrl !== undefined) {
       const url = checkAdvertisedUrl(config.advertisedUrl);
       if (!config.redis || this.broker) throw new TopologyError('advertisedUrl needs redis and brokers: instances find each other through Redis (trib:{<applicationId>}:instances) and share tasks through the Kafka group');
@@ -206,6 +214,7 @@ export class KafkaStreams {
       await this.transport.connect();
       await this.backend?.connect();
       await this.registry_?.connect();
+      await this.shutdownMarker?.watch((reason) => void this.fail(new Error(`another instance shut the whole application down (SHUTDOWN_APPLICATION): ${reason}`)));
       await this.prepareTopics();
       await loadGlobalTables({
         topology: this.topology,
@@ -404,6 +413,40 @@ export class KafkaStreams {
     return { activeHost: instances.find((i) => i.tasks.includes(taskId))?.host, standbyHosts: [], partition, taskId };
   }
 
+  /**
+   * Kafka Streams' `setUncaughtExceptionHandler`: what to do when processing or a commit throws
+   * (error policy `'fail'`, a fenced commit, a Redis outage past its timeout). Without one: `'SHUTDOWN_CLIENT'`.
+   */
+  setUncaughtExceptionHandler(handler: StreamsUncaughtExceptionHandler): void {
+    if (this.state !== 'CREATED') throw new Error(`setUncaughtExceptionHandler() must be called before start() (state is ${this.state})`);
+    this.uncaughtHandler = handler;
+  }
+
+  /** REPLACE_THREAD: drops every task without committing and reopens them from their checkpoints. */
+  private async replaceTasks(): Promise<void> {
+    this.replacedTasks++;
+    await this.lock.run(async () => {
+      for (const rt of [...this.tasks.values()]) this.retireTask(rt);
+    });
+    await this.onAssignment(this.lastAssignment);
+    // A partition with neither checkpoint nor committed offset restarts where a new consumer
+    // would (Kafka Streams' new thread): at the beginning with autoOffsetReset 'earliest'.
+    if ((this.config.autoOffsetReset ?? 'earliest') !== 'earliest') return;
+    const unpositioned = [...this.tasks.values()].flatMap((rt) => rt.queues.filter((q) => !rt.startPositions.has(tpKey(q.topic, q.partition))).map((queue) => ({ rt, queue })));
+    if (unpositioned.length === 0) return;
+    const ranges = await this.transport.offsetRange([...new Set(unpositioned.map(({ queue }) => queue.topic))]);
+    await this.lock.run(async () => {
+      for (const { rt, queue } of unpositioned) {
+        const key = tpKey(queue.topic, queue.partition);
+        const low = ranges.get(key)?.low ?? 0;
+        if (this.tasks.get(rt.task.id) !== rt) continue;
+        queue.reset(low);
+        rt.startPositions.set(key, low);
+        this.transport.seek({ topic: queue.topic, partition: queue.partition, offset: low });
+      }
+    });
+  }
+
   /** Whether this instance hosts (runs, restored) the task of `taskId`. */
   hostsTask(taskId: string): boolean {
     return this.tasks.get(taskId)?.ready === true;
@@ -433,7 +476,7 @@ export class KafkaStreams {
   /**
    * Kafka Streams' `cleanUp()`: deletes this application's state in Redis: every key under
    * `trib:{<applicationId>:*` (every task's stores, checkpoints and epochs, of ALL instances, since
-   * they share Redis) and the instance registry. Kafka topics and committed group offsets are kept,
+   * they share Redis), the instance registry and the shutdown marker. Kafka topics and committed group offsets are kept,
    * so the next run restores nothing and replays its inputs from the committed offsets (or from
    * `autoOffsetReset` where none). Only before `start()` or after the application stopped. Returns the number of keys deleted.
    */
@@ -442,7 +485,7 @@ export class KafkaStreams {
       throw new Error(`cleanUp() deletes the state in Redis: call it before start() or after close() (state is ${this.state})`);
     }
     if (!this.config.redis) return 0;
-    return RedisStateBackend.reset(this.config.redis, this.applicationId, { extraKeys: [`trib:{${this.applicationId}}:instances`] });
+    return RedisStateBackend.reset(this.config.redis, this.applicationId, { extraKeys: [`trib:{${this.applicationId}}:instances`, `trib:{${this.applicationId}}:shutdown`] });
   }
 
   private localMetadata(partitions?: TopicPartition[]): StreamsMetadata {
@@ -505,6 +548,7 @@ export class KafkaStreams {
   private async onAssignment(partitions: TopicPartition[]): Promise<void> {
     await this.lock.run(async () => {
       if (!this.running) return;
+      this.lastAssignment = partitions;
       this.setState('REBALANCING');
       const wanted = new Map<string, { sub: SubTopology; partition: number }>();
       const assigned = new Set(partitions.map((p) => tpKey(p.topic, p.partition)));
@@ -620,8 +664,18 @@ export class KafkaStreams {
             this.nextCommitAt = Date.now() + this.commitIntervalMs;
           }
         });
-      } catch (error) {
-        void this.fail(error instanceof Error ? error : new Error(String(error)));
+      } catch (thrown) {
+        const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+        const response = this.uncaughtHandler?.(error) ?? 'SHUTDOWN_CLIENT';
+        if (response === 'REPLACE_THREAD' && this.running) {
+          this.log(`replacing this instance's tasks after an error (REPLACE_THREAD): ${error.message}`);
+          await this.replaceTasks();
+          continue;
+        }
+        if (response === 'SHUTDOWN_APPLICATION') {
+          await this.shutdownMarker?.signal(`${this.advertisedUrl ?? 'an instance'}: ${error.message}`).catch((e: unknown) => this.log(`could not write the shutdown marker to Redis: ${errorMessage(e)}`));
+        }
+        void this.fail(error);
         return;
       }
       if (worked === 0) await this.idle();
@@ -831,7 +885,7 @@ export class KafkaStreams {
     for (const rt of [...this.tasks.values()]) this.retireTask(rt);
     this.globalTask?.close();
     await Promise.allSettled([...this.producerCloses]);
-    await Promise.allSettled([this.transport.close(), this.globalTransport?.close(), this.backend?.close(), this.registry_?.close()]);
+    await Promise.allSettled([this.transport.close(), this.globalTransport?.close(), this.backend?.close(), this.registry_?.close(), this.shutdownMarker?.close()]);
     this.metricsSubject.complete();
     this.stallSubject.complete();
   }
