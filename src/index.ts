@@ -38,7 +38,7 @@ export { TopologyTestDriver, TestInputTopic, TestOutputTopic, type TopologyTestD
 export { topology, type TopologyConfig, type TopologyDefinition, type DemoRecord } from './dsl/topology-file.ts';
 export { predictProcessor, withPrediction, type PredictOptions } from './processors/predict.ts';
 export * from './ml/index.ts';
-export { KafkaStreams, type QueryableStore, type KafkaStreamsConfig, type StreamsState, type RuntimeSnapshot, type StallReport, type WatchdogOptions, type DeadLetterEvent } from './runtime/kafka-streams.ts';
+export { KafkaStreams, type QueryableStore, type StreamsMetadata, type KeyQueryMetadata, type StreamsUncaughtExceptionHandler, type StreamsUncaughtExceptionResponse, type KafkaStreamsConfig, type StreamsState, type RuntimeSnapshot, type StallReport, type WatchdogOptions, type DeadLetterEvent } from './runtime/kafka-streams.ts';
 export type { Transport, TopicPartition, TopicPartitionOffset } from './transport/transport.ts';
 export { InMemoryBroker } from './transport/memory-broker.ts';
 export { FencedError, type StateBackend, type TaskStateBackend, type RestoreProgress } from './state/backend.ts';

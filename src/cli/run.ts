@@ -5,6 +5,7 @@ import { startDashboard, type Dashboard } from '../dashboard/index.ts';
 import { serveMetrics } from '../metrics/runtime-metrics.ts';
 import { modelMetrics } from '../ml/metrics.ts';
 import { KafkaStreams, type RuntimeSnapshot } from '../runtime/kafka-streams.ts';
+import { queryRoutes } from '../runtime/query-server.ts';
 import type { Serde } from '../serdes/serde.ts';
 import type { RestoreProgress } from '../state/backend.ts';
 import type { SourceNode } from '../topology/nodes.ts';
@@ -16,7 +17,8 @@ export const RUN_USAGE = `tributary run <topology.ts> [options]
   --redis <url>               Redis for state and checkpoints (env TRIBUTARY_REDIS); without it: in-memory state
   --application-id <id>       overrides the file's applicationId (env TRIBUTARY_APPLICATION_ID)
   --guarantee <g>             at-least-once (default) or exactly-once (Kafka transactions) (env TRIBUTARY_GUARANTEE)
-  --metrics-port <port>       serve Prometheus metrics at /metrics and the live dashboard at / (env TRIBUTARY_METRICS_PORT)
+  --metrics-port <port>       serve Prometheus metrics at /metrics, the live dashboard at / and interactive queries at /stores/... (env TRIBUTARY_METRICS_PORT)
+  --advertised-url <url>      where this instance answers queries, e.g. http://10.0.0.5:9464 (application.server; env TRIBUTARY_ADVERTISED_URL; needs --metrics-port, --redis, --brokers)
   --commit-interval <ms>      how often state and offsets are committed (env TRIBUTARY_COMMIT_INTERVAL_MS, default 1000)
   --redis-outage-timeout <ms> how long commits retry while Redis is unreachable before the runner stops (env TRIBUTARY_REDIS_OUTAGE_TIMEOUT_MS, default 60000)
   --cache-max-entries <n>     table updates merged per key until each commit, per task (env TRIBUTARY_CACHE_MAX_ENTRIES, default 10000; 0: every update is sent)
@@ -37,6 +39,8 @@ export interface RunSettings {
   applicationId: string | undefined;
   guarantee: 'at-least-once' | 'exactly-once';
   metricsPort: number | undefined;
+  /** Kafka Streams' application.server: published with this instance's tasks for remote queries. */
+  advertisedUrl: string | undefined;
   commitIntervalMs: number | undefined;
   maxRecordBytes: number | undefined;
   cacheMaxEntries: number | undefined;
@@ -70,6 +74,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
         'application-id': { type: 'string' },
         guarantee: { type: 'string' },
         'metrics-port': { type: 'string' },
+        'advertised-url': { type: 'string' },
         'commit-interval': { type: 'string' },
         'max-record-bytes': { type: 'string' },
         'cache-max-entries': { type: 'string' },
@@ -93,7 +98,14 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
   const brokersText = values.brokers ?? env.TRIBUTARY_BROKERS;
   const guarantee = values.guarantee ?? env.TRIBUTARY_GUARANTEE ?? 'at-least-once';
   if (guarantee !== 'at-least-once' && guarantee !== 'exactly-once') throw new Error(`--guarantee must be at-least-once or exactly-once, got '${guarantee}'`);
+  const advertisedUrl = values['advertised-url'] ?? env.TRIBUTARY_ADVERTISED_URL;
+  if (advertisedUrl !== undefined) {
+    if ((values['metrics-port'] ?? env.TRIBUTARY_METRICS_PORT) === undefined) throw new Error('--advertised-url needs --metrics-port: the queries are answered on the metrics server');
+    if (!brokersText || !(values.redis ?? env.TRIBUTARY_REDIS)) throw new Error('--advertised-url needs --brokers and --redis: instances publish their tasks in Redis and share them through the Kafka group');
+    if ((values.processes ?? env.TRIBUTARY_PROCESSES ?? '1') !== '1') throw new Error('--advertised-url names one process: run one runner per URL instead of --processes');
+  }
   return {
+    advertisedUrl,
     file,
     brokers: brokersText ? brokersText.split(',').map((b) => b.trim()).filter(Boolean) : undefined,
     redis: values.redis ?? env.TRIBUTARY_REDIS,
@@ -164,6 +176,7 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
     ...(settings.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: settings.sessionTimeoutMs } : {}),
     ...(settings.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: settings.heartbeatIntervalMs } : {}),
     onRestoreProgress: restore,
+    ...(settings.advertisedUrl !== undefined ? { advertisedUrl: settings.advertisedUrl } : {}),
   });
   let metricsServer: Server | undefined;
   let dashboard: Dashboard | undefined;
@@ -215,7 +228,7 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
       dashboard = startDashboard({ title: applicationId, kind: 'runner', registries: [app.registry, modelMetrics], ...(benchDir ? { benchDir } : {}) });
       const notes = dashboard.collector;
       watches.push(app.state$.subscribe((s) => notes.recordState(s)), app.deadLetters$.subscribe((event) => notes.recordDeadLetter(event)));
-      metricsServer = await serveMetrics(settings.metricsPort, [app.registry, modelMetrics], { application_id: applicationId }, [dashboard.route]);
+      metricsServer = await serveMetrics(settings.metricsPort, [app.registry, modelMetrics], { application_id: applicationId }, [queryRoutes(app), dashboard.route]);
       const port = (metricsServer.address() as { port: number }).port;
       out(`metrics: http://localhost:${port}/metrics · dashboard: http://localhost:${port}/`);
     }

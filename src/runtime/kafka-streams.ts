@@ -27,7 +27,12 @@ import { applySkip, type RunningTask } from './running-task.ts';
 import { TaskCommitter } from './task-commit.ts';
 import { TaskRestorer } from './task-restore.ts';
 import { StreamTask, type DeadLetterEvent, type TaskEnvironment } from './task.ts';
+import { checkAdvertisedUrl, InstanceRegistry, type KeyQueryMetadata, type StreamsMetadata } from './streams-metadata.ts';
+import { partitionForKey } from '../transport/partitioner.ts';
+import { ShutdownMarker, type StreamsUncaughtExceptionHandler } from './uncaught-handler.ts';
 
+export type { KeyQueryMetadata, StreamsMetadata } from './streams-metadata.ts';
+export type { StreamsUncaughtExceptionHandler, StreamsUncaughtExceptionResponse } from './uncaught-handler.ts';
 export type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState, WatchdogOptions } from './streams-config.ts';
 export type { DeadLetterEvent } from './task.ts';
 
@@ -97,6 +102,13 @@ export class KafkaStreams {
   private readonly modelTopics = new Map<string, Promise<void>>();
   private readonly committer: TaskCommitter;
   private readonly restorer: TaskRestorer;
+  private readonly registry_: InstanceRegistry | undefined;
+  private paused = false;
+  private uncaughtHandler: StreamsUncaughtExceptionHandler | undefined;
+  private readonly shutdownMarker: ShutdownMarker | undefined;
+  private lastAssignment: TopicPartition[] = [];
+  /** Times the tasks were replaced after an error (`REPLACE_THREAD`). */
+  replacedTasks = 0;
 
   constructor(
     /** The topology run; at `start()` its pattern sources are resolved to the topics they match. */
@@ -155,6 +167,12 @@ export class KafkaStreams {
     const common = { applicationId: this.applicationId, transport: this.transport, metrics: this.metrics, exactlyOnce: this.exactlyOnce, log, retireTask };
     this.committer = new TaskCommitter({ ...common, hasBackend: this.backend !== undefined, isCurrent: (rt) => this.tasks.get(rt.task.id) === rt });
     this.restorer = new TaskRestorer({ ...common, onRestoreProgress: config.onRestoreProgress });
+    this.shutdownMarker = config.redis && !this.broker ? new ShutdownMarker(config.redis, this.applicationId) : undefined;
+    if (config.advertisedUrl !== undefined) {
+      const url = checkAdvertisedUrl(config.advertisedUrl);
+      if (!config.redis || this.broker) throw new TopologyError('advertisedUrl needs redis and brokers: instances find each other through Redis (trib:{<applicationId>}:instances) and share tasks through the Kafka group');
+      this.registry_ = new InstanceRegistry(config.redis, this.applicationId, url, Math.max(3_000, config.sessionTimeoutMs ?? 30_000), this.log);
+    }
   }
 
   /** The lifecycle: CREATED → REBALANCING ⇄ RUNNING → PENDING_SHUTDOWN → NOT_RUNNING, or ERROR. */
@@ -211,6 +229,8 @@ export class KafkaStreams {
         this.topology = this.topology.withPatternsResolved(await this.transport.topicNames());
         this.externalTopics = new Set(this.topology.sourceTopics());
       }
+      await this.registry_?.connect();
+      await this.shutdownMarker?.watch((reason) => void this.fail(new Error(`another instance shut the whole application down (SHUTDOWN_APPLICATION): ${reason}`)));
       await this.prepareTopics();
       await loadGlobalTables({
         topology: this.topology,
@@ -373,6 +393,130 @@ export class KafkaStreams {
     return sessionView<K, V>(() => this.localStores(name));
   }
 
+  /** This instance's advertised URL (`advertisedUrl`), if any. */
+  get advertisedUrl(): string | undefined {
+    return this.registry_?.advertisedUrl;
+  }
+
+  /**
+   * Kafka Streams' `metadataForAllStreamsClients()`: every live instance of the application with
+   * its tasks, source partitions and stores, from what the instances publish in Redis. Without
+   * `advertisedUrl`: this instance alone (host `'local'`).
+   */
+  async streamsMetadata(): Promise<StreamsMetadata[]> {
+    if (!this.registry_) return [{ ...this.localMetadata(), host: 'local' }];
+    return this.registry_.instances();
+  }
+
+  /**
+   * Kafka Streams' `queryMetadataForKey(store, key, serializer)`: the instance whose task holds
+   * `key` in `store`: the partition is murmur2 of the key serialized with the store's key serde
+   * (as the producer placed it), over the store's source topic's partition count.
+   */
+  async queryMetadataForKey(storeName: string, key: unknown): Promise<KeyQueryMetadata> {
+    const spec = this.topology.stores.get(storeName);
+    if (!spec) throw new TopologyError(`no store named '${storeName}' in this topology (stores: ${[...this.topology.stores.keys()].join(', ') || 'none'})`);
+    const sub = this.topology.subTopologies.find((s) => s.stores.includes(storeName));
+    if (!sub || spec.global) throw new TopologyError(`store '${storeName}' is a global store: every instance holds all of it, query any`);
+    const topic = this.resolvedSources(sub)[0]!;
+    const count = this.partitionCounts.get(topic);
+    if (count === undefined) throw new Error(`queryMetadataForKey needs the partition count of '${topic}': call it after start()`);
+    const bytes = (spec.keySerde ?? this.sourceKeySerde(sub))?.serialize(key, topic);
+    if (!bytes) throw new TopologyError(`store '${storeName}' has no key serde to place key ${JSON.stringify(key)} with`);
+    const partition = partitionForKey(bytes, count);
+    const taskId = `${sub.id}_${partition}`;
+    const instances = await this.streamsMetadata();
+    return { activeHost: instances.find((i) => i.tasks.includes(taskId))?.host, standbyHosts: [], partition, taskId };
+  }
+
+  /**
+   * Kafka Streams' `setUncaughtExceptionHandler`: what to do when processing or a commit throws
+   * (error policy `'fail'`, a fenced commit, a Redis outage past its timeout). Without one: `'SHUTDOWN_CLIENT'`.
+   */
+  setUncaughtExceptionHandler(handler: StreamsUncaughtExceptionHandler): void {
+    if (this.state !== 'CREATED') throw new Error(`setUncaughtExceptionHandler() must be called before start() (state is ${this.state})`);
+    this.uncaughtHandler = handler;
+  }
+
+  /** REPLACE_THREAD: drops every task without committing and reopens them from their checkpoints. */
+  private async replaceTasks(): Promise<void> {
+    this.replacedTasks++;
+    await this.lock.run(async () => {
+      for (const rt of [...this.tasks.values()]) this.retireTask(rt);
+    });
+    await this.onAssignment(this.lastAssignment);
+    // A partition with neither checkpoint nor committed offset restarts where a new consumer
+    // would (Kafka Streams' new thread): at the beginning with autoOffsetReset 'earliest'.
+    if ((this.config.autoOffsetReset ?? 'earliest') !== 'earliest') return;
+    const unpositioned = [...this.tasks.values()].flatMap((rt) => rt.queues.filter((q) => !rt.startPositions.has(tpKey(q.topic, q.partition))).map((queue) => ({ rt, queue })));
+    if (unpositioned.length === 0) return;
+    const ranges = await this.transport.offsetRange([...new Set(unpositioned.map(({ queue }) => queue.topic))]);
+    await this.lock.run(async () => {
+      for (const { rt, queue } of unpositioned) {
+        const key = tpKey(queue.topic, queue.partition);
+        const low = ranges.get(key)?.low ?? 0;
+        if (this.tasks.get(rt.task.id) !== rt) continue;
+        queue.reset(low);
+        rt.startPositions.set(key, low);
+        this.transport.seek({ topic: queue.topic, partition: queue.partition, offset: low });
+      }
+    });
+  }
+
+  /** Whether this instance hosts (runs, restored) the task of `taskId`. */
+  hostsTask(taskId: string): boolean {
+    return this.tasks.get(taskId)?.ready === true;
+  }
+
+  /**
+   * Kafka Streams' `pause()`: stops fetching and processing on every task while staying in the
+   * group (heartbeats go on, so no rebalance); commits go on for what was processed. `resume()` undoes it.
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.transport.pause([...this.queues.values()].map((q) => ({ topic: q.topic, partition: q.partition })));
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.transport.resume([...this.queues.values()].filter((q) => !q.paused).map((q) => ({ topic: q.topic, partition: q.partition })));
+    this.wake();
+  }
+
+  isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * Kafka Streams' `cleanUp()`: deletes this application's state in Redis: every key under
+   * `trib:{<applicationId>:*` (every task's stores, checkpoints and epochs, of ALL instances, since
+   * they share Redis), the instance registry and the shutdown marker. Kafka topics and committed group offsets are kept,
+   * so the next run restores nothing and replays its inputs from the committed offsets (or from
+   * `autoOffsetReset` where none). Only before `start()` or after the application stopped. Returns the number of keys deleted.
+   */
+  async cleanUp(): Promise<number> {
+    if (this.state !== 'CREATED' && this.state !== 'NOT_RUNNING' && this.state !== 'ERROR') {
+      throw new Error(`cleanUp() deletes the state in Redis: call it before start() or after close() (state is ${this.state})`);
+    }
+    if (!this.config.redis) return 0;
+    return RedisStateBackend.reset(this.config.redis, this.applicationId, { extraKeys: [`trib:{${this.applicationId}}:instances`, `trib:{${this.applicationId}}:shutdown`] });
+  }
+
+  private localMetadata(partitions?: TopicPartition[]): StreamsMetadata {
+    const tasks = this.taskIds();
+    const stores = new Set<string>();
+    for (const sub of this.topology.subTopologies) if (tasks.some((t) => t.startsWith(`${sub.id}_`))) for (const name of sub.stores) stores.add(name);
+    const topicPartitions = partitions ?? [...this.queues.values()].map((q) => ({ topic: q.topic, partition: q.partition }));
+    return { host: this.registry_?.advertisedUrl ?? 'local', tasks, topicPartitions, stateStoreNames: [...stores].sort() };
+  }
+
+  private sourceKeySerde(sub: SubTopology) {
+    for (const node of sub.nodes) if (node.kind === 'source' && node.keySerde) return node.keySerde as import('../serdes/serde.ts').Serde<unknown>;
+    return undefined;
+  }
+
   // ---------------------------------------------------------------- start-up
 
   private resolvedSources(sub: SubTopology): string[] {
@@ -420,6 +564,7 @@ export class KafkaStreams {
   private async onAssignment(partitions: TopicPartition[]): Promise<void> {
     await this.lock.run(async () => {
       if (!this.running) return;
+      this.lastAssignment = partitions;
       this.setState('REBALANCING');
       const wanted = new Map<string, { sub: SubTopology; partition: number }>();
       const assigned = new Set(partitions.map((p) => tpKey(p.topic, p.partition)));
@@ -440,6 +585,8 @@ export class KafkaStreams {
       }
       await this.restorer.restore(opened);
       this.metrics.tasks.set(this.tasks.size);
+      if (this.paused) this.transport.pause([...this.queues.values()].map((q) => ({ topic: q.topic, partition: q.partition })));
+      await this.registry_?.assigned(this.localMetadata(partitions)).catch((error: unknown) => this.log(`could not publish this instance's tasks: ${errorMessage(error)}`));
       if (this.running) this.setState('RUNNING');
     });
     this.wake();
@@ -533,8 +680,18 @@ export class KafkaStreams {
             this.nextCommitAt = Date.now() + this.commitIntervalMs;
           }
         });
-      } catch (error) {
-        void this.fail(error instanceof Error ? error : new Error(String(error)));
+      } catch (thrown) {
+        const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+        const response = this.uncaughtHandler?.(error) ?? 'SHUTDOWN_CLIENT';
+        if (response === 'REPLACE_THREAD' && this.running) {
+          this.log(`replacing this instance's tasks after an error (REPLACE_THREAD): ${error.message}`);
+          await this.replaceTasks();
+          continue;
+        }
+        if (response === 'SHUTDOWN_APPLICATION') {
+          await this.shutdownMarker?.signal(`${this.advertisedUrl ?? 'an instance'}: ${error.message}`).catch((e: unknown) => this.log(`could not write the shutdown marker to Redis: ${errorMessage(e)}`));
+        }
+        void this.fail(error);
         return;
       }
       if (worked === 0) await this.idle();
@@ -545,6 +702,7 @@ export class KafkaStreams {
   private processRound(): number {
     let processed = 0;
     const now = Date.now();
+    if (this.paused) return 0;
     for (const rt of this.tasks.values()) {
       if (!rt.ready) continue;
       const task = rt.task;
@@ -743,7 +901,7 @@ export class KafkaStreams {
     for (const rt of [...this.tasks.values()]) this.retireTask(rt);
     this.globalTask?.close();
     await Promise.allSettled([...this.producerCloses]);
-    await Promise.allSettled([this.transport.close(), this.globalTransport?.close(), this.backend?.close()]);
+    await Promise.allSettled([this.transport.close(), this.globalTransport?.close(), this.backend?.close(), this.registry_?.close(), this.shutdownMarker?.close()]);
     this.metricsSubject.complete();
     this.stallSubject.complete();
   }

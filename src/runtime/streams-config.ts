@@ -111,4 +111,10 @@ export interface KafkaStreamsConfig {
   stateBackend?: StateBackend;
   /** Where the runtime logs warnings (stalls, refused commits). Default `console.warn`. */
   log?: (message: string) => void;
+  /**
+   * Kafka Streams' `application.server`: the URL (`http://host:port`) where this instance answers
+   * interactive queries. Instances publish it with their tasks in Redis (`trib:{<applicationId>}:instances`),
+   * which `streamsMetadata()` and `queryMetadataForKey()` read. Needs `redis` and `brokers`.
+   */
+  advertisedUrl?: string;
 }

@@ -81,7 +81,7 @@ function printable(url: string): string {
  * within `timeoutMs` instead of being retried forever, and a running application rides out a
  * short outage (each command is retried twice, then its commit rejects).
  */
-async function connectRedis(url: string, timeoutMs: number): Promise<Redis> {
+export async function connectRedis(url: string, timeoutMs: number): Promise<Redis> {
   let ready = false;
   let lastError: Error | undefined;
   const redis = new Redis(url, {
@@ -310,10 +310,10 @@ export class RedisStateBackend implements StateBackend {
   }
 
   /** Deletes every key of an application (its tasks' stores, checkpoints and epochs); returns how many. */
-  static async reset(url: string, applicationId: string, options: RedisStateBackendOptions = {}): Promise<number> {
+  static async reset(url: string, applicationId: string, options: RedisStateBackendOptions & { extraKeys?: string[] } = {}): Promise<number> {
     const redis = await connectRedis(url, options.connectTimeoutMs ?? 3000);
     try {
-      let deleted = 0;
+      let deleted = options.extraKeys?.length ? await redis.unlink(...options.extraKeys) : 0;
       let cursor = '0';
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', `trib:{${globEscape(applicationId)}:*`, 'COUNT', 1000);

@@ -37,6 +37,15 @@ describe('tributary run arguments', () => {
     expect(() => parseRunArgs(['t.ts', '--guarantee', 'maybe'], {})).toThrow(/--guarantee must be at-least-once or exactly-once/);
     expect(() => parseRunArgs([], {})).toThrow(/name a topology file/);
   });
+
+  it('takes --advertised-url only with the metrics port, Redis and Kafka it needs', () => {
+    const full = ['t.ts', '--brokers', 'k:9092', '--redis', 'redis://r', '--metrics-port', '9464', '--advertised-url', 'http://10.0.0.5:9464'];
+    expect(parseRunArgs(full, {}).advertisedUrl).toBe('http://10.0.0.5:9464');
+    expect(parseRunArgs(['t.ts', '--brokers', 'k:9092', '--redis', 'redis://r', '--metrics-port', '9464'], { TRIBUTARY_ADVERTISED_URL: 'http://h:1' }).advertisedUrl).toBe('http://h:1');
+    expect(() => parseRunArgs(['t.ts', '--brokers', 'k:9092', '--redis', 'redis://r', '--advertised-url', 'http://h:1'], {})).toThrow(/--advertised-url needs --metrics-port/);
+    expect(() => parseRunArgs(['t.ts', '--metrics-port', '1', '--advertised-url', 'http://h:1'], {})).toThrow(/--advertised-url needs --brokers and --redis/);
+    expect(() => parseRunArgs([...full, '--processes', '2'], {})).toThrow(/one runner per URL/);
+  });
 });
 
 describe('tributary run, embedded', () => {
