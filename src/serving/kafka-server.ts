@@ -1,7 +1,7 @@
 import '../transport/kafkajs-patches.ts';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type KafkaMessage, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Batch, type Consumer, type IHeaders, type KafkaMessage, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { describeError } from '../ml/model.ts';
 import type { ModelRegistry } from '../ml/registry.ts';
 import type { RecordValue } from '../ml/registry-mapping.ts';
@@ -9,6 +9,7 @@ import { createTopicsAndWait } from '../transport/create-topics.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { servingDeadLetters, servingRequests } from './metrics.ts';
 import { ModelPool, predictionsOf, type BatchingOptions } from './model-pool.ts';
+import { PartitionLane } from './partition-lane.ts';
 import { ServingError, ServingHeaders, type ErrorReply } from './protocol.ts';
 
 export interface ModelKafkaServerOptions extends BatchingOptions {
@@ -32,8 +33,10 @@ export interface ModelKafkaServerOptions extends BatchingOptions {
   log?: (line: string) => void;
 }
 
-/** Records handled per produce-and-commit round within one fetched batch. */
+/** Requests scored and replied to together within one fetched batch. */
 const CHUNK = 1024;
+/** Request bytes answered at once; above it the consumer stops handing over batches (bounded memory). */
+const MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 
 function headerText(headers: IHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name];
@@ -50,8 +53,9 @@ export function defaultBrokers(): string[] {
 /**
  * A Kafka-native model server: a consumer group on request topics (one per model, and optionally
  * one shared topic with a `model` header), micro-batched scoring, replies to each request's
- * `reply-to` topic with its `correlation-id`. Offsets are committed only after the replies are
- * acknowledged (at-least-once: a client may see a reply twice). More servers in the same group
+ * `reply-to` topic with its `correlation-id`. Fetching does not wait for the replies of the batch
+ * before (up to 32 MiB of requests are in flight); an offset is committed only after the replies up
+ * to it are acknowledged (at-least-once: a client may see a reply twice). More servers in the same group
  * split the partitions. A request that cannot be scored gets an error reply; one without a
  * `reply-to` header goes to `<groupId>-dlq`.
  *
@@ -72,6 +76,15 @@ export class ModelKafkaServer {
   private readonly admin: Admin;
   private readonly log: (line: string) => void;
   private assigned: Record<string, number[]> = {};
+  /** The eachBatch handlers running now. */
+  private readonly handling = new Set<Promise<void>>();
+  /** Per `topic:partition`, the chunks being answered; replaced on a (re)join and after a failed chunk. */
+  private lanes = new Map<string, PartitionLane>();
+  /** Lanes replaced while chunks were still in them: close() waits for these too. */
+  private readonly retired = new Set<PartitionLane>();
+  /** Bytes of request values being answered; the consumer waits above MAX_IN_FLIGHT_BYTES. */
+  private inFlightBytes = 0;
+  private readonly roomWaiters: (() => void)[] = [];
   private closing: Promise<void> | undefined;
 
   constructor(source: ModelRegistry | ModelPool, private readonly options: ModelKafkaServerOptions = {}) {
@@ -117,6 +130,8 @@ export class ModelKafkaServer {
     const joined = new Promise<void>((resolve) => {
       this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
         this.assigned = event.payload.memberAssignment;
+        // fetching restarts from the committed offsets: the lanes restart with it
+        this.retireLanes();
         resolve();
       });
     });
@@ -130,14 +145,12 @@ export class ModelKafkaServer {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        for (let from = 0; from < batch.messages.length; from += CHUNK) {
-          if (!isRunning() || isStale()) return;
-          const chunk = batch.messages.slice(from, from + CHUNK);
-          await this.answerAll(batch.topic, chunk);
-          const next = String(Number(chunk[chunk.length - 1]!.offset) + 1);
-          await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-          resolveOffset(chunk[chunk.length - 1]!.offset);
-          await heartbeat();
+        const handled = this.answerBatch(batch, resolveOffset, heartbeat, () => isRunning() && !isStale() && this.closing === undefined);
+        this.handling.add(handled);
+        try {
+          await handled;
+        } finally {
+          this.handling.delete(handled);
         }
       },
     });
@@ -147,11 +160,74 @@ export class ModelKafkaServer {
   /** Leaves the group (finishing the batch in hand), then disconnects and ends the models it opened. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // no new chunk starts now; the ones in hand are answered and their offsets committed while
+      // this member still owns its partitions, so the next owner starts after them
+      await Promise.all([...this.handling]);
+      await Promise.all([...this.lanes.values(), ...this.retired].map((lane) => lane.settled()));
       await this.consumer.disconnect();
       await Promise.all([this.producer.disconnect(), this.admin.disconnect()]);
       if (this.ownsPool) await this.pool.close();
     })();
     return this.closing;
+  }
+
+  /**
+   * Hands a fetched batch's chunks to their partition's lane and returns without waiting for the
+   * replies, so the consumer fetches the next requests while these are scored; it waits only while
+   * MAX_IN_FLIGHT_BYTES are in flight. Offsets are resolved at once (the fetch position moves on)
+   * but committed by the lane, after the replies are acknowledged.
+   */
+  private async answerBatch(batch: Batch, resolveOffset: (offset: string) => void, heartbeat: () => Promise<void>, active: () => boolean): Promise<void> {
+    const { topic, partition } = batch;
+    for (let from = 0; from < batch.messages.length; from += CHUNK) {
+      while (this.inFlightBytes >= MAX_IN_FLIGHT_BYTES && active()) {
+        await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+        await heartbeat();
+      }
+      if (!active()) return;
+      const chunk = batch.messages.slice(from, from + CHUNK);
+      let bytes = 0;
+      for (const message of chunk) bytes += message.value?.length ?? 0;
+      this.inFlightBytes += bytes;
+      const answered = this.answerAll(topic, chunk).finally(() => {
+        this.inFlightBytes -= bytes;
+        for (const wake of this.roomWaiters.splice(0)) wake();
+      });
+      const last = chunk[chunk.length - 1]!.offset;
+      this.lane(topic, partition).add(chunk[0]!.offset, String(Number(last) + 1), answered);
+      resolveOffset(last);
+    }
+    await heartbeat();
+  }
+
+  private lane(topic: string, partition: number): PartitionLane {
+    const key = `${topic}:${partition}`;
+    let lane = this.lanes.get(key);
+    if (lane !== undefined) return lane;
+    lane = new PartitionLane(
+      (offset) =>
+        this.consumer.commitOffsets([{ topic, partition, offset }]).catch((error: unknown) => {
+          // a rebalance took the partition: its next owner answers these requests again
+          this.log(`committing ${topic}/${partition} at ${offset} failed: ${describeError(error)}`);
+        }),
+      (first, error) => {
+        this.log(`replies to ${topic}/${partition} from offset ${first} failed (${describeError(error)}); answering them again`);
+        this.retire(key, lane!);
+        if (this.closing === undefined) this.consumer.seek({ topic, partition, offset: first });
+      },
+    );
+    this.lanes.set(key, lane);
+    return lane;
+  }
+
+  private retireLanes(): void {
+    for (const [key, lane] of this.lanes) this.retire(key, lane);
+  }
+
+  private retire(key: string, lane: PartitionLane): void {
+    if (this.lanes.get(key) === lane) this.lanes.delete(key);
+    this.retired.add(lane);
+    void lane.settled().then(() => this.retired.delete(lane));
   }
 
   /** Scores a chunk of requests and produces every reply (and dead letter) before returning. */

@@ -2,13 +2,12 @@ import '../transport/kafkajs-patches.ts';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Message, type Producer } from 'kafkajs';
-import { ModelError, describeError, relayedModelError, type Model, type Prediction, type ScoreInput, type ScoreOutcome, type ScoreStage } from '../ml/model.ts';
-import { recordKey } from '../ml/model-records.ts';
+import { ModelError, describeError, relayedModelError, type Model, type ScoreInput, type ScoreOutcome, type ScoreStage } from '../ml/model.ts';
 import { createTopicsAndWait } from '../transport/create-topics.ts';
 import { defaultBrokers } from './kafka-server.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { remoteDuplicates, remoteRetries } from './metrics.ts';
-import { ServingHeaders, type ErrorReply, type PredictionReply } from './protocol.ts';
+import { ServingHeaders, type BatchReply, type ErrorReply } from './protocol.ts';
 
 /** `remoteModel({ kafka })`: a Kafka-native model server reached through a request and a reply topic. */
 export interface RemoteKafkaOptions {
@@ -28,21 +27,34 @@ export interface RemoteKafkaOptions {
   version?: string;
 }
 
-interface Waiter<Out> {
+/** One request record in flight: its correlation id and, once it came, the reply's value. */
+interface Exchange {
   id: string;
-  outcome: ScoreOutcome<Out> | undefined;
-  started: number;
+  replied: boolean;
+  reply: Buffer | null;
   answered: () => void;
   done: Promise<void>;
 }
 
+/** What a request got: the reply's value, or why none came. */
+type Answer = { ok: true; value: Buffer | null } | { ok: false; reason: string };
+
+/**
+ * The largest request value: a micro-batch above it goes out as several requests. The broker's
+ * default `message.max.bytes` is 1 MiB; half of it leaves room for headers and batch overhead.
+ */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
 const isStage = (stage: unknown): stage is ScoreStage => stage === 'validate' || stage === 'features' || stage === 'inference';
 
 /**
- * A model behind a Kafka-native model server: one request record per input with a unique
- * `correlation-id` and a `reply-to` header, replies read by its own consumer (a unique group, from
- * the latest offset) and matched by correlation id. Requests unanswered after `timeoutMs` are sent
- * again (same correlation id) up to `retries` times; duplicate replies are ignored.
+ * A model behind a Kafka-native model server: one request record per micro-batch (a JSON array
+ * of the batch's values, split when it would exceed 512 KiB) with a unique `correlation-id`, keyed
+ * by that id so its retries land on the same partition, and a `reply-to` header; replies read by
+ * its own consumer (a unique group, from the latest offset) and matched by correlation id. A
+ * request unanswered after `timeoutMs` is sent again (same correlation id) up to `retries` times;
+ * duplicate replies are ignored. An instance the server rejects (an error naming it, stage
+ * `validate` or `features`) fails alone and the rest of the batch is sent again, as over HTTP.
  */
 export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
   readonly name: string;
@@ -51,7 +63,7 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   private readonly groupId = `tributary-remote-${randomUUID()}`;
-  private readonly waiting = new Map<string, Waiter<Out>>();
+  private readonly waiting = new Map<string, Exchange>();
   private readonly timeoutMs: number;
   private readonly retries: number;
   private starting: Promise<void> | undefined;
@@ -85,30 +97,98 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
       const failure = this.failure('inference', describeError(error), error);
       return inputs.map(() => failure);
     }
-    const waiters = inputs.map(() => this.waiter());
-    let lastError: unknown;
-    for (let attempt = 0; attempt <= this.retries && this.closing === undefined; attempt++) {
-      const open = waiters.flatMap((w, i) => (w.outcome === undefined ? [i] : []));
-      if (open.length === 0) break;
-      if (attempt > 0) remoteRetries.inc({ transport: 'kafka', model: this.name }, open.length);
-      try {
-        await this.producer.send({ topic: this.options.requestTopic, acks: -1, messages: open.map((i) => this.request(waiters[i]!, inputs[i]!)) });
-      } catch (error) {
-        lastError = error;
+    const outcomes = new Array<ScoreOutcome<Out> | undefined>(inputs.length);
+    // each value is serialised once; a request is these strings joined, and a resend reuses them
+    const values = inputs.map((input) => JSON.stringify(input.value));
+    await Promise.all(this.pack(values).map((indices) => this.scoreRequest(values, indices, outcomes)));
+    return outcomes as ScoreOutcome<Out>[];
+  }
+
+  /** Scores some of a batch's values in one request; rejected instances fail alone and the rest is sent again. */
+  private async scoreRequest(values: readonly string[], indices: number[], outcomes: (ScoreOutcome<Out> | undefined)[]): Promise<void> {
+    let pending = indices;
+    while (pending.length > 0) {
+      const started = performance.now();
+      const answer = await this.exchange(`[${pending.map((i) => values[i]!).join(',')}]`, pending.length);
+      if (!answer.ok) {
+        const failure = this.failure('inference', answer.reason);
+        for (const i of pending) outcomes[i] = failure;
+        return;
       }
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all(open.map((i) => waiters[i]!.done)),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timeoutMs))),
-      ]);
-      clearTimeout(timer);
+      let reply: Partial<BatchReply<Out> & ErrorReply>;
+      try {
+        reply = JSON.parse(answer.value?.toString('utf8') ?? '') as Partial<BatchReply<Out> & ErrorReply>;
+      } catch (error) {
+        const failure = this.failure('inference', `the server's reply is not JSON: ${describeError(error)}`);
+        for (const i of pending) outcomes[i] = failure;
+        return;
+      }
+      const { predictions } = reply;
+      if (Array.isArray(predictions) && predictions.length === pending.length) {
+        const latencyMs = performance.now() - started;
+        for (let k = 0; k < pending.length; k++) outcomes[pending[k]!] = { ok: true, prediction: { ...predictions[k]!, latencyMs } };
+        return;
+      }
+      const stage = isStage(reply.stage) ? reply.stage : 'inference';
+      const message = reply.error ?? 'the server replied with neither predictions nor an error';
+      const instance = reply.instance;
+      if (stage !== 'inference' && typeof instance === 'number' && Number.isInteger(instance) && instance >= 0 && instance < pending.length) {
+        outcomes[pending[instance]!] = this.failure(stage, message);
+        pending = pending.filter((_, k) => k !== instance);
+        continue;
+      }
+      const failure = this.failure(stage, message);
+      for (const i of pending) outcomes[i] = failure;
+      return;
     }
+  }
+
+  /** Sends one request until its reply comes, at most `retries` more times, `timeoutMs` apart. */
+  private async exchange(value: string, instances: number): Promise<Answer> {
+    let answered!: () => void;
+    const done = new Promise<void>((resolve) => (answered = resolve));
+    const exchange: Exchange = { id: randomUUID(), replied: false, reply: null, answered, done };
+    this.waiting.set(exchange.id, exchange);
+    const message = this.request(exchange.id, value);
+    let lastError: unknown;
+    try {
+      for (let attempt = 0; attempt <= this.retries && this.closing === undefined && !exchange.replied; attempt++) {
+        if (attempt > 0) remoteRetries.inc({ transport: 'kafka', model: this.name }, instances);
+        try {
+          await this.producer.send({ topic: this.options.requestTopic, acks: -1, messages: [message] });
+        } catch (error) {
+          lastError = error;
+        }
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timeoutMs)))]);
+        clearTimeout(timer);
+      }
+    } finally {
+      this.waiting.delete(exchange.id);
+    }
+    if (exchange.replied) return { ok: true, value: exchange.reply };
+    if (this.closing !== undefined) return { ok: false, reason: 'closed while waiting for a reply' };
     const attempts = this.retries + 1;
-    const reason = `no reply on ${this.options.replyTopic} to ${this.options.requestTopic} within ${attempts} attempt(s) of ${this.timeoutMs} ms${lastError === undefined ? '' : ` (last send error: ${describeError(lastError)})`}`;
-    return waiters.map((w) => {
-      this.waiting.delete(w.id);
-      return w.outcome ?? this.failure('inference', this.closing === undefined ? reason : 'closed while waiting for a reply');
-    });
+    return { ok: false, reason: `no reply on ${this.options.replyTopic} to ${this.options.requestTopic} within ${attempts} attempt(s) of ${this.timeoutMs} ms${lastError === undefined ? '' : ` (last send error: ${describeError(lastError)})`}` };
+  }
+
+  /** Splits a batch's serialised values into runs of indices whose request stays under MAX_REQUEST_BYTES. */
+  private pack(values: readonly string[]): number[][] {
+    const runs: number[][] = [];
+    let run: number[] = [];
+    let bytes = 2;
+    for (let i = 0; i < values.length; i++) {
+      const size = Buffer.byteLength(values[i]!) + 1;
+      if (run.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
+        runs.push(run);
+        run = [];
+        bytes = 2;
+      }
+      run.push(i);
+      bytes += size;
+    }
+    runs.push(run);
+    return runs;
   }
 
   /** Fails what waits, leaves and deletes its reply consumer group, disconnects. */
@@ -146,46 +226,25 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
       eachMessage: async ({ message }) => {
         const raw = message.headers?.[ServingHeaders.correlationId];
         const id = (Array.isArray(raw) ? raw[0] : raw)?.toString();
-        const waiter = id === undefined ? undefined : this.waiting.get(id);
-        if (waiter === undefined || waiter.outcome !== undefined) {
+        const exchange = id === undefined ? undefined : this.waiting.get(id);
+        if (exchange === undefined || exchange.replied) {
           if (id !== undefined) remoteDuplicates.inc({ model: this.name });
           return;
         }
-        waiter.outcome = this.outcomeOf(message.value, waiter.started);
-        this.waiting.delete(waiter.id);
-        waiter.answered();
+        exchange.replied = true;
+        exchange.reply = message.value;
+        this.waiting.delete(exchange.id);
+        exchange.answered();
       },
     });
     await joined;
   }
 
-  private waiter(): Waiter<Out> {
-    let answered!: () => void;
-    const done = new Promise<void>((resolve) => (answered = resolve));
-    const waiter: Waiter<Out> = { id: randomUUID(), outcome: undefined, started: performance.now(), answered, done };
-    this.waiting.set(waiter.id, waiter);
-    return waiter;
-  }
-
-  private request(waiter: Waiter<Out>, input: ScoreInput<In>): Message {
-    const headers: IHeaders = { [ServingHeaders.correlationId]: waiter.id, [ServingHeaders.replyTo]: this.options.replyTopic };
+  private request(id: string, value: string): Message {
+    const headers: IHeaders = { [ServingHeaders.correlationId]: id, [ServingHeaders.replyTo]: this.options.replyTopic };
     if (this.options.model !== undefined) headers[ServingHeaders.model] = this.options.model;
     if (this.options.version !== undefined) headers[ServingHeaders.version] = this.options.version;
-    return { key: recordKey(input.key), value: JSON.stringify(input.value), headers };
-  }
-
-  private outcomeOf(value: Buffer | null, started: number): ScoreOutcome<Out> {
-    let reply: Partial<PredictionReply<Out> & ErrorReply>;
-    try {
-      reply = JSON.parse(value?.toString('utf8') ?? '') as Partial<PredictionReply<Out> & ErrorReply>;
-    } catch (error) {
-      return this.failure('inference', `the server's reply is not JSON: ${describeError(error)}`);
-    }
-    if (reply.prediction !== undefined) {
-      const prediction: Prediction<Out> = { ...reply.prediction, latencyMs: performance.now() - started };
-      return { ok: true, prediction };
-    }
-    return this.failure(isStage(reply.stage) ? reply.stage : 'inference', reply.error ?? 'the server replied with neither a prediction nor an error');
+    return { key: id, value, headers };
   }
 
   private failure(stage: ScoreStage, message: string, cause?: unknown): ScoreOutcome<Out> {

@@ -39,6 +39,17 @@ async function predictThrough(model: Model<Payment, RegistryOutput>, records: re
   }
 }
 
+/** The number of records a topic holds. */
+async function records(topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function kafkaServer(groupId: string, requestTopic: string): Promise<ModelKafkaServer> {
   const server = await ModelKafkaServer.start(registry, { groupId, models: ['fraud'], requestTopic: () => requestTopic, partitions: 2, maxDelayMs: 2 });
   closers.push(() => server.close());
@@ -110,6 +121,26 @@ describe('remoteModel over Kafka', () => {
     expect(dlq).toEqual([]);
     expect(scored.map((r) => r.key)).toEqual(records.map((_, i) => `p${i}`));
     expectSamePredictions(scored.map((r) => r.value.prediction), await embedded(registry, '2', records));
+  });
+
+  it('a micro-batch travels as one request record, and one above 512 KiB as several; every record is scored once', async () => {
+    const requestTopic = unique('fraud-requests');
+    await kafkaServer(unique('group'), requestTopic);
+    const small = holdout('2').slice(0, 100);
+    const model = remoteModel<Payment>({ kafka: { requestTopic, replyTopic: unique('replies') } });
+    const first = await predictThrough(model, small, { maxBatchSize: 100 });
+    expect(first.dlq).toEqual([]);
+    expect(await records(requestTopic)).toBe(1);
+    const large = Array.from({ length: 6000 }, (_, i) => holdout('2')[i % 200]!);
+    const bytes = Buffer.byteLength(JSON.stringify(large));
+    expect(bytes).toBeGreaterThan(512 * 1024);
+    expect(bytes).toBeLessThan(1024 * 1024);
+    const second = await predictThrough(model, large, { maxBatchSize: 6000, maxDelayMs: 50 });
+    await model.close();
+    expect(second.dlq).toEqual([]);
+    expect(second.scored.map((r) => r.key)).toEqual(large.map((_, i) => `p${i}`));
+    expectSamePredictions(second.scored.map((r) => r.value.prediction), await embedded(registry, '2', large));
+    expect(await records(requestTopic)).toBe(1 + 2);
   });
 
   it('an input failing the schema goes to the dead-letter topic with stage validate', async () => {
