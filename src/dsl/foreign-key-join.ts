@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { foreignTableJoinProcessor, responseJoinProcessor, subscriptionReceiveProcessor, subscriptionSendProcessor, type ForeignKeyExtractor } from '../processors/foreign-key-join.ts';
+import { foreignTableJoinProcessor, responseJoinProcessor, subscriptionJoinProcessor, subscriptionReceiveProcessor, subscriptionSendProcessor, type ForeignKeyExtractor } from '../processors/foreign-key-join.ts';
 import { tableJoinResultProcessor } from '../processors/table-table-join.ts';
 import type { Serde } from '../serdes/serde.ts';
 import { combinedKeySerde, subscriptionResponseSerde, subscriptionWrapperSerde, type SubscriptionResponse, type SubscriptionWrapper } from '../serdes/subscription.ts';
@@ -82,7 +82,9 @@ export function joinOnForeignKey<K, V, FK, VO, VR>(
     keySerde: combinedKeySerde(foreignKeySerde, primaryKeySerde) as Serde<unknown>, valueSerde: subscriptionWrapperSerde(primaryKeySerde) as Serde<unknown>,
   });
   const receive = named('-subscription-receive', 'KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-');
-  builder.addProcessor(receive, [registrationSource], subscriptionReceiveProcessor<FK, K, VO>(subscriptionStore, right.storeName), [subscriptionStore, right.storeName]);
+  builder.addProcessor(receive, [registrationSource], subscriptionReceiveProcessor<FK, K>(subscriptionStore), [subscriptionStore]);
+  const subscriptionJoin = named('-subscription-join-foreign', 'KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-');
+  builder.addProcessor(subscriptionJoin, [receive], subscriptionJoinProcessor<FK, K, VO>(right.storeName), [right.storeName]);
   const foreignJoin = named('-foreign-join-subscription', 'KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-');
   builder.addProcessor(foreignJoin, [right.nodeName], foreignTableJoinProcessor<FK, K, VO>(subscriptionStore), [subscriptionStore]);
 
@@ -91,7 +93,7 @@ export function joinOnForeignKey<K, V, FK, VO, VR>(
   const responsePartitioner = (key: K, value: SubscriptionResponse<VO>, n: number): number | undefined =>
     partitioner ? partitioner(key, n) : value.primaryPartition < n ? value.primaryPartition : undefined;
   builder.addSink({
-    name: named('-subscription-response-sink', 'KTABLE-SINK-'), parents: [receive, foreignJoin], topic: responseTopic, internal: true,
+    name: named('-subscription-response-sink', 'KTABLE-SINK-'), parents: [subscriptionJoin, foreignJoin], topic: responseTopic, internal: true,
     keySerde: primaryKeySerde as Serde<unknown>, valueSerde: subscriptionResponseSerde(foreignValueSerde) as Serde<unknown>,
     partitioner: responsePartitioner as StreamPartitioner,
   });

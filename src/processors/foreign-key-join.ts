@@ -1,13 +1,13 @@
 import type { SubscriptionResponse, SubscriptionWrapper } from '../serdes/subscription.ts';
-import type { KeyValueStore, SubscriptionStore, ValueAndTimestamp } from '../state/store.ts';
+import type { CombinedKey, KeyValueStore, SubscriptionStore, ValueAndTimestamp } from '../state/store.ts';
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 import { change, type Change } from './change.ts';
 
 /*
- * The foreign-key table-table join, as Kafka Streams runs it (KIP-213), in four processors:
+ * The foreign-key table-table join, as Kafka Streams runs it (KIP-213), in five processors:
  *
  *   left table ──▶ subscriptionSend ──▶ [subscription-registration topic, keyed by FK]
- *      ──▶ subscriptionReceive (subscription store, reads the right table) ──▶ [subscription-response topic, keyed by PK]
+ *      ──▶ subscriptionReceive (subscription store) ──▶ subscriptionJoin (reads the right table) ──▶ [subscription-response topic, keyed by PK]
  *   right table ──▶ foreignTableJoin (scans the subscription store) ──▶ [subscription-response topic]
  *      ──▶ responseJoin (reads the left table, drops stale responses by hash) ──▶ result table
  */
@@ -73,20 +73,18 @@ export function subscriptionSendProcessor<K, V, FK>(
 }
 
 /**
- * Receives subscriptions on the right side: keeps them in the subscription store (deletes remove
- * them) and answers each, as its instruction says, with the right row's current value, at the
- * later of the two timestamps. A `null` foreign key (left joins only) is answered with `null`.
+ * Receives subscriptions on the right side and keeps them in the subscription store (the deletes
+ * remove them), then passes each on, keyed by `{ foreignKey, primaryKey }`, to be answered. A
+ * `null` foreign key (left joins only) is passed on without being stored.
  */
-export function subscriptionReceiveProcessor<FK, PK, VO>(subscriptionStoreName: string, rightStoreName: string): ProcessorSupplier {
+export function subscriptionReceiveProcessor<FK, PK>(subscriptionStoreName: string): ProcessorSupplier {
   return () => {
-    let ctx: ProcessorContext<PK, SubscriptionResponse<VO>>;
+    let ctx: ProcessorContext<CombinedKey<FK | null, PK>, SubscriptionWrapper<PK>>;
     let subscriptions: SubscriptionStore<FK, PK, ValueAndTimestamp<SubscriptionWrapper<PK>>>;
-    let right: KeyValueStore<FK, ValueAndTimestamp<VO>>;
     return {
       init(context) {
-        ctx = context as ProcessorContext<PK, SubscriptionResponse<VO>>;
+        ctx = context as ProcessorContext<CombinedKey<FK | null, PK>, SubscriptionWrapper<PK>>;
         subscriptions = context.getStateStore(subscriptionStoreName);
-        right = context.getStateStore(rightStoreName);
       },
       process(record: StreamRecord<FK | null, SubscriptionWrapper<PK>>) {
         const wrapper = record.value;
@@ -97,7 +95,28 @@ export function subscriptionReceiveProcessor<FK, PK, VO>(subscriptionStoreName: 
           if (wrapper.instruction === 'delete-key-and-propagate' || wrapper.instruction === 'delete-key-no-propagate') subscriptions.delete(key);
           else subscriptions.put(key, { value: wrapper, timestamp: record.timestamp });
         }
-        const foreign = foreignKey === null ? undefined : right.get(foreignKey);
+        ctx.forward({ key: { foreignKey, primaryKey: wrapper.primaryKey }, value: wrapper, timestamp: record.timestamp });
+      },
+    };
+  };
+}
+
+/**
+ * Answers a subscription, as its instruction says, with the right row's current value, at the
+ * later of the two timestamps; a `null` foreign key is answered with `null`.
+ */
+export function subscriptionJoinProcessor<FK, PK, VO>(rightStoreName: string): ProcessorSupplier {
+  return () => {
+    let ctx: ProcessorContext<PK, SubscriptionResponse<VO>>;
+    let right: KeyValueStore<FK, ValueAndTimestamp<VO>>;
+    return {
+      init(context) {
+        ctx = context as ProcessorContext<PK, SubscriptionResponse<VO>>;
+        right = context.getStateStore(rightStoreName);
+      },
+      process(record: StreamRecord<CombinedKey<FK | null, PK>, SubscriptionWrapper<PK>>) {
+        const wrapper = record.value;
+        const foreign = record.key.foreignKey === null ? undefined : right.get(record.key.foreignKey);
         const timestamp = foreign ? Math.max(record.timestamp, foreign.timestamp) : record.timestamp;
         const answer = (foreignValue: VO | null): void =>
           ctx.forward({ key: wrapper.primaryKey, value: { hash: wrapper.hash, foreignValue, primaryPartition: wrapper.primaryPartition }, timestamp });
