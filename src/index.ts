@@ -15,6 +15,7 @@ export { Suppressed, type UntilWindowClosesOptions, type UntilTimeLimitOptions }
 export { KGroupedTable } from './dsl/kgrouped-table.ts';
 export { GlobalKTable } from './dsl/global-ktable.ts';
 export { JoinWindows } from './dsl/join-windows.ts';
+export { TableJoined } from './dsl/foreign-key-join.ts';
 export type { Joined, StreamJoined } from './dsl/joined.ts';
 export type { Change } from './processors/change.ts';
 export type { ValueTransformerWithKey, ValueTransformerWithKeySupplier } from './processors/table-transform-values.ts';

@@ -9,6 +9,11 @@ import { KStream, type KeyValuePair } from './kstream.ts';
 import type { Grouped, Materialized, Named } from './options.ts';
 import { joinTables } from './table-joins.ts';
 import { tableTransformValuesProcessor, type ValueTransformerWithKeySupplier } from '../processors/table-transform-values.ts';
+import { joinOnForeignKey, type TableJoined } from './foreign-key-join.ts';
+import type { TableTableJoiner } from '../processors/table-table-join.ts';
+
+/** What the second and third arguments of `KTable.join` may be: a joiner or a foreign-key extractor. */
+type TableJoinArgument<K, V> = (value: V, other: never, key: K) => unknown;
 import { suppressTable, type Suppressed } from './suppressed.ts';
 
 /** @internal Adds a timestamped key-value store for a table and returns its name. */
@@ -117,14 +122,30 @@ export class KTable<K, V> {
    * Joins with another table on the key: an update on either side gives `joiner(value, otherValue, key)`
    * while both sides have the key (a tombstone when one side is deleted), at the later timestamp.
    * The result is materialized in its own store.
+   *
+   * With a `foreignKeyExtractor`, a foreign-key join instead: each row joins the other table's row
+   * whose key `foreignKeyExtractor(value, key)` gives, `joiner(value, foreignValue)`; either table's
+   * updates trigger it, and the tables need not be co-partitioned (see `TableJoined`).
    */
-  join<VO, VR>(other: KTable<K, VO>, joiner: (value: V, otherValue: VO, key: K) => VR, materialized?: Materialized<K, VR>): KTable<K, VR> {
-    return joinTables<K, V, VO, VR>(this, other, joiner as (value: V | null, otherValue: VO | null, key: K) => VR, 'inner', materialized);
+  join<FK, VO, VR>(other: KTable<FK, VO>, foreignKeyExtractor: (value: V, key: K) => FK | null | undefined, joiner: (value: V, foreignValue: VO) => VR, tableJoined?: TableJoined<K, FK>, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  join<VO, VR>(other: KTable<K, VO>, joiner: (value: V, otherValue: VO, key: K) => VR, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  join<FK, VO, VR>(other: KTable<FK, VO> | KTable<K, VO>, second: TableJoinArgument<K, V>, third?: TableJoinArgument<K, V> | Materialized<K, VR>, tableJoined?: TableJoined<K, FK>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return this.joinEither<FK, VO, VR>(other, second, third, tableJoined, materialized, false);
   }
 
-  /** Like `join`, and every row of this table gives a result, with `null` for a missing other row. */
-  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: (value: V, otherValue: VO | null, key: K) => VR, materialized?: Materialized<K, VR>): KTable<K, VR> {
-    return joinTables<K, V, VO, VR>(this, other, joiner as (value: V | null, otherValue: VO | null, key: K) => VR, 'left', materialized);
+  /** Like `join`, and every row of this table gives a result, with `null` for a missing other (or foreign) row. */
+  leftJoin<FK, VO, VR>(other: KTable<FK, VO>, foreignKeyExtractor: (value: V, key: K) => FK | null | undefined, joiner: (value: V, foreignValue: VO | null) => VR, tableJoined?: TableJoined<K, FK>, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  leftJoin<VO, VR>(other: KTable<K, VO>, joiner: (value: V, otherValue: VO | null, key: K) => VR, materialized?: Materialized<K, VR>): KTable<K, VR>;
+  leftJoin<FK, VO, VR>(other: KTable<FK, VO> | KTable<K, VO>, second: TableJoinArgument<K, V>, third?: TableJoinArgument<K, V> | Materialized<K, VR>, tableJoined?: TableJoined<K, FK>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+    return this.joinEither<FK, VO, VR>(other, second, third, tableJoined, materialized, true);
+  }
+
+  /** A function third argument makes it a foreign-key join (extractor, joiner); otherwise a key join (joiner, materialized). */
+  private joinEither<FK, VO, VR>(other: KTable<FK, VO> | KTable<K, VO>, second: TableJoinArgument<K, V>, third: TableJoinArgument<K, V> | Materialized<K, VR> | undefined, tableJoined: TableJoined<K, FK> | undefined, materialized: Materialized<K, VR> | undefined, left: boolean): KTable<K, VR> {
+    if (typeof third === 'function') {
+      return joinOnForeignKey<K, V, FK, VO, VR>(this, other as KTable<FK, VO>, second as (value: V, key: K) => FK | null, third as (value: V, foreignValue: VO | null) => VR, left, tableJoined ?? {}, materialized);
+    }
+    return joinTables<K, V, VO, VR>(this, other as KTable<K, VO>, second as TableTableJoiner<K, V, VO, VR>, left ? 'left' : 'inner', third);
   }
 
   /** Like `join`, and a row of either table gives a result, with `null` for the missing side; a tombstone when both are gone. */

@@ -95,6 +95,20 @@ export interface StoreSpec<K = unknown, V = unknown> {
   global?: boolean;
   /** Values are `ValueAndTimestamp` (the DSL's stores); views show the value only. */
   timestamped?: boolean;
+  /** Key-value stores keyed by `{ foreignKey, primaryKey }` (a foreign-key join's subscriptions), listable by foreign key. */
+  foreignKeyIndexed?: boolean;
+}
+
+/** The key of a foreign-key join's subscription store: the right table's key, then the left table's. */
+export interface CombinedKey<FK, PK> {
+  readonly foreignKey: FK;
+  readonly primaryKey: PK;
+}
+
+/** A key-value store keyed by {@link CombinedKey} that lists the entries of one foreign key (Kafka Streams' prefix scan). */
+export interface SubscriptionStore<FK, PK, V> extends KeyValueStore<CombinedKey<FK, PK>, V> {
+  /** The entries whose foreign key is `foreignKey`, by primary key. */
+  subscribers(foreignKey: FK): KeyValue<CombinedKey<FK, PK>, V>[];
 }
 
 /** What timestamped stores (the DSL's) keep per key: the value and the timestamp of its last update. */
