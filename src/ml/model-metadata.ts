@@ -34,6 +34,8 @@ export interface ModelMetadata {
   labels?: (string | number)[] | Record<string, string>;
   /** JSON Schema of the record value object. */
   inputSchema?: JsonSchema;
+  /** The model handles missing values (NaN; a null feature in a record): without it NaN is rejected. */
+  acceptsMissingValues?: boolean;
   metrics?: Record<string, unknown>;
   training?: TrainingDistributions;
   trainedAt?: string;
@@ -78,6 +80,7 @@ const metadataSchema = {
       ],
     },
     inputSchema: { type: 'object' },
+    acceptsMissingValues: { type: 'boolean' },
     metrics: { type: 'object' },
     training: {
       type: 'object',

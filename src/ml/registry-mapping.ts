@@ -45,12 +45,15 @@ function featureError(features: readonly string[], value: unknown, name: string 
  * with JSON.stringify, so any string is safe; without code generation (a process run with
  * --disallow-code-generation-from-strings) it returns undefined and the loop is used.
  */
-function compileFeatureReader(input: string, features: readonly string[]): ((value: object) => FeatureRow | undefined) | undefined {
+function compileFeatureReader(input: string, features: readonly string[], missing: boolean): ((value: object) => FeatureRow | undefined) | undefined {
   if (input === '__proto__') return undefined; // a literal `{ "__proto__": … }` would set the prototype
+  const other = (v: string, i: number): string =>
+    missing ? `if (${v} === null) row[${i}] = NaN; else if (typeof ${v} !== 'boolean') return undefined; else row[${i}] = ${v} ? 1 : 0;`
+      : `if (typeof ${v} !== 'boolean') return undefined; row[${i}] = ${v} ? 1 : 0;`;
   const reads = features.map((name, i) => {
     const v = `v${i}`;
     return `const ${v} = value[${JSON.stringify(name)}];\n` +
-      `if (typeof ${v} !== 'number') { if (typeof ${v} !== 'boolean') return undefined; row[${i}] = ${v} ? 1 : 0; } else row[${i}] = ${v};`;
+      `if (typeof ${v} !== 'number') { ${other(v, i)} } else row[${i}] = ${v};`;
   });
   const body = `const row = new Array(${features.length});\n${reads.join('\n')}\nreturn { ${JSON.stringify(input)}: row };`;
   try {
@@ -60,7 +63,7 @@ function compileFeatureReader(input: string, features: readonly string[]): ((val
   }
 }
 
-function readFeaturesLoop(input: string, features: readonly string[]): (value: object) => FeatureRow | undefined {
+function readFeaturesLoop(input: string, features: readonly string[], missing: boolean): (value: object) => FeatureRow | undefined {
   return (value) => {
     const fields = value as Readonly<Record<string, unknown>>;
     const row = new Array<number>(features.length);
@@ -68,23 +71,28 @@ function readFeaturesLoop(input: string, features: readonly string[]): (value: o
       const v = fields[features[i]!];
       if (typeof v === 'number') row[i] = v;
       else if (typeof v === 'boolean') row[i] = v ? 1 : 0;
+      else if (v === null && missing) row[i] = NaN;
       else return undefined;
     }
     return { [input]: row };
   };
 }
 
-/** Reads `metadata.features` by name from a record value, in order, into the model's single float input. */
-export function featureMapping(metadata: Pick<ModelMetadata, 'inputs' | 'features'>, compile = true): (value: RecordValue) => FeatureRow {
+/**
+ * Reads `metadata.features` by name from a record value, in order, into the model's single float
+ * input; for a model that accepts missing values a null feature becomes NaN.
+ */
+export function featureMapping(metadata: Pick<ModelMetadata, 'inputs' | 'features' | 'acceptsMissingValues'>, compile = true): (value: RecordValue) => FeatureRow {
   const input = metadata.inputs[0]!.name;
   const features = metadata.features;
-  const read = (compile ? compileFeatureReader(input, features) : undefined) ?? readFeaturesLoop(input, features);
+  const missing = metadata.acceptsMissingValues === true;
+  const read = (compile ? compileFeatureReader(input, features, missing) : undefined) ?? readFeaturesLoop(input, features, missing);
   return (value) => {
     const row = typeof value === 'object' && value !== null ? read(value) : undefined;
     if (row === undefined) {
       throw featureError(features, value, features.find((name) => {
         const v = (value as Readonly<Record<string, unknown>> | null)?.[name];
-        return typeof v !== 'number' && typeof v !== 'boolean';
+        return typeof v !== 'number' && typeof v !== 'boolean' && !(missing && v === null);
       }));
     }
     return row;
@@ -156,9 +164,11 @@ export function registryModelOptions(metadata: ModelMetadata, path: string, sett
     name: metadata.name,
     version: metadata.version,
     inputs: featureMapping(metadata),
+    columnNames: { [metadata.inputs[0]!.name]: metadata.features },
     outputsAt: kind === 'classifier' ? classifierOutputs(metadata) : anomalyOutputs(metadata),
   };
   if (metadata.inputSchema !== undefined) options.inputSchema = metadata.inputSchema;
+  if (metadata.acceptsMissingValues === true) options.acceptsMissingValues = true;
   if (settings.workers !== undefined) options.workers = settings.workers;
   if (settings.threads !== undefined) options.threads = settings.threads;
   if (settings.drift !== false && metadata.training !== undefined) {
