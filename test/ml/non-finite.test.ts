@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ModelRegistry, onnxModel, type ScoreOutcome } from '../../src/ml/index.ts';
+import { ModelRegistry, onnxModel, type ClassifierOutput, type RecordValue, type ScoreOutcome } from '../../src/ml/index.ts';
 import { assembleBatch, NonFiniteFeatureError, type TensorSpec } from '../../src/ml/tensor-batch.ts';
 import { MODELS_DIR, readHoldout, tempRegistry, trainedModels } from './fixtures/models.ts';
 
@@ -147,7 +147,7 @@ describe('a model refuses non-finite features at stage validate and scores the r
     const scratch = await ModelRegistry.open(dir, { pollIntervalMs: 0, workers: 0, drift: false });
     try {
       const record = readHoldout(fraud).records[0]!;
-      const outcomes = await scratch.model('fraud').scoreBatch([{ key: 'a', value: { ...record, merchantRisk: NaN } }, { key: 'b', value: { ...record, merchantRisk: null } }, { key: 'c', value: { ...record, amount: Infinity } }]);
+      const outcomes = await scratch.model<RecordValue, ClassifierOutput>('fraud').scoreBatch([{ key: 'a', value: { ...record, merchantRisk: NaN } }, { key: 'b', value: { ...record, merchantRisk: null } }, { key: 'c', value: { ...record, amount: Infinity } }]);
       if (!outcomes[0]!.ok || !outcomes[1]!.ok) throw new Error('NaN and null should have been scored');
       expect(outcomes[1]!.prediction.score).toBe(outcomes[0]!.prediction.score);
       expect(failureOf(outcomes[2]!)).toMatchObject({ stage: 'validate', message: expect.stringMatching(/feature 'amount' is Infinity/) });
