@@ -126,7 +126,7 @@ describe('ModelHttpServer (TensorFlow Serving REST API)', () => {
 
   it('/healthz answers ok and /metrics exposes the model and serving metrics', async () => {
     const health = await get('/healthz');
-    expect(health).toEqual({ status: 200, body: { status: 'ok', models: ['breast-cancer', 'car-anomaly', 'fraud'] } });
+    expect(health).toEqual({ status: 200, body: { status: 'ok', models: ['breast-cancer', 'car-anomaly', 'car-range', 'fraud', 'trip-forecast'] } });
     const metrics = await get('/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.body.text).toMatch(/tributary_model_batch_size_count\{model="fraud",version="2"\}/);
