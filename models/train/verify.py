@@ -34,7 +34,8 @@ def main() -> None:
         for t in outs:
             print(f"  output {t['name']:14s} {t['type']:8s} {t['shape']}")
         try:
-            assert ins == meta["inputs"] and outs == meta["outputs"], "model.json inputs/outputs differ from the ONNX file"
+            described = [{k: v for k, v in o.items() if k != "columns"} for o in meta["outputs"]]
+            assert ins == meta["inputs"] and outs == described, "model.json inputs/outputs differ from the ONNX file"
             feats = meta["features"]
             assert ins[0]["shape"][1] == len(feats)
             X = np.asarray(hold["features"], dtype=np.float32)
@@ -44,7 +45,9 @@ def main() -> None:
             for name, h in meta["training"]["features"].items():
                 assert abs(sum(h["fractions"]) - 1) < 1e-9 and len(h["fractions"]) == len(h["edges"]) + 1, name
             res = common.run_onnx(onnx_bytes, X)
-            if "probabilities" in hold:
+            if "values" in hold:
+                common.check_regression_parity(rel, np.asarray(hold["values"]), res["variable"])
+            elif "probabilities" in hold:
                 common.check_parity(rel, np.asarray(hold["labels"]), res["label"], np.asarray(hold["probabilities"]), res["probabilities"])
             else:
                 common.check_parity(rel, np.asarray(hold["labels"]), res["label"], np.asarray(hold["scores"]), res["scores"])

@@ -10,7 +10,7 @@ export type { JsonSchema, ModelKind, ModelMetadata, TensorDescription, TrainingD
 export { ModelRegistry } from './registry.ts';
 export type { RegistryOptions, ReloadEvent, ShadowSpec } from './registry.ts';
 export type { VersionedModel } from './registry-model.ts';
-export type { AnomalyOutput, ClassifierOutput, RecordValue, RegistryOutput } from './registry-mapping.ts';
+export type { AnomalyOutput, ClassifierOutput, RecordValue, RegistryOutput, RegressorOutput, TensorOutput, TensorValue } from './registry-mapping.ts';
 export { keyHash, shadowComparisonRecord, shadowModel, splitTraffic } from './traffic.ts';
 export { onModelRecord, type ModelRecord } from './model-records.ts';
 export type { ShadowComparison, ShadowOptions, TrafficWeights } from './traffic.ts';

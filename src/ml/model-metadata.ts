@@ -8,6 +8,8 @@ export interface TensorDescription {
   name: string;
   type: string;
   shape: (number | string | null)[];
+  /** For an output of a `tensors` model: names of the k values of each row of an `[N, k]` output. */
+  columns?: string[];
 }
 
 /** Training histograms of each feature and of the score output (see `BinnedDistribution`). */
@@ -30,17 +32,29 @@ export interface ModelMetadata {
   features: string[];
   inputs: TensorDescription[];
   outputs: TensorDescription[];
+  /** What the outputs mean; inferred from their names and types when absent (see `modelKind`). */
+  kind?: ModelKind;
   /** Class names: by class index (an array), or by class value (an object, e.g. `{ "-1": "anomaly" }`). */
   labels?: (string | number)[] | Record<string, string>;
   /** JSON Schema of the record value object. */
   inputSchema?: JsonSchema;
+  /** The model handles missing values (NaN; a null feature in a record): without it NaN is rejected. */
+  acceptsMissingValues?: boolean;
   metrics?: Record<string, unknown>;
   training?: TrainingDistributions;
   trainedAt?: string;
 }
 
-/** What a registry model's outputs mean: a classifier (`probabilities`) or an anomaly detector (`scores`). */
-export type ModelKind = 'classifier' | 'anomaly';
+/**
+ * What a registry model's outputs mean: a classifier (`label` + `probabilities`), an anomaly
+ * detector (`label` + `scores`), a regressor (one float output, one value per record) or any other
+ * set of tensors (each output by name in the prediction).
+ */
+export type ModelKind = 'classifier' | 'anomaly' | 'regressor' | 'tensors';
+
+const KINDS: readonly ModelKind[] = ['classifier', 'anomaly', 'regressor', 'tensors'];
+/** Fields every prediction carries; a `tensors` model's outputs cannot use these names. */
+const RESERVED_OUTPUTS = new Set(['model', 'version', 'latencyMs']);
 
 const tensor = {
   type: 'object',
@@ -49,6 +63,7 @@ const tensor = {
     name: { type: 'string', minLength: 1 },
     type: { type: 'string' },
     shape: { type: 'array', items: { type: ['integer', 'string', 'null'] } },
+    columns: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
   },
 };
 const histogram = {
@@ -71,6 +86,7 @@ const metadataSchema = {
     features: { type: 'array', items: { type: 'string' }, minItems: 1 },
     inputs: { type: 'array', items: tensor, minItems: 1 },
     outputs: { type: 'array', items: tensor, minItems: 1 },
+    kind: { enum: KINDS },
     labels: {
       oneOf: [
         { type: 'array', items: { type: ['string', 'number'] } },
@@ -78,6 +94,7 @@ const metadataSchema = {
       ],
     },
     inputSchema: { type: 'object' },
+    acceptsMissingValues: { type: 'boolean' },
     metrics: { type: 'object' },
     training: {
       type: 'object',
@@ -135,13 +152,51 @@ export async function loadModelMetadata(file: string, expected?: { name: string;
   return parseModelMetadata(json, file, expected);
 }
 
-/** Tells a classifier (`label` + `probabilities` outputs) from an anomaly detector (`label` + `scores`). */
+const isFloat = (type: string): boolean => type === 'float32' || type === 'float64' || type === 'float16';
+const isTensorType = (type: string): boolean => !/^(seq|map|sequence|optional)\b/i.test(type) && !type.includes('(');
+
+/** The per-row width of an output from its shape: the product of the dims after the batch dim (undefined if one is dynamic). */
+export function rowWidth(shape: readonly (number | string | null)[]): number | undefined {
+  let width = 1;
+  for (const d of shape.slice(1)) {
+    if (typeof d !== 'number') return undefined;
+    width *= d;
+  }
+  return width;
+}
+
+/**
+ * What a version's outputs mean: its model.json `kind`, checked against the outputs, else inferred —
+ * `label` + `probabilities` is a classifier, `label` + `scores` an anomaly detector, one float
+ * output of one value per row (a scikit-learn regressor's `variable`) a regressor, anything else
+ * `tensors`. Outputs that are not tensors (a classifier exported with ZipMap on) are refused.
+ */
 export function modelKind(metadata: ModelMetadata, source = 'model.json'): ModelKind {
+  const fail = (message: string): never => {
+    throw new ModelError(`${source}: ${message}`, { model: metadata.name, version: metadata.version });
+  };
+  const odd = metadata.outputs.filter((o) => !isTensorType(o.type));
+  if (odd.length > 0) {
+    fail(`${odd.map((o) => `'${o.name}' (${o.type})`).join(', ')} is not a tensor; a scikit-learn classifier needs to be exported with zipmap off`);
+  }
   const names = new Set(metadata.outputs.map((o) => o.name));
-  if (names.has('label') && names.has('probabilities')) return 'classifier';
-  if (names.has('label') && names.has('scores')) return 'anomaly';
-  throw new ModelError(
-    `${source} has outputs ${[...names].map((n) => `'${n}'`).join(', ')}; a registry model needs 'label' with 'probabilities' (classifier, exported with zipmap off) or with 'scores' (anomaly detector)`,
-    { model: metadata.name, version: metadata.version },
-  );
+  const listed = [...names].map((n) => `'${n}'`).join(', ');
+  const only = metadata.outputs.length === 1 ? metadata.outputs[0]! : undefined;
+  const oneValue = only !== undefined && isFloat(only.type) && (rowWidth(only.shape ?? []) ?? 1) === 1;
+  const kind = metadata.kind
+    ?? (names.has('label') && names.has('probabilities') ? 'classifier'
+      : names.has('label') && names.has('scores') ? 'anomaly'
+        : oneValue ? 'regressor' : 'tensors');
+  if (kind === 'classifier' && !(names.has('label') && names.has('probabilities'))) fail(`kind "classifier" needs outputs 'label' and 'probabilities' (exported with zipmap off); it has ${listed}`);
+  if (kind === 'anomaly' && !(names.has('label') && names.has('scores'))) fail(`kind "anomaly" needs outputs 'label' and 'scores'; it has ${listed}`);
+  if (kind === 'regressor' && !oneValue) fail(`kind "regressor" needs one float output with one value per record; it has ${metadata.outputs.map((o) => `'${o.name}' (${o.type}, [${(o.shape ?? []).map(String).join(', ')}])`).join(', ')} (kind "tensors" serves any outputs)`);
+  if (kind === 'tensors') {
+    const reserved = [...names].filter((n) => RESERVED_OUTPUTS.has(n));
+    if (reserved.length > 0) fail(`output ${reserved.map((n) => `'${n}'`).join(', ')} would collide with the prediction's own field; rename it in the model`);
+    for (const o of metadata.outputs) {
+      const width = rowWidth(o.shape ?? []);
+      if (o.columns !== undefined && width !== undefined && width !== o.columns.length) fail(`output '${o.name}' has ${width} values per row but ${o.columns.length} columns`);
+    }
+  }
+  return kind;
 }

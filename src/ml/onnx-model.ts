@@ -7,7 +7,7 @@ import type { JsonSchema, TrainingDistributions } from './model-metadata.ts';
 import { ModelError, describeError, type Model, type Prediction, type ScoreContext, type ScoreInput, type ScoreOutcome, type ScoreStage } from './model.ts';
 import { InlineSessionRunner, type SessionRunner, type SessionSource } from './session-runner.ts';
 import {
-  assembleBatch, splitOutputs, zeroFeeds,
+  NonFiniteFeatureError, assembleBatch, splitOutputs, zeroFeeds,
   type FeatureRow, type OutputRow, type OutputTensors, type PlainTensor, type SessionSignature,
 } from './tensor-batch.ts';
 import { WorkerPoolRunner } from './worker-pool.ts';
@@ -42,6 +42,13 @@ export interface OnnxModelOptions<In, Out> {
   version?: string;
   /** JSON Schema each record value must match before it is mapped (stage 'validate'). */
   inputSchema?: JsonSchema;
+  /**
+   * The model handles NaN as a missing value (default false). Without it a NaN feature fails its
+   * record at stage 'validate'; ±Infinity and numbers beyond float32's range always do.
+   */
+  acceptsMissingValues?: boolean;
+  /** Names of the columns of each input (`{ float_input: ['amount', …] }`), so that errors name the feature. */
+  columnNames?: Readonly<Record<string, readonly string[]>>;
   /** onnxruntime threads inside one run (default intraOp 1: batches, not ops, are the parallelism). */
   threads?: { intraOp?: number; interOp?: number };
   /** Worker threads holding a session each (default 2); 0 runs the session on the calling thread. */
@@ -222,8 +229,8 @@ class OnnxSessionModel<In, Out> implements OnnxModel<In, Out> {
       }
     }
 
-    const batch = assembleBatch(rows, this.signature!.inputs);
-    for (const [i, error] of batch.failures) outcomes[i] = this.failure('features', error.message, error);
+    const batch = assembleBatch(rows, this.signature!.inputs, { acceptsMissingValues: this.options.acceptsMissingValues, columnNames: this.options.columnNames });
+    for (const [i, error] of batch.failures) outcomes[i] = this.failure(error instanceof NonFiniteFeatureError ? 'validate' : 'features', error.message, error);
 
     const n = batch.rows.length;
     if (n > 0) {

@@ -1,4 +1,4 @@
-import { modelKind, type ModelMetadata } from './model-metadata.ts';
+import { modelKind, type ModelKind, type ModelMetadata } from './model-metadata.ts';
 import { ModelError, type PredictionMeta } from './model.ts';
 import type { MonitorOptions, OnnxModelOptions } from './onnx-model.ts';
 import type { DriftOptions } from './drift.ts';
@@ -20,14 +20,28 @@ export interface ClassifierOutput {
 
 /** What a registry anomaly detector (e.g. an isolation forest) predicts for one record. */
 export interface AnomalyOutput {
-  /** The model's label: -1 for an anomaly, 1 for normal. */
-  label: number;
+  /** The name model.json `labels` gives the model's label (`{ "-1": "anomaly", "1": "normal" }`), else the label: -1 for an anomaly, 1 for normal. */
+  label: string | number;
+  /** The model's label is -1. */
   anomaly: boolean;
   /** The anomaly score (scikit-learn's `decision_function`: below 0 is anomalous). */
   score: number;
 }
 
-export type RegistryOutput = ClassifierOutput | AnomalyOutput;
+/** What a registry regressor (one float output, e.g. scikit-learn's `variable`) predicts for one record. */
+export interface RegressorOutput {
+  value: number;
+}
+
+/** One output of a `tensors` model for one record: a value, the row's values, or them by model.json `columns`. */
+export type TensorValue = number | string | (number | string)[] | { [column: string]: number | string };
+
+/** What a registry model of kind `tensors` predicts for one record: every output by name. */
+export interface TensorOutput {
+  [output: string]: TensorValue;
+}
+
+export type RegistryOutput = ClassifierOutput | AnomalyOutput | RegressorOutput | TensorOutput;
 
 /** Why feature `name` cannot be read from `value` (the reader only calls this for a bad value). */
 function featureError(features: readonly string[], value: unknown, name: string | undefined): TypeError {
@@ -45,12 +59,15 @@ function featureError(features: readonly string[], value: unknown, name: string 
  * with JSON.stringify, so any string is safe; without code generation (a process run with
  * --disallow-code-generation-from-strings) it returns undefined and the loop is used.
  */
-function compileFeatureReader(input: string, features: readonly string[]): ((value: object) => FeatureRow | undefined) | undefined {
+function compileFeatureReader(input: string, features: readonly string[], missing: boolean): ((value: object) => FeatureRow | undefined) | undefined {
   if (input === '__proto__') return undefined; // a literal `{ "__proto__": … }` would set the prototype
+  const other = (v: string, i: number): string =>
+    missing ? `if (${v} === null) row[${i}] = NaN; else if (typeof ${v} !== 'boolean') return undefined; else row[${i}] = ${v} ? 1 : 0;`
+      : `if (typeof ${v} !== 'boolean') return undefined; row[${i}] = ${v} ? 1 : 0;`;
   const reads = features.map((name, i) => {
     const v = `v${i}`;
     return `const ${v} = value[${JSON.stringify(name)}];\n` +
-      `if (typeof ${v} !== 'number') { if (typeof ${v} !== 'boolean') return undefined; row[${i}] = ${v} ? 1 : 0; } else row[${i}] = ${v};`;
+      `if (typeof ${v} !== 'number') { ${other(v, i)} } else row[${i}] = ${v};`;
   });
   const body = `const row = new Array(${features.length});\n${reads.join('\n')}\nreturn { ${JSON.stringify(input)}: row };`;
   try {
@@ -60,7 +77,7 @@ function compileFeatureReader(input: string, features: readonly string[]): ((val
   }
 }
 
-function readFeaturesLoop(input: string, features: readonly string[]): (value: object) => FeatureRow | undefined {
+function readFeaturesLoop(input: string, features: readonly string[], missing: boolean): (value: object) => FeatureRow | undefined {
   return (value) => {
     const fields = value as Readonly<Record<string, unknown>>;
     const row = new Array<number>(features.length);
@@ -68,23 +85,28 @@ function readFeaturesLoop(input: string, features: readonly string[]): (value: o
       const v = fields[features[i]!];
       if (typeof v === 'number') row[i] = v;
       else if (typeof v === 'boolean') row[i] = v ? 1 : 0;
+      else if (v === null && missing) row[i] = NaN;
       else return undefined;
     }
     return { [input]: row };
   };
 }
 
-/** Reads `metadata.features` by name from a record value, in order, into the model's single float input. */
-export function featureMapping(metadata: Pick<ModelMetadata, 'inputs' | 'features'>, compile = true): (value: RecordValue) => FeatureRow {
+/**
+ * Reads `metadata.features` by name from a record value, in order, into the model's single float
+ * input; for a model that accepts missing values a null feature becomes NaN.
+ */
+export function featureMapping(metadata: Pick<ModelMetadata, 'inputs' | 'features' | 'acceptsMissingValues'>, compile = true): (value: RecordValue) => FeatureRow {
   const input = metadata.inputs[0]!.name;
   const features = metadata.features;
-  const read = (compile ? compileFeatureReader(input, features) : undefined) ?? readFeaturesLoop(input, features);
+  const missing = metadata.acceptsMissingValues === true;
+  const read = (compile ? compileFeatureReader(input, features, missing) : undefined) ?? readFeaturesLoop(input, features, missing);
   return (value) => {
     const row = typeof value === 'object' && value !== null ? read(value) : undefined;
     if (row === undefined) {
       throw featureError(features, value, features.find((name) => {
         const v = (value as Readonly<Record<string, unknown>> | null)?.[name];
-        return typeof v !== 'number' && typeof v !== 'boolean';
+        return typeof v !== 'number' && typeof v !== 'boolean' && !(missing && v === null);
       }));
     }
     return row;
@@ -98,6 +120,9 @@ function labelName(labels: ModelMetadata['labels'], index: number, value: number
 
 /** Element `i` of a numeric (or int64) tensor as a number. */
 const numberAt = (tensor: PlainTensor, i: number): number => Number(tensor.data[i]);
+
+/** Values per batch row of an output tensor (an output without a batch dim is one row). */
+const widthOf = (tensor: PlainTensor): number => (tensor.dims.length > 1 && tensor.dims[0]! > 0 ? tensor.data.length / tensor.dims[0]! : 1);
 
 function tensor(tensors: OutputTensors, name: string): PlainTensor {
   const t = tensors[name];
@@ -131,10 +156,61 @@ function classifierOutputs(metadata: ModelMetadata): (tensors: OutputTensors, in
 
 /** An anomaly detector's prediction for batch row `index`, from its `label` and `scores` tensors. */
 function anomalyOutputs(metadata: ModelMetadata): (tensors: OutputTensors, index: number) => AnomalyOutput & PredictionMeta {
+  const labels = metadata.labels;
   return (tensors, index) => {
-    const label = numberAt(tensor(tensors, 'label'), index);
-    return { label, anomaly: label === -1, score: numberAt(tensor(tensors, 'scores'), index), model: metadata.name, version: metadata.version, latencyMs: 0 };
+    const value = numberAt(tensor(tensors, 'label'), index);
+    const label = labels === undefined ? value : labelName(labels, value, value);
+    return { label, anomaly: value === -1, score: numberAt(tensor(tensors, 'scores'), index), model: metadata.name, version: metadata.version, latencyMs: 0 };
   };
+}
+
+/** A regressor's prediction for batch row `index`: the one value of its one output. */
+function regressorOutputs(metadata: ModelMetadata): (tensors: OutputTensors, index: number) => RegressorOutput & PredictionMeta {
+  const name = metadata.outputs[0]!.name;
+  return (tensors, index) => {
+    const t = tensor(tensors, name);
+    const width = widthOf(t);
+    if (width !== 1) throw new TypeError(`output '${name}' has ${width} values per record; a regressor has one (declare "kind": "tensors" in model.json for several)`);
+    return { value: numberAt(t, index), model: metadata.name, version: metadata.version, latencyMs: 0 };
+  };
+}
+
+/** Reads row `index` of one output: one value, the row's values, or them keyed by `columns`. */
+function tensorValue(t: PlainTensor, index: number, columns: readonly string[] | undefined): TensorValue {
+  const width = widthOf(t);
+  const at = (i: number): number | string => {
+    const v = t.data[i]!;
+    return typeof v === 'string' ? v : Number(v);
+  };
+  if (columns !== undefined) {
+    if (columns.length !== width) throw new TypeError(`an output has ${width} values per record but model.json names ${columns.length} columns`);
+    const row: { [column: string]: number | string } = {};
+    for (let c = 0; c < width; c++) row[columns[c]!] = at(index * width + c);
+    return row;
+  }
+  if (width === 1) return at(index);
+  const row = new Array<number | string>(width);
+  for (let c = 0; c < width; c++) row[c] = at(index * width + c);
+  return row;
+}
+
+/** A `tensors` model's prediction for batch row `index`: every output of model.json by name. */
+function tensorOutputs(metadata: ModelMetadata): (tensors: OutputTensors, index: number) => TensorOutput & PredictionMeta {
+  const outputs = metadata.outputs.map((o) => ({ name: o.name, columns: o.columns }));
+  return (tensors, index) => {
+    const prediction: TensorOutput & PredictionMeta = { model: metadata.name, version: metadata.version, latencyMs: 0 };
+    for (const { name, columns } of outputs) prediction[name] = tensorValue(tensor(tensors, name), index, columns);
+    return prediction;
+  };
+}
+
+function outputsOf(kind: ModelKind, metadata: ModelMetadata): (tensors: OutputTensors, index: number) => RegistryOutput & PredictionMeta {
+  switch (kind) {
+    case 'classifier': return classifierOutputs(metadata);
+    case 'anomaly': return anomalyOutputs(metadata);
+    case 'regressor': return regressorOutputs(metadata);
+    case 'tensors': return tensorOutputs(metadata);
+  }
 }
 
 export interface RegistryModelSettings {
@@ -156,9 +232,13 @@ export function registryModelOptions(metadata: ModelMetadata, path: string, sett
     name: metadata.name,
     version: metadata.version,
     inputs: featureMapping(metadata),
-    outputsAt: kind === 'classifier' ? classifierOutputs(metadata) : anomalyOutputs(metadata),
+    columnNames: { [metadata.inputs[0]!.name]: metadata.features },
+    outputsAt: outputsOf(kind, metadata),
   };
+  // a regressor's value is what drift checks against training.outputs.score and the score histogram charts
+  if (kind === 'regressor') options.score = (output) => (output as RegressorOutput).value;
   if (metadata.inputSchema !== undefined) options.inputSchema = metadata.inputSchema;
+  if (metadata.acceptsMissingValues === true) options.acceptsMissingValues = true;
   if (settings.workers !== undefined) options.workers = settings.workers;
   if (settings.threads !== undefined) options.threads = settings.threads;
   if (settings.drift !== false && metadata.training !== undefined) {

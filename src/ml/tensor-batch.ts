@@ -42,6 +42,23 @@ export interface SessionSignature {
   outputs: readonly TensorSpec[];
 }
 
+/** How `assembleBatch` checks numbers: NaN passes only where the model accepts missing values. */
+export interface AssembleOptions {
+  /** NaN is a missing value the model handles (e.g. a HistGradientBoosting export); ±Infinity is still rejected. */
+  acceptsMissingValues?: boolean | undefined;
+  /** Names of the columns of each input, so a rejection names the feature instead of its index. */
+  columnNames?: Readonly<Record<string, readonly string[]>> | undefined;
+}
+
+/**
+ * A feature value the model cannot score meaningfully: NaN (unless the model accepts missing
+ * values), ±Infinity, or a number beyond float32's range (it would become Infinity in the tensor).
+ * ONNX runs such rows without complaint and answers nonsense, so they are refused before the run.
+ */
+export class NonFiniteFeatureError extends TypeError {
+  override readonly name = 'NonFiniteFeatureError';
+}
+
 export interface AssembledBatch {
   feeds: Record<string, PlainTensor>;
   /** For each batch row, the index of the record it came from. */
@@ -52,6 +69,7 @@ export interface AssembledBatch {
 
 interface Column {
   spec: TensorSpec;
+  names: readonly string[] | undefined;
   type: TensorType;
   width: number;
   rowDims: number[];
@@ -101,8 +119,30 @@ function allocate(type: TensorType, length: number): TensorData {
   }
 }
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+function nonFinite(column: Column, i: number, v: number): NonFiniteFeatureError {
+  const where = column.names?.[i] !== undefined ? `feature '${column.names[i]}'` : `input '${column.spec.name}'[${i}]`;
+  if (Number.isNaN(v)) {
+    return new NonFiniteFeatureError(`${where} is NaN; the model does not accept missing values (model.json "acceptsMissingValues": true says it does)`);
+  }
+  if (!Number.isFinite(v)) return new NonFiniteFeatureError(`${where} is ${v}; features must be finite numbers`);
+  return new NonFiniteFeatureError(`${where} is ${v}, beyond float32's range (±${FLOAT32_MAX}): it would reach the model as ${v > 0 ? '' : '-'}Infinity`);
+}
+
+/** Throws for the first value of `data[offset, offset + length)` that is not finite (NaN allowed when accepted). */
+function checkFinite(column: Column, data: Float32Array | Float64Array, offset: number, length: number, source: ArrayLike<unknown>, acceptsMissing: boolean): void {
+  for (let i = 0; i < length; i++) {
+    const stored = data[offset + i]!;
+    // one comparison per value on the hot path: stored - stored is 0 for every finite number, NaN otherwise
+    if (stored - stored !== 0 && !(acceptsMissing && Number.isNaN(stored) && Number.isNaN(Number(source[i])))) {
+      throw nonFinite(column, i, Number(source[i]));
+    }
+  }
+}
+
 /** Writes one record's values at `offset`; throws a readable error on a value of the wrong kind. */
-function write(column: Column, values: FeatureValues, offset: number): void {
+function write(column: Column, values: FeatureValues, offset: number, acceptsMissing: boolean): void {
   const { data, type, spec } = column;
   if (Array.isArray(data)) {
     for (let i = 0; i < values.length; i++) {
@@ -122,16 +162,24 @@ function write(column: Column, values: FeatureValues, offset: number): void {
     return;
   }
   if (ArrayBuffer.isView(values) && !(values instanceof BigInt64Array || values instanceof BigUint64Array)) {
+    if ((values instanceof Float32Array || values instanceof Float64Array) && !(data instanceof Float32Array || data instanceof Float64Array)) {
+      for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) throw nonFinite(column, i, values[i]!);
+    }
     data.set(values, offset);
+    if (data instanceof Float32Array || data instanceof Float64Array) checkFinite(column, data, offset, values.length, values, acceptsMissing);
     return;
   }
   for (let i = 0; i < values.length; i++) {
     const v: unknown = values[i];
-    if (typeof v === 'number') data[offset + i] = v;
-    else if (typeof v === 'boolean') data[offset + i] = v ? 1 : 0;
+    if (typeof v === 'number') {
+      // integer tensors would turn NaN and ±Infinity into 0 or a wrapped value without a word
+      if (!(data instanceof Float32Array || data instanceof Float64Array) && !Number.isFinite(v)) throw nonFinite(column, i, v);
+      data[offset + i] = v;
+    } else if (typeof v === 'boolean') data[offset + i] = v ? 1 : 0;
     else if (typeof v === 'bigint') data[offset + i] = Number(v);
     else throw new TypeError(`input '${spec.name}'[${i}] must be a number (${type}), got ${v === null ? 'null' : typeof v}`);
   }
+  if (data instanceof Float32Array || data instanceof Float64Array) checkFinite(column, data, offset, values.length, values, acceptsMissing);
 }
 
 function truncate(data: TensorData, length: number): TensorData {
@@ -144,7 +192,8 @@ function truncate(data: TensorData, length: number): TensorData {
  * record i, or undefined when that record already failed. Per-row width comes from the model's
  * static shape, else from the first usable row; a row that does not fit fails alone.
  */
-export function assembleBatch(rows: readonly (FeatureRow | undefined)[], inputs: readonly TensorSpec[]): AssembledBatch {
+export function assembleBatch(rows: readonly (FeatureRow | undefined)[], inputs: readonly TensorSpec[], options: AssembleOptions = {}): AssembledBatch {
+  const acceptsMissing = options.acceptsMissingValues === true;
   const failures = new Map<number, Error>();
   const placed: number[] = [];
   const first = rows.find((r) => r !== undefined);
@@ -157,7 +206,7 @@ export function assembleBatch(rows: readonly (FeatureRow | undefined)[], inputs:
     const rowDims = staticRowDims(spec) ?? [sample?.length ?? 0];
     const width = product(rowDims);
     const type = spec.type ?? (sample === undefined ? 'float32' : typeOfValues(sample));
-    columns.push({ spec, type, width, rowDims, data: allocate(type, capacity * width) });
+    columns.push({ spec, names: options.columnNames?.[spec.name], type, width, rowDims, data: allocate(type, capacity * width) });
   }
 
   for (let r = 0; r < rows.length; r++) {
@@ -173,7 +222,7 @@ export function assembleBatch(rows: readonly (FeatureRow | undefined)[], inputs:
         if (values.length !== column.width) {
           throw new TypeError(`input '${column.spec.name}' has ${values.length} values, expected ${column.width}`);
         }
-        write(column, values, slot * column.width);
+        write(column, values, slot * column.width, acceptsMissing);
       }
       placed.push(r);
     } catch (error) {

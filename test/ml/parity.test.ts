@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  ModelRegistry, onnxModel, type AnomalyOutput, type ClassifierOutput, type ScoreOutcome,
+  ModelRegistry, onnxModel, type AnomalyOutput, type ClassifierOutput, type RegressorOutput, type ScoreOutcome, type TensorOutput,
 } from '../../src/ml/index.ts';
-import { MODELS_DIR, readHoldout, trainedModels } from './fixtures/models.ts';
+import { MODELS_DIR, closeToRegression, readHoldout, trainedModels } from './fixtures/models.ts';
 
 const TOLERANCE = 1e-5;
 const models = trainedModels();
@@ -14,7 +14,7 @@ function ok<Out>(o: ScoreOutcome<Out>): Out {
 }
 
 test('the trained models are present', () => {
-  expect(models.map((m) => `${m.name}@${m.version}`)).toEqual(expect.arrayContaining(['fraud@1', 'fraud@2']));
+  expect(models.map((m) => `${m.name}@${m.version}`)).toEqual(expect.arrayContaining(['fraud@1', 'fraud@2', 'car-range@1', 'trip-forecast@1']));
 });
 
 describe.each([
@@ -35,7 +35,20 @@ describe.each([
     const outcomes = await model.scoreBatch(holdout.records.map((value, i) => ({ key: i, value })));
     const predictions = outcomes.map(ok);
     predictions.forEach((p) => expect(p).toMatchObject({ model: folder.name, version: folder.version }));
-    if (holdout.probabilities !== undefined) {
+    if (holdout.values !== undefined) {
+      const metadata = await registry.metadata(folder.name, folder.version);
+      const columns = metadata.outputs[0]!.columns;
+      predictions.forEach((p, i) => {
+        const expected = holdout.values![i]!;
+        if (typeof expected === 'number') {
+          expect(closeToRegression((p as RegressorOutput).value, expected), `row ${i}: ${(p as RegressorOutput).value} vs ${expected}`).toBe(true);
+        } else {
+          const row = (p as TensorOutput)[metadata.outputs[0]!.name] as Record<string, number>;
+          expect(Object.keys(row)).toEqual(columns);
+          columns!.forEach((c, k) => expect(closeToRegression(row[c]!, expected[k]!), `row ${i} ${c}: ${row[c]} vs ${expected[k]}`).toBe(true));
+        }
+      });
+    } else if (holdout.probabilities !== undefined) {
       const classifier = predictions as ClassifierOutput[];
       expect(classifier.map((p) => p.labelIndex)).toEqual(holdout.labels);
       classifier.forEach((p, i) => {
@@ -45,7 +58,8 @@ describe.each([
       });
     } else {
       const anomaly = predictions as AnomalyOutput[];
-      expect(anomaly.map((p) => p.label)).toEqual(holdout.labels);
+      const labels = (await registry.metadata(folder.name, folder.version)).labels as Record<string, string> | undefined;
+      expect(anomaly.map((p) => p.label)).toEqual(holdout.labels.map((l) => labels?.[String(l)] ?? l));
       expect(anomaly.map((p) => p.anomaly)).toEqual(holdout.labels.map((l) => l === -1));
       anomaly.forEach((p, i) => expect(Math.abs(p.score - holdout.scores![i]!)).toBeLessThanOrEqual(TOLERANCE));
     }
@@ -58,12 +72,21 @@ describe.each([
       workers,
       inputs: (row: number[]) => ({ float_input: row }),
       outputs: (row) => ({
-        label: Number(row['label']![0]),
-        values: Array.from(row['probabilities'] ?? row['scores']!, Number),
+        label: row['label'] === undefined ? undefined : Number(row['label'][0]),
+        values: Array.from(row['probabilities'] ?? row['scores'] ?? row['variable']!, Number),
       }),
     });
     try {
       const predictions = (await model.scoreBatch(holdout.features.map((value, i) => ({ key: i, value })))).map(ok);
+      if (holdout.values !== undefined) {
+        predictions.forEach((p, i) => {
+          const expected = holdout.values![i]!;
+          const want = typeof expected === 'number' ? [expected] : expected;
+          expect(p.values).toHaveLength(want.length);
+          p.values.forEach((v, c) => expect(closeToRegression(v, want[c]!), `row ${i}: ${v} vs ${want[c]}`).toBe(true));
+        });
+        return;
+      }
       expect(predictions.map((p) => p.label)).toEqual(holdout.labels);
       const expected = holdout.probabilities ?? holdout.scores!.map((s) => [s]);
       predictions.forEach((p, i) => p.values.forEach((v, c) => expect(Math.abs(v - expected[i]![c]!)).toBeLessThanOrEqual(TOLERANCE)));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import {
   ModelRegistry, keyHash, modelMetrics, shadowModel, splitTraffic,
-  type Model, type ScoreOutcome, type ShadowComparison, type RegistryOutput,
+  type ClassifierOutput, type Model, type RecordValue, type ScoreOutcome, type ShadowComparison,
 } from '../../src/ml/index.ts';
 import { MODELS_DIR, readHoldout, trainedModels } from './fixtures/models.ts';
 
@@ -72,13 +72,13 @@ test('split rejects weights that route nothing or name an unknown version', () =
 });
 
 test('shadow returns the primary results and reports each comparison with the candidate', async () => {
-  const comparisons: ShadowComparison<RegistryOutput>[] = [];
-  const model = registry.shadow('fraud', { candidate: '2', primary: '1', onCompare: (c) => comparisons.push(c) });
-  const primary = registry.model('fraud', { version: '1' });
+  const comparisons: ShadowComparison<ClassifierOutput>[] = [];
+  const model = registry.shadow<RecordValue, ClassifierOutput>('fraud', { candidate: '2', primary: '1', onCompare: (c) => comparisons.push(c) });
+  const primary = registry.model<RecordValue, ClassifierOutput>('fraud', { version: '1' });
   const inputs = records.map((value, i) => ({ key: `k${i}`, value }));
   const outcomes = await model.scoreBatch(inputs);
   const direct = await primary.scoreBatch(inputs);
-  const strip = (o: ScoreOutcome<RegistryOutput>) => (o.ok ? { ...o.prediction, latencyMs: 0 } : o);
+  const strip = (o: ScoreOutcome<ClassifierOutput>) => (o.ok ? { ...o.prediction, latencyMs: 0 } : o);
   expect(outcomes.map(strip)).toEqual(direct.map(strip));
   expect(comparisons).toHaveLength(inputs.length);
   expect(comparisons[0]).toMatchObject({ model: 'fraud', key: 'k0', primaryVersion: '1', candidateVersion: '2' });

@@ -36,7 +36,7 @@ describe('KStream.predict through the test driver', () => {
   it('a record that fails the model input schema goes to the dead-letter topic with stage validate; the others are scored', async () => {
     const builder = new StreamsBuilder();
     builder.stream('payments', { valueSerde: Serdes.json<Record<string, number>>() })
-      .predict(registry.model('fraud', { version: '1' }), { as: (value, p) => ({ id: value.amount, label: p.label }) })
+      .predict(registry.model<Record<string, number>, ClassifierOutput>('fraud', { version: '1' }), { as: (value, p) => ({ id: value.amount, label: p.label }) })
       .to('scored');
     const driver = new TopologyTestDriver(builder.build(), { applicationId: 'fraud', errorHandling: 'dead-letter' });
     const input = driver.createInputTopic('payments', Serdes.string(), Serdes.json<Record<string, number>>());

@@ -2,7 +2,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelHttpServer, ModelRegistry, type Prediction, type RegistryOutput } from 'tributary';
+import { ModelHttpServer, ModelRegistry, type ClassifierOutput, type Prediction, type RegistryOutput } from 'tributary';
 import { embedded, histogram, holdout, withoutLatency, expectSamePredictions } from './helpers.ts';
 
 let registry: ModelRegistry;
@@ -57,7 +57,7 @@ describe('ModelHttpServer (TensorFlow Serving REST API)', () => {
     const res = await post('/v1/models/fraud:predict', { inputs });
     expect(res.status).toBe(200);
     const outputs = res.body.outputs as Record<string, unknown[]>;
-    const expected = await embedded(registry, '2', records);
+    const expected = (await embedded(registry, '2', records)) as unknown as ClassifierOutput[];
     expect(outputs.score).toEqual(expected.map((p) => p.score));
     expect(outputs.label).toEqual(expected.map((p) => p.label));
     expect(outputs.version).toEqual(['2', '2', '2']);
@@ -126,7 +126,7 @@ describe('ModelHttpServer (TensorFlow Serving REST API)', () => {
 
   it('/healthz answers ok and /metrics exposes the model and serving metrics', async () => {
     const health = await get('/healthz');
-    expect(health).toEqual({ status: 200, body: { status: 'ok', models: ['breast-cancer', 'car-anomaly', 'fraud'] } });
+    expect(health).toEqual({ status: 200, body: { status: 'ok', models: ['breast-cancer', 'car-anomaly', 'car-range', 'fraud', 'trip-forecast'] } });
     const metrics = await get('/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.body.text).toMatch(/tributary_model_batch_size_count\{model="fraud",version="2"\}/);
