@@ -29,7 +29,7 @@ describe('tributary serve (the CLI)', () => {
       url = /http listening on (http:\/\/\S+)/.exec(server.output())?.[1];
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(server.output()).toMatch(/models breast-cancer \(1\), car-anomaly \(1\), fraud \(1, 2\)/);
+    expect(server.output()).toMatch(/models breast-cancer \(1\), car-anomaly \(1\), car-range \(1\), fraud \(1, 2\), trip-forecast \(1\)/);
 
     const records = holdout('2').slice(0, 25);
     const res = await fetch(`${url}/v1/models/fraud:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: records }) });
