@@ -128,14 +128,15 @@ describe('remoteModel over Kafka', () => {
     await kafkaServer(unique('group'), requestTopic);
     const small = holdout('2').slice(0, 100);
     const model = remoteModel<Payment>({ kafka: { requestTopic, replyTopic: unique('replies') } });
-    const first = await predictThrough(model, small, { maxBatchSize: 100 });
+    // A batch goes only when full (a long maxDelayMs), so a loaded machine cannot cut it in two.
+    const first = await predictThrough(model, small, { maxBatchSize: 100, maxDelayMs: 10_000 });
     expect(first.dlq).toEqual([]);
     expect(await records(requestTopic)).toBe(1);
     const large = Array.from({ length: 6000 }, (_, i) => holdout('2')[i % 200]!);
     const bytes = Buffer.byteLength(JSON.stringify(large));
     expect(bytes).toBeGreaterThan(512 * 1024);
     expect(bytes).toBeLessThan(1024 * 1024);
-    const second = await predictThrough(model, large, { maxBatchSize: 6000, maxDelayMs: 50 });
+    const second = await predictThrough(model, large, { maxBatchSize: 6000, maxDelayMs: 10_000 });
     await model.close();
     expect(second.dlq).toEqual([]);
     expect(second.scored.map((r) => r.key)).toEqual(large.map((_, i) => `p${i}`));
