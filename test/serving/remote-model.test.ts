@@ -127,7 +127,8 @@ describe('remoteModel over Kafka', () => {
     const requestTopic = unique('fraud-requests');
     await kafkaServer(unique('group'), requestTopic);
     const small = holdout('2').slice(0, 100);
-    const model = remoteModel<Payment>({ kafka: { requestTopic, replyTopic: unique('replies') } });
+    // A generous timeout: a loaded machine takes seconds to score 6 000 records, and a retry would add request records.
+    const model = remoteModel<Payment>({ kafka: { requestTopic, replyTopic: unique('replies'), timeoutMs: 120_000 } });
     // A batch goes only when full (a long maxDelayMs), so a loaded machine cannot cut it in two.
     const first = await predictThrough(model, small, { maxBatchSize: 100, maxDelayMs: 10_000 });
     expect(first.dlq).toEqual([]);
