@@ -127,23 +127,23 @@ describe('remoteModel over Kafka', () => {
     const requestTopic = unique('fraud-requests');
     await kafkaServer(unique('group'), requestTopic);
     const small = holdout('2').slice(0, 100);
-    // A generous timeout: a loaded machine takes seconds to score 6 000 records, and a retry would add request records.
+    // A generous timeout: a loaded machine takes seconds to score 4 500 records, and a retry would add request records.
     const model = remoteModel<Payment>({ kafka: { requestTopic, replyTopic: unique('replies'), timeoutMs: 120_000 } });
     // A batch goes only when full (a long maxDelayMs), so a loaded machine cannot cut it in two.
     const first = await predictThrough(model, small, { maxBatchSize: 100, maxDelayMs: 10_000 });
     expect(first.dlq).toEqual([]);
     expect(await records(requestTopic)).toBe(1);
-    const large = Array.from({ length: 6000 }, (_, i) => holdout('2')[i % 200]!);
+    const large = Array.from({ length: 4500 }, (_, i) => holdout('2')[i % 200]!);
     const bytes = Buffer.byteLength(JSON.stringify(large));
     expect(bytes).toBeGreaterThan(512 * 1024);
     expect(bytes).toBeLessThan(1024 * 1024);
-    const second = await predictThrough(model, large, { maxBatchSize: 6000, maxDelayMs: 10_000 });
+    const second = await predictThrough(model, large, { maxBatchSize: 4500, maxDelayMs: 10_000 });
     await model.close();
     expect(second.dlq).toEqual([]);
     expect(second.scored.map((r) => r.key)).toEqual(large.map((_, i) => `p${i}`));
     expectSamePredictions(second.scored.map((r) => r.value.prediction), await embedded(registry, '2', large));
     expect(await records(requestTopic)).toBe(1 + 2);
-  });
+  }, 180_000);
 
   it('an input failing the schema goes to the dead-letter topic with stage validate', async () => {
     const requestTopic = unique('fraud-requests');
