@@ -32,7 +32,7 @@ export interface OutputRecord {
  * INVALID_TIMESTAMP) — or undefined when it would take it. `limits` are the topic's (when known),
  * `maxRecordBytes` the configured limit for every topic.
  */
-export function refusal(record: OutputRecord, limits: TopicLimits | undefined, maxRecordBytes: number | undefined, now: number): RefusedRecordError | undefined {
+export function refusal(record: OutputRecord, limits: TopicLimits | undefined, maxRecordBytes: number | undefined, clock: () => number): RefusedRecordError | undefined {
   const { topic } = record;
   if (record.key === null && limits?.compacted) {
     return new RefusedRecordError(`the output record to '${topic}' has no key, and '${topic}' is compacted (cleanup.policy=compact): the broker refuses records without a key there`);
@@ -51,6 +51,7 @@ export function refusal(record: OutputRecord, limits: TopicLimits | undefined, m
   }
   const window = limits?.timestamps;
   if (!window) return undefined;
+  const now = clock();
   if (record.timestamp < 0) {
     return new RefusedRecordError(`the output record to '${topic}' has the negative timestamp ${record.timestamp}: '${topic}' (message.timestamp.type=CreateTime) refuses it`);
   }

@@ -380,7 +380,7 @@ export class StreamTask {
           if (count !== undefined) partition = node.partitioner(record.key, record.value, count);
         }
         const headers = node.internal ? this.positioned(record as SourcedRecord) : record.headers;
-        const refused = refusal({ topic, key, value, headers, timestamp: record.timestamp }, this.env.topicLimits?.get(topic), this.env.maxRecordBytes, this.env.clock());
+        const refused = refusal({ topic, key, value, headers, timestamp: record.timestamp }, this.env.topicLimits?.get(topic), this.env.maxRecordBytes, this.clock);
         if (refused) {
           this.handleError(record as SourcedRecord, refused, 'produce', node.name);
           return;
@@ -389,6 +389,9 @@ export class StreamTask {
       },
     };
   }
+
+  /** The environment's wall clock, read only by the output checks that need it. */
+  private readonly clock = (): number => this.env.clock();
 
   /** A record's headers with its replay-stable position added (for an internal topic). */
   private positioned(record: SourcedRecord): Headers {
@@ -581,7 +584,7 @@ export class StreamTask {
     const now = this.env.clock();
     const original = record?.timestamp ?? raw?.timestamp ?? now;
     // A record whose timestamp the dead-letter topic refuses (it was dead-lettered for that) goes there stamped now.
-    const timestamp = refusal({ topic: dlq, key: null, value: null, headers: {}, timestamp: original }, this.env.topicLimits?.get(dlq), undefined, now) ? now : original;
+    const timestamp = refusal({ topic: dlq, key: null, value: null, headers: {}, timestamp: original }, this.env.topicLimits?.get(dlq), undefined, () => now) ? now : original;
     this.env.send({ topic: dlq, key, value, timestamp, headers });
     this.env.onDeadLetter?.({ taskId: this.id, stage, node: nodeName, topic, partition, offset, reason, at: now });
   }

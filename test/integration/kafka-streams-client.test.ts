@@ -6,34 +6,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { KafkaStreams, Serdes, StreamsBuilder, type StreamsUncaughtExceptionResponse, type Topology } from 'tributary';
-import { brokers, closeHelpers, createTopic, produce, readAll, redisUrl, resetRedis, unique, waitUntil } from './kafka-helpers.ts';
+import { brokers, createTopic, produce, readAll, redisUrl, testApps, unique, waitUntil } from './kafka-helpers.ts';
 
-const apps: KafkaStreams[] = [];
-const appIds: string[] = [];
+const testing = testApps();
+const app = (topology: Topology, applicationId: string, extra: Partial<ConstructorParameters<typeof KafkaStreams>[1]> = {}): KafkaStreams =>
+  testing.app(topology, applicationId, { errorHandling: 'fail', ...(process.env.CLIENT_TEST_LOG ? { log: (m: string) => console.log(m) } : {}), ...extra });
 
-function app(topology: Topology, applicationId: string, extra: Partial<ConstructorParameters<typeof KafkaStreams>[1]> = {}): KafkaStreams {
-  const streams = new KafkaStreams(topology, {
-    applicationId,
-    brokers,
-    redis: redisUrl,
-    commitIntervalMs: 200,
-    sessionTimeoutMs: 6_000,
-    heartbeatIntervalMs: 500,
-    watchdog: false,
-    errorHandling: 'fail',
-    log: process.env.CLIENT_TEST_LOG ? (m) => console.log(m) : () => undefined,
-    ...extra,
-  });
-  apps.push(streams);
-  appIds.push(applicationId);
-  return streams;
-}
-
-afterAll(async () => {
-  await Promise.allSettled(apps.map((a) => a.close()));
-  await Promise.allSettled(appIds.map((id) => resetRedis(id)));
-  await closeHelpers();
-});
+afterAll(testing.closeAll);
 
 /** Upper-cases values; `shouldThrow(value)` makes a value fail. */
 function upper(input: string, output: string, shouldThrow: (value: string) => boolean): Topology {

@@ -36,29 +36,29 @@ describe('refusal', () => {
   const kafka4 = { compacted: false, maxMessageBytes: 64_000, timestamps: { afterMaxMs: HOUR, beforeMaxMs: 24 * HOUR } };
 
   it('takes a record inside every limit', () => {
-    expect(refusal(record(1_000), kafka4, 1_048_076, NOW)).toBeUndefined();
-    expect(refusal(record(1_000, { timestamp: NOW + HOUR }), kafka4, 1_048_076, NOW)).toBeUndefined();
+    expect(refusal(record(1_000), kafka4, 1_048_076, () => NOW)).toBeUndefined();
+    expect(refusal(record(1_000, { timestamp: NOW + HOUR }), kafka4, 1_048_076, () => NOW)).toBeUndefined();
   });
 
   it("refuses a record over the smaller of the topic's max.message.bytes and maxRecordBytes, naming which", () => {
     const limit = 64_000 - BATCH_OVERHEAD_BYTES;
-    expect(refusal(record(limit), kafka4, 1_048_076, NOW)).toBeUndefined();
-    expect(refusal(record(limit + 1), kafka4, 1_048_076, NOW)?.message).toMatch(new RegExp(`is ${limit + 1} bytes, more than the ${limit} bytes .*max\\.message\\.bytes=64000 on 't'`));
-    expect(refusal(record(2_000), kafka4, 1_500, NOW)?.message).toMatch(/more than the 1500 bytes .*--max-record-bytes/);
-    expect(refusal(record(2_000), undefined, 1_500, NOW)?.message).toMatch(/more than the 1500 bytes/);
+    expect(refusal(record(limit), kafka4, 1_048_076, () => NOW)).toBeUndefined();
+    expect(refusal(record(limit + 1), kafka4, 1_048_076, () => NOW)?.message).toMatch(new RegExp(`is ${limit + 1} bytes, more than the ${limit} bytes .*max\\.message\\.bytes=64000 on 't'`));
+    expect(refusal(record(2_000), kafka4, 1_500, () => NOW)?.message).toMatch(/more than the 1500 bytes .*--max-record-bytes/);
+    expect(refusal(record(2_000), undefined, 1_500, () => NOW)?.message).toMatch(/more than the 1500 bytes/);
   });
 
   it('refuses a keyless record only for a compacted topic', () => {
-    expect(refusal(record(10, { key: null }), kafka4, undefined, NOW)).toBeUndefined();
-    expect(refusal(record(10, { key: null }), { compacted: true }, undefined, NOW)?.message).toMatch(/has no key, and 't' is compacted/);
+    expect(refusal(record(10, { key: null }), kafka4, undefined, () => NOW)).toBeUndefined();
+    expect(refusal(record(10, { key: null }), { compacted: true }, undefined, () => NOW)?.message).toMatch(/has no key, and 't' is compacted/);
   });
 
   it("refuses timestamps outside a CreateTime topic's window (behind with a margin) and negative ones", () => {
-    expect(refusal(record(10, { timestamp: NOW + HOUR + 1 }), kafka4, undefined, NOW)?.message).toMatch(/more than 3600000 ms ahead of now/);
-    expect(refusal(record(10, { timestamp: NOW - 24 * HOUR + TIMESTAMP_MARGIN_MS + 1 }), kafka4, undefined, NOW)).toBeUndefined();
-    expect(refusal(record(10, { timestamp: NOW - 24 * HOUR + TIMESTAMP_MARGIN_MS - 1 }), kafka4, undefined, NOW)?.message).toMatch(/more than 86400000 ms behind now/);
-    expect(refusal(record(10, { timestamp: -5 }), { compacted: false, timestamps: {} }, undefined, NOW)?.message).toMatch(/negative timestamp -5/);
-    expect(refusal(record(10, { timestamp: NOW + 100 * HOUR }), { compacted: false }, undefined, NOW)).toBeUndefined();
+    expect(refusal(record(10, { timestamp: NOW + HOUR + 1 }), kafka4, undefined, () => NOW)?.message).toMatch(/more than 3600000 ms ahead of now/);
+    expect(refusal(record(10, { timestamp: NOW - 24 * HOUR + TIMESTAMP_MARGIN_MS + 1 }), kafka4, undefined, () => NOW)).toBeUndefined();
+    expect(refusal(record(10, { timestamp: NOW - 24 * HOUR + TIMESTAMP_MARGIN_MS - 1 }), kafka4, undefined, () => NOW)?.message).toMatch(/more than 86400000 ms behind now/);
+    expect(refusal(record(10, { timestamp: -5 }), { compacted: false, timestamps: {} }, undefined, () => NOW)?.message).toMatch(/negative timestamp -5/);
+    expect(refusal(record(10, { timestamp: NOW + 100 * HOUR }), { compacted: false }, undefined, () => NOW)).toBeUndefined();
   });
 });
 
