@@ -48,7 +48,7 @@ describe('repeated crashes of a repartitioned topology', () => {
     expect(outputCount).toBeLessThan([...truth.values()].reduce((a, b) => a + b, 0));
   }, 300_000);
 
-  it('three runners, the one killed 4 times owning splitting tasks: state and every word\'s last count are exact', async () => {
+  it('three runners, 4 kills each of a runner owning splitting tasks: state and every word\'s last count are exact', async () => {
     const { truth, lines, outputs, redis, echoed, upstreamKills } = await runCrashes('at-least-once', { ...CI_WORKLOAD, kills: 4, stableRunners: 2 });
     expect(upstreamKills).toBeGreaterThanOrEqual(2);
     expect(echoed.size).toBe(lines);

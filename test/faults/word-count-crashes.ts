@@ -24,9 +24,10 @@ export interface CrashWorkload {
   words: number;
   commitIntervalMs: number;
   /**
-   * Runners that stay up through the kills (default 0). With some, the killed runner is killed
-   * once it owns a splitting task (`0_<p>`, upstream of the repartition topic), or after 30 s
-   * without one; `upstreamKills` says how many kills hit a splitting task's owner.
+   * Other runners in the group through the kills (default 0). With some, each kill hits a runner
+   * that owns a splitting task (`0_<p>`, upstream of the repartition topic): the newcomer if it
+   * got one, else one of the others, whose place it takes; `upstreamKills` says how many kills hit
+   * a splitting task's owner.
    */
   stableRunners?: number;
   /** Kill at a random uptime in this range (ms) instead of after new output: during start-up and restore too. */
@@ -134,7 +135,7 @@ function trace(message: string): void {
 }
 
 /** Kills runners one after another at a random moment after each wrote new output; returns the runners. */
-async function killRepeatedly(id: string, input: string, output: string, args: string[], options: RunnerOptions, workload: CrashWorkload): Promise<{ runners: Runner[]; upstreamKills: number }> {
+async function killRepeatedly(id: string, input: string, output: string, args: string[], options: RunnerOptions, workload: CrashWorkload, stable: Runner[] = []): Promise<{ runners: Runner[]; upstreamKills: number }> {
   const runners: Runner[] = [];
   let upstreamKills = 0;
   for (let kill = 0; kill < workload.kills; kill++) {
@@ -150,19 +151,30 @@ async function killRepeatedly(id: string, input: string, output: string, args: s
       trace(`kill ${kill + 1} at ${await topicEnd(output)} outputs (uptime kill)`);
       continue;
     }
-    const ownsSplitting = (): boolean => /^tasks: .*\b0_\d/.test(lastTasksLine(runner.output()));
-    if (workload.stableRunners) {
-      // The assignor usually gives a newcomer the dead member's tasks, splitting ones among them,
-      // but need not: after 30 s without one the runner is killed anyway (and not counted).
-      await waitUntil(`runner ${kill + 1} to own a splitting task`, ownsSplitting, 30_000, 100).catch(() => trace(`runner ${kill + 1} got no splitting task`));
+    const ownsSplitting = (r: Runner): boolean => /^tasks: .*\b0_\d/.test(lastTasksLine(r.output()));
+    let victim = runner;
+    if (stable.length > 0) {
+      // The assignor need not give the newcomer a splitting task (a sticky one rarely does on a
+      // loaded machine): once the group has settled, the victim is the newcomer if it owns one,
+      // else a runner that does, whose place the newcomer takes. After 30 s without any owner
+      // seen, the newcomer is killed anyway (and not counted).
+      await waitUntil(`a runner to own a splitting task (kill ${kill + 1})`, () => /^tasks: /m.test(runner.output()) && [runner, ...stable].some(ownsSplitting), 30_000, 100).catch(() =>
+        trace(`kill ${kill + 1}: no runner seen owning a splitting task`),
+      );
+      const owner = stable.findIndex(ownsSplitting);
+      if (!ownsSplitting(runner) && owner >= 0) {
+        victim = stable[owner]!;
+        stable[owner] = runner;
+        runners[runners.length - 1] = victim;
+      }
     }
     await waitUntil(`runner ${kill + 1} to write output`, async () => (await topicEnd(output)) > before + workload.outputsBeforeKill, 90_000, 100);
     // Anywhere within two commit intervals: before, during or after a commit.
     await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * workload.killWithinMs)));
-    if (ownsSplitting()) upstreamKills++;
-    runner.child.kill('SIGKILL');
-    const code = await runner.exited;
-    if (code !== null) throw new Error(`runner ${kill + 1} exited with ${code} before it was killed:\n${runner.output()}`);
+    if (ownsSplitting(victim)) upstreamKills++;
+    victim.child.kill('SIGKILL');
+    const code = await victim.exited;
+    if (code !== null) throw new Error(`runner ${kill + 1} exited with ${code} before it was killed:\n${victim.output()}`);
     trace(`kill ${kill + 1} at ${await topicEnd(output)} outputs`);
   }
   return { runners, upstreamKills };
@@ -212,7 +224,7 @@ export async function runCrashes(guarantee: 'at-least-once' | 'exactly-once', wo
   feeder.start();
   const started = Date.now();
   const stable = Array.from({ length: workload.stableRunners ?? 0 }, () => startRunner(id, input, output, args, options));
-  const { runners: killed, upstreamKills } = await killRepeatedly(id, input, output, args, options, workload);
+  const { runners: killed, upstreamKills } = await killRepeatedly(id, input, output, args, options, workload, stable);
   await feeder.stop();
   const last = startRunner(id, input, output, args, options);
   const truth = feeder.truth;
