@@ -104,6 +104,15 @@ export function groupingModulePath(): string | undefined {
   return kafkajsModulePath('kafkajs/src/producer/groupMessagesPerPartition.js');
 }
 
+/**
+ * Whether kafkajs reads read_committed with the fixed filter: false when kafkajs was loaded
+ * before this module (or is not the layout this module knows), so that the patch could not apply.
+ */
+export function readCommittedFilterFixed(): boolean {
+  const path = kafkajsModulePath('kafkajs/src/consumer/filterAbortedMessages.js');
+  return path !== undefined && require.cache[path]?.exports === filterAbortedMessages;
+}
+
 function install(): void {
   const Module = require('node:module') as { new (id: string): NodeJS.Module };
   for (const [inPackage, replacement] of REPLACEMENTS) {
