@@ -8,6 +8,7 @@ export const needServices = [
   'test/bench/**',
   'test/compat/**',
   'test/state/redis-backend.test.ts',
+  'test/state/redis-versioned.test.ts',
   'test/serving/kafka-server.test.ts',
   'test/serving/remote-model.test.ts',
   'test/transport/kafka-transport.test.ts',

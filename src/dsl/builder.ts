@@ -6,6 +6,7 @@ import type { TopologyNode } from '../topology/nodes.ts';
 import { Topology } from '../topology/topology.ts';
 import { InternalBuilder } from './internal-builder.ts';
 import { tableSourceProcessor } from '../processors/table-source.ts';
+import { versionedTableSourceProcessor } from '../processors/versioned-table-source.ts';
 import { GlobalKTable } from './global-ktable.ts';
 import { KStream } from './kstream.ts';
 import { addTableStore, KTable } from './ktable.ts';
@@ -64,17 +65,23 @@ export class StreamsBuilder {
     return new KStream<K, V>(this.internal, name, consumed.keySerde, consumed.valueSerde, false);
   }
 
-  /** A table of a topic: the latest value per key, materialized in a store (`null` values delete). */
+  /**
+   * A table of a topic: the latest value per key, materialized in a store (`null` values delete).
+   * With `{ versioned: { historyRetention } }` the store keeps each key's history, and a stream
+   * joined with the table meets the value as of each stream record's timestamp.
+   */
   table<K = string, V = unknown>(topic: string, consumed: Consumed<K, V> = {}, materialized?: Materialized<K, V>): KTable<K, V> {
     const stream = this.stream<K, V>(topic, consumed);
-    const storeName = addTableStore(this.internal, materialized, `${topic}-STATE-STORE-`, consumed.keySerde, consumed.valueSerde);
+    const storeName = addTableStore(this.internal, materialized, `${topic}-STATE-STORE-`, consumed.keySerde, consumed.valueSerde, true);
     const name = this.internal.newName('KTABLE-SOURCE-');
-    this.internal.addProcessor(name, [stream.nodeName], tableSourceProcessor(storeName), [storeName]);
+    const processor = materialized?.versioned ? versionedTableSourceProcessor(storeName) : tableSourceProcessor(storeName);
+    this.internal.addProcessor(name, [stream.nodeName], processor, [storeName]);
     return new KTable<K, V>(this.internal, name, materialized?.keySerde ?? consumed.keySerde, materialized?.valueSerde ?? consumed.valueSerde, storeName);
   }
 
   /** A table replicated in full to every instance (no co-partitioning needed to join it). */
   globalTable<K = string, V = unknown>(topic: string, consumed: Consumed<K, V> = {}, materialized?: Materialized<K, V>): GlobalKTable<K, V> {
+    if (materialized?.versioned) throw new TopologyError(`globalTable('${topic}'): a global table cannot be versioned here; use builder.table(topic, consumed, { versioned: { historyRetention } })`);
     const storeName = materialized?.storeName ?? this.internal.newName(`${topic}-STATE-STORE-`);
     const ks = materialized?.keySerde ?? consumed.keySerde;
     const vs = materialized?.valueSerde ?? consumed.valueSerde;

@@ -1,4 +1,5 @@
 import type { Serde } from '../serdes/serde.ts';
+import type { Duration } from '../util/duration.ts';
 import type { Named } from './options.ts';
 
 /**
@@ -9,6 +10,13 @@ export interface Joined<K, V, VO> extends Named {
   keySerde?: Serde<K>;
   valueSerde?: Serde<V>;
   otherValueSerde?: Serde<VO>;
+  /**
+   * Kafka Streams' `Joined.withGracePeriod`: stream records wait this long in stream time (in a
+   * store `<name>-Buffer`) and are joined in timestamp order, so one that arrives out of order
+   * still meets the table as of its timestamp. Needs a versioned table whose history retention is
+   * at least the grace period.
+   */
+  gracePeriod?: Duration;
 }
 
 /**

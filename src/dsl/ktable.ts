@@ -15,16 +15,25 @@ import type { TableTableJoiner } from '../processors/table-table-join.ts';
 /** What the second and third arguments of `KTable.join` may be: a joiner or a foreign-key extractor. */
 type TableJoinArgument<K, V> = (value: V, other: never, key: K) => unknown;
 import { suppressTable, type Suppressed } from './suppressed.ts';
+import { versionedSpec } from './stores.ts';
+import { TopologyError } from '../topology/errors.ts';
 
-/** @internal Adds a timestamped key-value store for a table and returns its name. */
-export function addTableStore<K, V>(builder: InternalBuilder, materialized: Materialized<K, V> | undefined, prefix: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined): string {
+/**
+ * @internal Adds a timestamped key-value store for a table and returns its name. Only source
+ * tables (`allowVersioned`) may keep history: the other table operators write latest values only.
+ */
+export function addTableStore<K, V>(builder: InternalBuilder, materialized: Materialized<K, V> | undefined, prefix: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined, allowVersioned = false): string {
   const storeName = materialized?.storeName ?? builder.newName(prefix);
   const ks = materialized?.keySerde ?? keySerde;
   const vs = materialized?.valueSerde ?? valueSerde;
+  if (materialized?.versioned && !allowVersioned) {
+    throw new TopologyError(`store '${storeName}': a versioned store can materialize a source table only (builder.table(topic, consumed, { versioned: { historyRetention } })); materialize this table without 'versioned'`);
+  }
   builder.addStore({
     name: storeName,
     type: 'key-value',
     timestamped: true,
+    ...(materialized?.versioned ? { versioned: versionedSpec(storeName, materialized.versioned) } : {}),
     ...(ks ? { keySerde: ks as Serde<unknown> } : {}),
     ...(vs ? { valueSerde: vs as Serde<unknown> } : {}),
   });

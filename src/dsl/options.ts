@@ -2,6 +2,7 @@ import type { Serde } from '../serdes/serde.ts';
 import type { Duration } from '../util/duration.ts';
 import type { StreamPartitioner, TimestampExtractor } from '../topology/nodes.ts';
 import { ConsumedBuilder, GroupedBuilder, NamedBuilder, ProducedBuilder } from './naming.ts';
+import type { VersionedOptions, VersionedStoreSupplier } from './stores.ts';
 
 /** Names an operator (and its internal topics and stores, where it has any). */
 export interface Named {
@@ -29,12 +30,15 @@ export interface Materialized<K, V> {
   keySerde?: Serde<K>;
   valueSerde?: Serde<V>;
   retention?: Duration;
+  /** A source table (`builder.table`) kept with its history, for joins as of each record's time (Kafka Streams' versioned stores). */
+  versioned?: VersionedOptions;
 }
 
-/** Builds `Materialized` options: `Materialized.as('counts')`. */
+/** Builds `Materialized` options: `Materialized.as('counts')`, `Materialized.as(Stores.persistentVersionedKeyValueStore('t', '5m'))`. */
 export const Materialized = {
-  as<K = unknown, V = unknown>(storeName: string): Materialized<K, V> {
-    return { storeName };
+  as<K = unknown, V = unknown>(store: string | VersionedStoreSupplier): Materialized<K, V> {
+    if (typeof store === 'string') return { storeName: store };
+    return { storeName: store.name, versioned: { historyRetention: store.historyRetention, ...(store.segmentInterval !== undefined ? { segmentInterval: store.segmentInterval } : {}) } };
   },
   with<K, V>(keySerde?: Serde<K>, valueSerde?: Serde<V>): Materialized<K, V> {
     return { ...(keySerde ? { keySerde } : {}), ...(valueSerde ? { valueSerde } : {}) };

@@ -1,7 +1,10 @@
 import { passThroughProcessor } from '../processors/stateless.ts';
 import { streamGlobalJoinProcessor, type GlobalKeySelector, type StreamGlobalJoiner } from '../processors/stream-global-join.ts';
 import { sharedJoinTime, streamStreamJoinProcessor, type StreamStreamJoiner } from '../processors/stream-stream-join.ts';
-import { streamTableJoinProcessor, type StreamTableJoiner } from '../processors/stream-table-join.ts';
+import { GRACE_NEEDS_VERSIONED_TABLE, streamTableJoinProcessor, type StreamTableGrace, type StreamTableJoiner } from '../processors/stream-table-join.ts';
+import { graceBufferValueSerde } from '../serdes/grace-buffer.ts';
+import { TopologyError } from '../topology/errors.ts';
+import { toMillis } from '../util/duration.ts';
 import { joinBufferKeySerde, joinBufferValueSerde } from '../serdes/join-buffer.ts';
 import type { Serde } from '../serdes/serde.ts';
 import { GlobalKTable } from './global-ktable.ts';
@@ -40,10 +43,37 @@ function joinStreamTable<K, V, VT, VR>(stream: KStream<K, V>, table: KTable<K, V
   const builder = stream.builder;
   const name = builder.name(options.name, 'KSTREAM-JOIN-');
   const keySerde = options.keySerde ?? stream.keySerde ?? table.keySerde;
-  const input = stream.repartitionRequired ? stream.repartitionForGrouping(name, keySerde, options.valueSerde ?? stream.valueSerde) : stream;
-  builder.addProcessor(name, [input.nodeName], streamTableJoinProcessor(table.storeName, joiner, leftJoin), [table.storeName]);
+  const valueSerde = options.valueSerde ?? stream.valueSerde;
+  const input = stream.repartitionRequired ? stream.repartitionForGrouping(name, keySerde, valueSerde) : stream;
+  const grace = options.gracePeriod === undefined ? undefined : graceBuffer(builder, table, name, toMillis(options.gracePeriod, `gracePeriod of join '${name}'`), keySerde, valueSerde);
+  const stores = grace ? [table.storeName, grace.bufferStoreName] : [table.storeName];
+  builder.addProcessor(name, [input.nodeName], streamTableJoinProcessor(table.storeName, joiner, leftJoin, grace), stores);
   builder.copartition([input.nodeName, table.nodeName]);
   return new KStream<K, VR>(builder, name, keySerde, undefined, false);
+}
+
+/**
+ * The buffer of a stream-table join with a grace period (Kafka Streams' `<name>-Buffer`): a window
+ * store keeping every record by timestamp, whose retention is the grace period, so records leave it
+ * (and Redis) as stream time passes them. Fails fast unless the table is versioned with at least
+ * the grace period of history, as Kafka Streams does.
+ */
+function graceBuffer<K, V, VT>(builder: KStream<K, V>['builder'], table: KTable<K, VT>, name: string, graceMs: number, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined): StreamTableGrace {
+  const spec = builder.stores.get(table.storeName);
+  if (!spec?.versioned) {
+    throw new TopologyError(`${GRACE_NEEDS_VERSIONED_TABLE} Join '${name}' has a grace period, but table store '${table.storeName}' keeps no history: create the table with builder.table(topic, consumed, { versioned: { historyRetention } }) (a filtered or mapped table is not versioned), or drop gracePeriod`);
+  }
+  if (spec.versioned.historyRetentionMs < graceMs) {
+    throw new TopologyError(`History retention must be at least grace period. Join '${name}' has gracePeriod ${graceMs} ms, table store '${table.storeName}' historyRetention ${spec.versioned.historyRetentionMs} ms: raise the retention or shorten the grace`);
+  }
+  const bufferStoreName = `${name}-Buffer`;
+  const vs = (valueSerde as Serde<unknown> | undefined) ?? builder.defaults.valueSerde;
+  builder.addStore({
+    name: bufferStoreName, type: 'window', retentionMs: graceMs, retainDuplicates: true,
+    ...(keySerde ? { keySerde: keySerde as Serde<unknown> } : {}),
+    ...(vs ? { valueSerde: graceBufferValueSerde(vs) as Serde<unknown> } : {}),
+  });
+  return { graceMs, bufferStoreName };
 }
 
 /** A KStream-GlobalKTable join: no repartitioning and no co-partitioning (the global table is everywhere). */

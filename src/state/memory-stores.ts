@@ -1,13 +1,17 @@
 import { InMemoryKeyValueStore } from './memory-kv.ts';
 import { InMemorySessionStore } from './memory-session.ts';
 import { InMemorySubscriptionStore } from './memory-subscription.ts';
+import { InMemoryVersionedKeyValueStore } from './memory-versioned.ts';
 import { InMemoryWindowStore } from './memory-window.ts';
 import type { StateStore, StoreSpec } from './store.ts';
 
 type StoreMaker = (spec: StoreSpec) => StateStore;
 
 const makers = new Map<string, StoreMaker>([
-  ['key-value', (spec) => (spec.foreignKeyIndexed ? new InMemorySubscriptionStore(spec.name) : new InMemoryKeyValueStore(spec.name))],
+  ['key-value', (spec) => {
+    if (spec.versioned) return new InMemoryVersionedKeyValueStore(spec.name, spec.versioned);
+    return spec.foreignKeyIndexed ? new InMemorySubscriptionStore(spec.name) : new InMemoryKeyValueStore(spec.name);
+  }],
 ]);
 
 /** Registers the in-memory implementation of a store type (window and session stores add theirs). */

@@ -3,7 +3,9 @@ import type { Serde } from '../serdes/serde.ts';
 import type { Windowed } from '../serdes/serdes.ts';
 import { ChangeLog, type StoreChange } from './change-log.ts';
 import { keyId } from './key-id.ts';
-import type { StateStore, StoreSpec, ValueAndTimestamp } from './store.ts';
+import { isVersionedStore, type StateStore, type StoreSpec, type ValueAndTimestamp } from './store.ts';
+import type { InMemoryVersionedKeyValueStore } from './memory-versioned.ts';
+import { persistedVersionedStore } from './redis-versioned.ts';
 
 /*
  * How store entries look in Redis. Everything is text: ioredis sends a command whose arguments
@@ -248,12 +250,14 @@ function minLiveTime(store: Restorable): number {
  * How a task's store lives under `prefix` (`trib:{<applicationId>:<taskId>}`): a key-value store
  * in the hash `:kv:<store>`, a window store in `:win:<store>` plus the sorted set
  * `:win:<store>:idx` by window start, a session store in `:sess:<store>` plus `:sess:<store>:idx`
- * by session end. Undefined for stores that are not persisted (custom stores, or ones without a
+ * by session end, a versioned store in `:ver:<store>` (see `persistedVersionedStore`). Undefined
+ * for stores that are not persisted (custom stores, or ones without a
  * change log to write).
  */
 export function persistedStore(prefix: string, store: StateStore, spec: StoreSpec | undefined): PersistedStore | undefined {
   if (!isRestorable(store)) return undefined;
   const keys = new KeyCodec(spec?.keySerde);
+  if (isVersionedStore(store)) return persistedVersionedStore(prefix, store as unknown as InMemoryVersionedKeyValueStore<unknown, unknown>, keys, new ValueCodec(spec?.valueSerde, false));
   const values = new ValueCodec(spec?.valueSerde, spec?.timestamped ?? false);
   const common = { name: store.name, changes: store.changes, encodeValue: (value: unknown) => values.encode(value) };
   switch (store.type) {

@@ -97,6 +97,70 @@ export interface StoreSpec<K = unknown, V = unknown> {
   timestamped?: boolean;
   /** Key-value stores keyed by `{ foreignKey, primaryKey }` (a foreign-key join's subscriptions), listable by foreign key. */
   foreignKeyIndexed?: boolean;
+  /** Key-value stores that keep each key's history (Kafka Streams' versioned stores): a {@link VersionedKeyValueStore}. */
+  versioned?: VersionedStoreOptions;
+}
+
+/** How long a versioned store keeps history (`Stores.persistentVersionedKeyValueStore`). */
+export interface VersionedStoreOptions {
+  /** How far back `get(key, asOfTimestamp)` answers, and how late a put may come, before the newest timestamp put. */
+  historyRetentionMs: number;
+  /** How often, in stream time, old versions are swept out (Kafka Streams' segment interval). */
+  segmentIntervalMs?: number;
+}
+
+/** One version of a key in a versioned store: valid from `timestamp` until `validTo` (exclusive; absent for the latest). */
+export interface VersionedRecord<V> {
+  value: V;
+  timestamp: number;
+  validTo?: number;
+}
+
+/** `put` returns this when the record is the latest version of its key (Kafka's `PUT_RETURN_CODE_VALID_TO_UNDEFINED`). */
+export const PUT_RETURN_CODE_VALID_TO_UNDEFINED = -1;
+/** `put` returns this when the record was older than the history retention allows, and was not put (Kafka's `PUT_RETURN_CODE_NOT_PUT`). */
+export const PUT_RETURN_CODE_NOT_PUT = Number.MIN_SAFE_INTEGER;
+
+/** Read access to a versioned key-value store: the latest version of a key, or the one valid at a time. */
+export interface ReadOnlyVersionedKeyValueStore<K, V> {
+  /** The latest version of `key`; undefined when there is none or it was deleted. */
+  get(key: K): VersionedRecord<V> | undefined;
+  /**
+   * The version of `key` valid at `asOfTimestamp` (the one with the largest timestamp not after
+   * it); undefined when none, when it is a deletion, or when `asOfTimestamp` is older than the
+   * history retention, unless the latest version qualifies (the latest version never expires).
+   */
+  get(key: K, asOfTimestamp: number): VersionedRecord<V> | undefined;
+}
+
+/**
+ * A key-value store that keeps each key's versions by timestamp, as Kafka Streams'
+ * `VersionedKeyValueStore`. Its observed stream time is the largest timestamp put; versions no
+ * longer valid at `observedStreamTime - historyRetention` are dropped, and puts older than that
+ * are refused. Also readable as a plain key-value store of the latest versions (`range`, `all`).
+ */
+export interface VersionedKeyValueStore<K, V> extends StateStore, ReadOnlyVersionedKeyValueStore<K, V> {
+  readonly type: 'key-value';
+  readonly versioned: true;
+  readonly historyRetentionMs: number;
+  /**
+   * Adds a version (`null` records a deletion at `timestamp`); a put at a timestamp the key already
+   * has replaces that version. Returns the new version's `validTo`, {@link PUT_RETURN_CODE_VALID_TO_UNDEFINED}
+   * when it is the latest, or {@link PUT_RETURN_CODE_NOT_PUT} when it was too old to be put.
+   */
+  put(key: K, value: V | null, timestamp: number): number;
+  /** Records a deletion at `timestamp`; returns the version valid at that time before it (undefined when too old to delete). */
+  delete(key: K, timestamp: number): VersionedRecord<V> | undefined;
+  /** The latest versions with `from <= key <= to`, in key order (deleted keys left out). */
+  range(from?: K, to?: K): KeyValue<K, VersionedRecord<V>>[];
+  /** Every key's latest version, in key order (deleted keys left out). */
+  all(): KeyValue<K, VersionedRecord<V>>[];
+  approximateNumEntries(): number;
+}
+
+/** True for the stores that keep history ({@link VersionedKeyValueStore}). */
+export function isVersionedStore(store: StateStore | undefined): store is VersionedKeyValueStore<unknown, unknown> {
+  return (store as Partial<VersionedKeyValueStore<unknown, unknown>> | undefined)?.versioned === true;
 }
 
 /** The key of a foreign-key join's subscription store: the right table's key, then the left table's. */

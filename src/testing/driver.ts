@@ -3,7 +3,7 @@ import type { ErrorHandling } from '../runtime/errors.ts';
 import { globalSubTopology } from '../runtime/global-tasks.ts';
 import { StreamTask, type TaskEnvironment, type TaskMetrics } from '../runtime/task.ts';
 import { createInMemoryStore } from '../state/memory-stores.ts';
-import { valueOnlyView, type KeyValueStore, type ReadOnlyKeyValueStore, type ReadOnlySessionStore, type ReadOnlyWindowStore, type SessionStore, type StateStore, type ValueAndTimestamp, type WindowStore } from '../state/store.ts';
+import { isVersionedStore, valueOnlyView, type KeyValueStore, type ReadOnlyKeyValueStore, type ReadOnlySessionStore, type ReadOnlyVersionedKeyValueStore, type ReadOnlyWindowStore, type SessionStore, type StateStore, type ValueAndTimestamp, type VersionedKeyValueStore, type WindowStore } from '../state/store.ts';
 import { readOnlyWindowView, valueOnlyWindowView } from '../state/window-views.ts';
 import type { TopologyDefinition } from '../dsl/topology-file.ts';
 import { Topology } from '../topology/topology.ts';
@@ -132,9 +132,18 @@ export class TopologyTestDriver {
   getKeyValueStore<K = unknown, V = unknown>(name: string): ReadOnlyKeyValueStore<K, V> | undefined {
     const store = this.getStateStore(name);
     if (store?.type !== 'key-value') return undefined;
-    return this.topology.stores.get(name)?.timestamped
-      ? valueOnlyView(store as KeyValueStore<K, ValueAndTimestamp<V>>)
+    const spec = this.topology.stores.get(name);
+    return spec?.timestamped || spec?.versioned
+      ? valueOnlyView(store as unknown as ReadOnlyKeyValueStore<K, ValueAndTimestamp<V>>)
       : (store as KeyValueStore<K, V>);
+  }
+
+  /** A versioned store by name (a versioned table's, or one added with `Stores.versionedKeyValueStoreBuilder`), read-only, or `undefined`. */
+  getVersionedKeyValueStore<K = unknown, V = unknown>(name: string): ReadOnlyVersionedKeyValueStore<K, V> | undefined {
+    const store = this.getStateStore(name);
+    if (!isVersionedStore(store)) return undefined;
+    const versioned = store as VersionedKeyValueStore<K, V>;
+    return { get: (key: K, asOfTimestamp?: number) => (asOfTimestamp === undefined ? versioned.get(key) : versioned.get(key, asOfTimestamp)) } as ReadOnlyVersionedKeyValueStore<K, V>;
   }
 
   /** A DSL key-value store with each value's timestamp, or `undefined`. */

@@ -1,0 +1,37 @@
+import { PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UNDEFINED, type VersionedKeyValueStore } from '../state/store.ts';
+import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
+import { change } from './change.ts';
+
+/**
+ * Materializes a changelog into a versioned table (Kafka Streams' `KTableSource` over a versioned
+ * store): every record becomes a version of its key at its timestamp (`null` a deletion), so joins
+ * can read the table as of a time. A record older than the history retention is not put and is
+ * dropped. Only a record that is its key's latest version is forwarded, as `Change(new, old)`:
+ * an out-of-order one changes the history, not the table's current value.
+ */
+export function versionedTableSourceProcessor<K, V>(storeName: string): ProcessorSupplier {
+  return () => {
+    let ctx: ProcessorContext;
+    let store: VersionedKeyValueStore<K, V>;
+    return {
+      init(context) {
+        ctx = context;
+        store = context.getStateStore(storeName);
+      },
+      process(record: StreamRecord<K, V>) {
+        if (record.key == null) {
+          ctx.recordDropped('null key');
+          return;
+        }
+        const old = store.get(record.key);
+        const value = record.value ?? null;
+        const validTo = store.put(record.key, value, record.timestamp);
+        if (validTo === PUT_RETURN_CODE_NOT_PUT) {
+          ctx.recordDropped('older than the versioned table\'s history retention');
+          return;
+        }
+        if (validTo === PUT_RETURN_CODE_VALID_TO_UNDEFINED) ctx.forward({ key: record.key, value: change(value, old?.value ?? null) });
+      },
+    };
+  };
+}
