@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Serdes } from '../../src/serdes/serdes.ts';
 import { createInMemoryStore } from '../../src/state/memory-stores.ts';
 import { persistedStore, type PersistedStore } from '../../src/state/redis-codec.ts';
-import type { KeyValueStore, SessionStore, StateStore, StoreSpec, WindowStore } from '../../src/state/store.ts';
+import type { KeyValueStore, SessionStore, StateStore, StoreSpec, VersionedKeyValueStore, WindowStore } from '../../src/state/store.ts';
 
 function persisted(spec: StoreSpec): { store: StateStore; persisted: PersistedStore } {
   const store = createInMemoryStore(spec);
@@ -67,5 +67,23 @@ describe('PersistedStore.apply (changelog replay)', () => {
     s.put({ key: 'u', window: { start: 0, end: 20 } }, 2);
     const copy = replay(sessions, changelog(bound));
     expect((copy.store as SessionStore<string, number>).all()).toEqual(s.all());
+  });
+
+  it('a versioned store replays its versions, deletions included, to the same history', () => {
+    const spec: StoreSpec = { name: 'v', type: 'key-value', versioned: { historyRetentionMs: 100, segmentIntervalMs: 10 }, keySerde: Serdes.string(), valueSerde: Serdes.string() };
+    const { store, persisted: bound } = persisted(spec);
+    const v = store as VersionedKeyValueStore<string, string>;
+    v.put('a', 'a0', 0);
+    v.put('a', 'a5', 50);
+    v.put('a', null, 30);
+    v.put('b', 'b1', 10);
+    const log = changelog(bound);
+    v.put('c', 'c2', 200);
+    log.push(...changelog(bound));
+    const copy = replay(spec, log).store as VersionedKeyValueStore<string, string>;
+    for (const [key, at] of [['a', 25], ['a', 35], ['a', 60], ['b', 150], ['c', 200]] as const) expect(copy.get(key, at)).toEqual(v.get(key, at));
+    expect(copy.get('a', 35)).toBeUndefined();
+    expect(copy.get('a', 120)).toEqual({ value: 'a5', timestamp: 50 });
+    expect(copy.all()).toEqual(v.all());
   });
 });
