@@ -57,7 +57,7 @@ async function driverOutput(topology: Topology): Promise<Row[]> {
 }
 
 describe('versioned tables on Kafka and Redis', () => {
-  it('a grace-period join with a versioned table gives the driver\'s results across a restart', async () => {
+  it.each(['at-least-once', 'exactly-once'] as const)('%s: a grace-period join with a versioned table gives the driver\'s results across a restart', async (processingGuarantee) => {
     const [prices, orders, output] = [unique('prices'), unique('orders'), unique('priced')];
     await Promise.all([createTopic(prices, 2), createTopic(orders, 2), createTopic(output, 2)]);
     const expected = sorted(await driverOutput(pricedOrders('prices-in', 'orders-in', 'out')));
@@ -67,7 +67,7 @@ describe('versioned tables on Kafka and Redis', () => {
     const id = unique('versioned-join');
     const tableHas = (streams: KafkaStreams, key: string, value: string) => streams.store<string, string>('prices').get(key) === value;
     await produce(prices, priceHistory);
-    const first = apps.app(pricedOrders(prices, orders, output), id);
+    const first = apps.app(pricedOrders(prices, orders, output), id, { processingGuarantee });
     await first.start();
     await waitUntil('the table history loaded', () => tableHas(first, 'apple', 'a3') && tableHas(first, 'plum', 'u1') && first.store<string, string>('prices').get('pear') === undefined);
     await produce(orders, firstOrders);
@@ -76,7 +76,7 @@ describe('versioned tables on Kafka and Redis', () => {
     await first.close();
 
     await produce(prices, latePrice);
-    const second = apps.app(pricedOrders(prices, orders, output), id);
+    const second = apps.app(pricedOrders(prices, orders, output), id, { processingGuarantee });
     await second.start();
     await waitUntil('the late price applied', () => tableHas(second, 'kiwi', 'k1'));
     await produce(orders, secondOrders);
