@@ -31,3 +31,51 @@ export interface StreamJoined<K, V, VO> extends Named {
   otherValueSerde?: Serde<VO>;
   storeName?: string;
 }
+
+/** Kafka Streams' `Joined` as a chainable object: `Joined.with(k, v, vo, 'enrich', '10s')`, `.withGracePeriod(d)`. */
+export class JoinedBuilder<K, V, VO> implements Joined<K, V, VO> {
+  readonly name?: string;
+  readonly keySerde?: Serde<K>;
+  readonly valueSerde?: Serde<V>;
+  readonly otherValueSerde?: Serde<VO>;
+  readonly gracePeriod?: Duration;
+
+  constructor(fields: Joined<K, V, VO> = {}) {
+    for (const [key, value] of Object.entries(fields)) if (value !== undefined) (this as Record<string, unknown>)[key] = value;
+  }
+
+  private with(fields: Joined<K, V, VO>): JoinedBuilder<K, V, VO> {
+    return new JoinedBuilder<K, V, VO>({ ...this, ...fields });
+  }
+
+  withName(name: string): JoinedBuilder<K, V, VO> {
+    return this.with({ name });
+  }
+
+  /** Kafka's `withGracePeriod`: join stream records only once stream time has passed them by `gracePeriod` (versioned tables). */
+  withGracePeriod(gracePeriod: Duration): JoinedBuilder<K, V, VO> {
+    return this.with({ gracePeriod });
+  }
+
+  withKeySerde(keySerde: Serde<K>): JoinedBuilder<K, V, VO> {
+    return this.with({ keySerde });
+  }
+
+  withValueSerde(valueSerde: Serde<V>): JoinedBuilder<K, V, VO> {
+    return this.with({ valueSerde });
+  }
+
+  withOtherValueSerde(otherValueSerde: Serde<VO>): JoinedBuilder<K, V, VO> {
+    return this.with({ otherValueSerde });
+  }
+}
+
+/** `Joined.with(keySerde, valueSerde, otherValueSerde[, name[, gracePeriod]])`, `Joined.as(name)`, beside the plain `{ name, gracePeriod, ... }`. */
+export const Joined = {
+  with<K, V, VO>(keySerde?: Serde<K>, valueSerde?: Serde<V>, otherValueSerde?: Serde<VO>, name?: string, gracePeriod?: Duration): JoinedBuilder<K, V, VO> {
+    return new JoinedBuilder<K, V, VO>({ ...(keySerde ? { keySerde } : {}), ...(valueSerde ? { valueSerde } : {}), ...(otherValueSerde ? { otherValueSerde } : {}), ...(name !== undefined ? { name } : {}), ...(gracePeriod !== undefined ? { gracePeriod } : {}) });
+  },
+  as<K = unknown, V = unknown, VO = unknown>(name: string): JoinedBuilder<K, V, VO> {
+    return new JoinedBuilder<K, V, VO>({ name });
+  },
+};

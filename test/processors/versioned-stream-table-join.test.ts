@@ -4,7 +4,7 @@
  * shouldFail* topology checks), with their expected outputs, plus the as-of rule they rely on.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Materialized, Stores, TopologyError, TopologyTestDriver, type TestInputTopic, type TestOutputTopic } from 'tributary';
+import { Joined, Materialized, Stores, TopologyError, TopologyTestDriver, type TestInputTopic, type TestOutputTopic } from 'tributary';
 import { consumed, drain, expectedKeys, intKeys, kvt, newBuilder, nullableIntKeys, strings, toStringJoiner } from './join-test-utils.ts';
 
 const streamTopic = 'streamTopic';
@@ -28,7 +28,8 @@ function makeJoin(options: { gracePeriod?: number; left?: boolean } = {}): Setup
   const builder = newBuilder();
   const table = builder.table<number, string>(tableTopic, consumed, Materialized.as(Stores.persistentVersionedKeyValueStore('V-grace', '5m')));
   const stream = builder.stream(streamTopic, consumed);
-  const joined = { name: 'Grace', keySerde: intKeys, valueSerde: strings, otherValueSerde: strings, ...(options.gracePeriod !== undefined ? { gracePeriod: options.gracePeriod } : {}) };
+  // Kafka's Joined.with(Serdes.Integer(), Serdes.String(), Serdes.String(), "Grace", grace)
+  const joined = Joined.with(intKeys, strings, strings, 'Grace', options.gracePeriod);
   (options.left ? stream.leftJoin(table, toStringJoiner, joined) : stream.join(table, toStringJoiner, joined)).to('output', { keySerde: intKeys, valueSerde: strings });
   driver = new TopologyTestDriver(builder.build());
   return {
@@ -93,7 +94,7 @@ describe('KStream-KTable join with a grace period (ported from KStreamKTableJoin
     const builder = newBuilder();
     const streamA = builder.stream('topic', consumed);
     const tableB = builder.table('topic2', consumed, Materialized.as(Stores.persistentVersionedKeyValueStore('tableB', '5m')));
-    expect(() => streamA.join(tableB, (a, b) => a + b, { name: 'first-join', gracePeriod: '6m' })).toThrow(/^History retention must be at least grace period\. Join 'first-join' has gracePeriod 360000 ms, table store 'tableB' historyRetention 300000 ms/);
+    expect(() => streamA.join(tableB, (a, b) => a + b, Joined.as<number, string, string>('first-join').withGracePeriod('6m'))).toThrow(/^History retention must be at least grace period\. Join 'first-join' has gracePeriod 360000 ms, table store 'tableB' historyRetention 300000 ms/);
   });
 
   it('the grace buffer is a store named <join>-Buffer beside the table store, listed on the join processor', () => {
