@@ -8,6 +8,7 @@ import { defaultBrokers } from './kafka-server.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { remoteDuplicates, remoteRetries } from './metrics.ts';
 import { ServingHeaders, type BatchReply, type ErrorReply } from './protocol.ts';
+import { requestJson } from './request-json.ts';
 
 /** `remoteModel({ kafka })`: a Kafka-native model server reached through a request and a reply topic. */
 export interface RemoteKafkaOptions {
@@ -99,7 +100,7 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     }
     const outcomes = new Array<ScoreOutcome<Out> | undefined>(inputs.length);
     // each value is serialised once; a request is these strings joined, and a resend reuses them
-    const values = inputs.map((input) => JSON.stringify(input.value));
+    const values = inputs.map((input) => requestJson(input.value));
     await Promise.all(this.pack(values).map((indices) => this.scoreRequest(values, indices, outcomes)));
     return outcomes as ScoreOutcome<Out>[];
   }
