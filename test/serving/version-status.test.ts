@@ -80,12 +80,20 @@ describe('a registry served over HTTP while versions are dropped into its folder
     expect(answer.body.error).toBe(`instance 0: model fraud@3: cannot serve: ${three!.status.error_message} (tried again when its files change)`);
   });
 
+  it('a ZipMap export dropped in while serving shows END saying to export with zipmap off', async () => {
+    drop(scratch.dir, 'fraud', '5', { onnx: readFileSync(new URL('../ml/fixtures/zipmap-classifier.onnx', import.meta.url)), json: fraudJson('5') });
+    await waitFor('version 5 listed', async () => (await status()).some((s) => s.version === '5'), 10_000);
+    const [five] = await status();
+    expect(five).toEqual({ version: '5', state: 'END', status: { error_code: 'UNKNOWN', error_message: "'output_probability' is not a tensor (a scikit-learn classifier needs to be exported with zipmap off)" } });
+    expect((await predict()).body.predictions!.map((p) => p.version)).toEqual(['1', '1', '1']);
+  });
+
   it('a good version dropped in after them becomes AVAILABLE and serves; the broken ones stay END', async () => {
     const staging = mkdtempSync(join(tmpdir(), 'tributary-staging-'));
     cpSync(join(MODELS_DIR, 'fraud', '2'), staging, { recursive: true });
-    writeFileSync(join(staging, 'model.json'), JSON.stringify(fraudJson('4')));
-    renameSync(staging, join(scratch.dir, 'fraud', '4'));
-    await waitFor('version 4 serving', async () => (await predict()).body.predictions?.[0]?.version === '4', 10_000);
-    expect((await status()).map((s) => [s.version, s.state])).toEqual([['4', 'AVAILABLE'], ['3', 'END'], ['2', 'END'], ['1', 'AVAILABLE']]);
+    writeFileSync(join(staging, 'model.json'), JSON.stringify(fraudJson('6')));
+    renameSync(staging, join(scratch.dir, 'fraud', '6'));
+    await waitFor('version 6 serving', async () => (await predict()).body.predictions?.[0]?.version === '6', 10_000);
+    expect((await status()).map((s) => [s.version, s.state])).toEqual([['6', 'AVAILABLE'], ['5', 'END'], ['3', 'END'], ['2', 'END'], ['1', 'AVAILABLE']]);
   });
 });
