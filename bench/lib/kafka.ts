@@ -2,6 +2,7 @@
  * What the Kafka benchmarks share: topics with unique names, waiting until an output topic holds
  * a number of records, the load process (`bench/lib/load.ts`), and an RSS sampler.
  */
+import '../../src/transport/kafkajs-patches.ts'; // before kafkajs: its read_committed filter is fixed there
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';

@@ -10,6 +10,7 @@ import { TopologyError } from '../topology/errors.ts';
 import type { SubTopology } from '../topology/nodes.ts';
 import type { Topology } from '../topology/topology.ts';
 import { KafkaTransport } from '../transport/kafka-transport.ts';
+import { readCommittedFilterFixed } from '../transport/kafkajs-patches.ts';
 import { InMemoryBroker } from '../transport/memory-broker.ts';
 import { InMemoryTransport } from '../transport/memory-transport.ts';
 import { parseTpKey, tpKey, type TopicLimits, type TopicPartition, type Transport } from '../transport/transport.ts';
@@ -136,6 +137,11 @@ export class KafkaStreams {
     this.exactlyOnce = config.processingGuarantee === 'exactly-once' && !this.broker;
     if (this.exactlyOnce && (!this.transport.transactionalProducer || !this.transport.readCommitted)) {
       throw new TopologyError("processingGuarantee 'exactly-once' needs a transport with transactions (the Kafka transport); this one has none: use 'at-least-once'");
+    }
+    if (this.exactlyOnce && this.transport instanceof KafkaTransport && !readCommittedFilterFixed()) {
+      throw new TopologyError(
+        "processingGuarantee 'exactly-once' needs Tributary's fix to kafkajs's read_committed filter (kafkajs 2.2.4 delivers some aborted records), and it could not be installed because kafkajs was loaded before tributary: import 'tributary' before 'kafkajs' in your program",
+      );
     }
     this.backend =
       config.stateBackend ??

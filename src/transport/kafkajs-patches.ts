@@ -1,13 +1,24 @@
 /**
- * A fix to kafkajs 2.2.4, applied before kafkajs loads (import this module first).
+ * Fixes to kafkajs 2.2.4, applied before kafkajs loads (import this module first). kafkajs is no
+ * longer released, so each fixed module is put in Node's module cache under the path of the one it
+ * replaces; kafkajs then requires the fixed one. If kafkajs was loaded before this module (an
+ * application that imported it first), nothing changes.
  *
- * Its producer groups a send's messages by partition with `[...current, message]` for every
+ * 1. **Aborted records under read_committed** (`src/consumer/filterAbortedMessages.js`). A fetch
+ *    lists the aborted transactions it covers in the order their abort markers were written, not
+ *    by first offset; kafkajs looks only at the head of that list and moves past at most one
+ *    transaction per record. When producer B's transaction aborts before producer A's that began
+ *    earlier on the same partition, A's records before B's first offset are delivered as if
+ *    committed: under exactly-once a counting task counted a killed runner's aborted repartition
+ *    records (issue 12). The fix does what Kafka's Java consumer does: aborted transactions sorted
+ *    by first offset, every one that has begun taken in, and only a control record's abort marker
+ *    ends one (kafkajs also ended one at any record whose key was four zero bytes).
+ *
+ * 2. **Quadratic producer grouping.** Its producer groups a send's messages by partition with `[...current, message]` for every
  * message (`src/producer/groupMessagesPerPartition.js`), so a send of n records to one partition
  * copies n²/2 references: 14 % of a word count's CPU time in issue 17's profile, growing with the
- * size of a send. kafkajs is no longer released, so the linear version with the same result
- * (partitions in first-seen order, messages in send order) is put in Node's module cache under
- * that module's path; kafkajs's `sendMessages.js` then requires it. If kafkajs was loaded before
- * this module (an application that imported it first), nothing changes but speed.
+ * size of a send. The linear version gives the same result (partitions in first-seen order,
+ * messages in send order).
  */
 import { createRequire } from 'node:module';
 
@@ -29,26 +40,90 @@ export function linearGroupMessagesPerPartition({ topic, partitionMetadata, mess
   return result;
 }
 
+/** A record as kafkajs's fetch decodes it (the fields the filter reads). */
+export interface FetchedMessage {
+  offset: string;
+  key: Buffer | null;
+  isControlRecord?: boolean;
+  batchContext: { producerId: string; inTransaction: boolean };
+}
+
+/** An aborted transaction a fetch response lists for a partition. */
+export interface AbortedTransaction {
+  producerId: string;
+  firstOffset: string;
+}
+
+/** A control record whose type (the int16 after the key's int16 version) is ABORT (0). */
+function isAbortMarker(message: FetchedMessage): boolean {
+  return message.isControlRecord === true && message.key !== null && message.key.length >= 4 && message.key.readInt16BE(2) === 0;
+}
+
+/**
+ * kafkajs's filterAbortedMessages, as Kafka's Java consumer filters: drops the transactional
+ * records of every producer between the first offset of its aborted transaction and its abort
+ * marker, whatever order the response lists the transactions in. Markers are kept (kafkajs drops
+ * control records after this filter, and reads positions from them).
+ */
+export function filterAbortedMessages<M extends FetchedMessage>({ messages, abortedTransactions }: { messages: M[]; abortedTransactions?: readonly AbortedTransaction[] }): M[] {
+  if (!abortedTransactions || abortedTransactions.length === 0) return messages;
+  const pending = [...abortedTransactions].sort((a, b) => (BigInt(a.firstOffset) < BigInt(b.firstOffset) ? -1 : BigInt(a.firstOffset) > BigInt(b.firstOffset) ? 1 : 0));
+  const aborting = new Set<string>();
+  let next = 0;
+  return messages.filter((message) => {
+    const offset = BigInt(message.offset);
+    while (next < pending.length && BigInt(pending[next]!.firstOffset) <= offset) aborting.add(pending[next++]!.producerId);
+    const { producerId, inTransaction } = message.batchContext;
+    if (isAbortMarker(message)) {
+      aborting.delete(producerId);
+      return true;
+    }
+    return !(inTransaction && aborting.has(producerId));
+  });
+}
+
 const require = createRequire(import.meta.url);
 
-/** Where kafkajs's own grouping module lives, or undefined when kafkajs is not the expected layout. */
-export function groupingModulePath(): string | undefined {
+/** The kafkajs modules replaced, by their path inside the package. */
+const REPLACEMENTS: ReadonlyArray<readonly [string, unknown]> = [
+  ['kafkajs/src/producer/groupMessagesPerPartition.js', linearGroupMessagesPerPartition],
+  ['kafkajs/src/consumer/filterAbortedMessages.js', filterAbortedMessages],
+];
+
+/** Where a kafkajs module lives, or undefined when kafkajs is not the expected layout. */
+export function kafkajsModulePath(inPackage: string): string | undefined {
   try {
-    return require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
+    return require.resolve(inPackage);
   } catch {
     return undefined;
   }
 }
 
+/** Where kafkajs's own grouping module lives, or undefined when kafkajs is not the expected layout. */
+export function groupingModulePath(): string | undefined {
+  return kafkajsModulePath('kafkajs/src/producer/groupMessagesPerPartition.js');
+}
+
+/**
+ * Whether kafkajs reads read_committed with the fixed filter: false when kafkajs was loaded
+ * before this module (or is not the layout this module knows), so that the patch could not apply.
+ */
+export function readCommittedFilterFixed(): boolean {
+  const path = kafkajsModulePath('kafkajs/src/consumer/filterAbortedMessages.js');
+  return path !== undefined && require.cache[path]?.exports === filterAbortedMessages;
+}
+
 function install(): void {
-  const path = groupingModulePath();
-  if (path === undefined || require.cache[path] !== undefined) return;
   const Module = require('node:module') as { new (id: string): NodeJS.Module };
-  const patched = new Module(path);
-  patched.filename = path;
-  patched.loaded = true;
-  patched.exports = linearGroupMessagesPerPartition;
-  require.cache[path] = patched;
+  for (const [inPackage, replacement] of REPLACEMENTS) {
+    const path = kafkajsModulePath(inPackage);
+    if (path === undefined || require.cache[path] !== undefined) continue;
+    const patched = new Module(path);
+    patched.filename = path;
+    patched.loaded = true;
+    patched.exports = replacement;
+    require.cache[path] = patched;
+  }
 }
 
 install();

@@ -2,6 +2,7 @@
  * Real `tributary run` processes for fault tests: a fixture topology (count-by-key by default) on the real
  * broker, with short group timeouts so that a killed member's partitions move within seconds.
  */
+import '../../src/transport/kafkajs-patches.ts'; // before kafkajs: its read_committed filter is fixed there
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';

@@ -2,6 +2,7 @@
  * Helpers for integration tests against the real broker and Redis: topics with unique names,
  * producing JSON records, and reading a topic to the end with a throwaway consumer.
  */
+import '../../src/transport/kafkajs-patches.ts'; // before kafkajs: its read_committed filter is fixed there
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
