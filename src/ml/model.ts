@@ -77,12 +77,14 @@ export class ModelError extends Error {
 /**
  * A model server's error message relayed by a client: the server's ModelError already begins with
  * `model <name>[@<version>]: `, so the client's own ModelError for the same model would say it twice
- * ("model gbr: model gbr: ..."). Returns the message without that prefix and the version it named.
+ * ("model gbr: model gbr: ..."). Returns the message without that prefix (nor the `instance <i>: `
+ * a server puts before it in a batch request's error) and the version it named.
  */
 export function relayedModelError(message: string, model: string): { message: string; version: string | undefined } {
-  const match = /^model ([^\s@:]+)(?:@([^\s:]+))?: /.exec(message);
-  if (match === null || match[1] !== model) return { message, version: undefined };
-  return { message: message.slice(match[0].length), version: match[2] };
+  const own = message.replace(/^instance \d+: /, '');
+  const match = /^model ([^\s@:]+)(?:@([^\s:]+))?: /.exec(own);
+  if (match === null || match[1] !== model) return { message: own, version: undefined };
+  return { message: own.slice(match[0].length), version: match[2] };
 }
 
 /** The message of anything thrown, for error texts. */

@@ -77,6 +77,19 @@ export interface OnnxModel<In, Out> extends Model<In, Out> {
 const DEFAULT_WORKERS = 2;
 const DEFAULT_INTRA_OP_THREADS = 1;
 
+/**
+ * " (it is NaN)" when the value a schema error points at is a non-finite number: "must be <= 1"
+ * alone would not tell the reader that the feature was NaN, which no bound admits.
+ */
+function nonFiniteNote(value: unknown, instancePath: string): string {
+  let at: unknown = value;
+  for (const part of instancePath.split('/').slice(1)) {
+    if (typeof at !== 'object' || at === null) return '';
+    at = (at as Readonly<Record<string, unknown>>)[part.replaceAll('~1', '/').replaceAll('~0', '~')];
+  }
+  return typeof at === 'number' && !Number.isFinite(at) ? ` (it is ${at})` : '';
+}
+
 function defaultIdentity(path: string | undefined): { name: string; version: string } {
   if (path === undefined) return { name: 'onnx', version: 'unversioned' };
   const versionDir = basename(dirname(path));
@@ -218,7 +231,7 @@ class OnnxSessionModel<In, Out> implements OnnxModel<In, Out> {
     for (let i = 0; i < inputs.length; i++) {
       const value = inputs[i]!.value;
       if (this.validator !== undefined && !this.validator(value)) {
-        const reason = (this.validator.errors ?? []).map((e) => `${e.instancePath || 'value'} ${e.message ?? 'is invalid'}`).join('; ');
+        const reason = (this.validator.errors ?? []).map((e) => `${e.instancePath || 'value'} ${e.message ?? 'is invalid'}${nonFiniteNote(value, e.instancePath)}`).join('; ');
         outcomes[i] = this.failure('validate', `record does not match the input schema: ${reason}`);
         continue;
       }

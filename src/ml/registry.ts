@@ -8,6 +8,7 @@ import { onnxModel, type OnnxModel } from './onnx-model.ts';
 import { registryModelOptions, type RecordValue, type RegistryOutput } from './registry-mapping.ts';
 import { RegistryModel, type VersionSource, type VersionedModel } from './registry-model.ts';
 import { shadowModel, splitTraffic, type ShadowComparison, type TrafficWeights } from './traffic.ts';
+import { checkVersion } from './version-check.ts';
 
 export interface RegistryOptions {
   /** How often to look for added or removed version folders (default 1000 ms; 0 = only on `refresh()`). */
@@ -41,6 +42,12 @@ export interface ShadowSpec<Out> {
 
 /** version → a stamp of its files (size and mtime), to notice a rewritten version. */
 type Catalog = Map<string, Map<string, string>>;
+
+/** Why a version cannot serve, and the stamp of the files that failed (it is tried again when they change). */
+interface Failure {
+  stamp: string;
+  reason: string;
+}
 
 interface Engine {
   refs: number;
@@ -93,7 +100,9 @@ async function scan(dir: string): Promise<Catalog> {
 export class ModelRegistry {
   private catalog: Catalog = new Map();
   private readonly engines = new Map<string, Engine>();
-  private readonly failures = new Map<string, string>();
+  private readonly failures = new Map<string, Failure>();
+  /** version id → the stamp of the files last checked by checkVersion. */
+  private readonly checked = new Map<string, string>();
   private readonly handles = new Set<RegistryModel>();
   private readonly closing = new Set<Promise<void>>();
   private queue: Promise<void> = Promise.resolve();
@@ -103,7 +112,10 @@ export class ModelRegistry {
 
   private constructor(readonly dir: string, private readonly options: RegistryOptions) {}
 
-  /** Opens a registry folder and starts watching it for new and removed versions. */
+  /**
+   * Opens a registry folder, loads each version once to check it (a version that cannot serve is
+   * reported to `onError` and never chosen), and starts watching it for new and removed versions.
+   */
   static async open(dir: string, options: RegistryOptions = {}): Promise<ModelRegistry> {
     const registry = new ModelRegistry(dir, options);
     try {
@@ -111,6 +123,7 @@ export class ModelRegistry {
     } catch (error) {
       throw new ModelError(`cannot read the model registry folder ${dir}: ${describeError(error)}`, { model: '*', cause: error });
     }
+    await registry.checkNew();
     const interval = options.pollIntervalMs ?? 1000;
     if (interval > 0) {
       registry.timer = setInterval(() => registry.poll(), interval);
@@ -129,9 +142,15 @@ export class ModelRegistry {
     return [...(this.catalog.get(name)?.keys() ?? [])];
   }
 
-  /** The model.json of a version (default: the newest). */
+  /** Why a version cannot serve (its load error), or undefined for one that loads. */
+  loadError(name: string, version: string): string | undefined {
+    const failure = this.failures.get(id(name, version));
+    return failure !== undefined && failure.stamp === this.catalog.get(name)?.get(version) ? failure.reason : undefined;
+  }
+
+  /** The model.json of a version (default: the newest that loads). */
   async metadata(name: string, version?: string): Promise<ModelMetadata> {
-    const v = version ?? this.newest(name);
+    const v = version ?? this.newest(name, true);
     return loadModelMetadata(join(this.dir, name, v, 'model.json'), { name, version: v });
   }
 
@@ -193,7 +212,26 @@ export class ModelRegistry {
     } catch (error) {
       throw new ModelError(`cannot read the model registry folder ${this.dir}: ${describeError(error)}`, { model: '*', cause: error });
     }
+    await this.checkNew();
     await Promise.all([...this.handles].map((h) => h.update().catch(() => undefined)));
+  }
+
+  /** Loads each version whose files are new or changed since the last look; one that fails is recorded and reported. */
+  private async checkNew(): Promise<void> {
+    const todo: { name: string; version: string; stamp: string }[] = [];
+    for (const [name, versions] of this.catalog) {
+      for (const [version, stamp] of versions) if (this.checked.get(id(name, version)) !== stamp) todo.push({ name, version, stamp });
+    }
+    // one at a time: a folder of many versions should not load them all at once
+    for (const { name, version, stamp } of todo) {
+      this.checked.set(id(name, version), stamp);
+      try {
+        await checkVersion(this.dir, name, version);
+        this.failures.delete(id(name, version));
+      } catch (error) {
+        this.source.failed(name, version, error);
+      }
+    }
   }
 
   private check(name: string, version: string | undefined): void {
@@ -208,7 +246,7 @@ export class ModelRegistry {
 
   private newest(name: string, usable = false): string {
     const versions = this.catalog.get(name);
-    const candidates = [...(versions?.keys() ?? [])].filter((v) => !usable || this.failures.get(id(name, v)) !== versions!.get(v));
+    const candidates = [...(versions?.keys() ?? [])].filter((v) => !usable || this.loadError(name, v) === undefined);
     const newest = candidates[candidates.length - 1];
     if (newest === undefined) {
       throw new ModelError(versions === undefined ? `no versions left in ${join(this.dir, name)}` : 'no version loads (see the earlier errors)', { model: name });
@@ -225,8 +263,8 @@ export class ModelRegistry {
       if (pinned === undefined) return this.newest(name, true);
       const stamp = this.catalog.get(name)?.get(pinned);
       const failed = this.failures.get(id(name, pinned));
-      if (failed !== undefined && (stamp === undefined || failed === stamp)) {
-        throw new ModelError('failed to load (see the earlier error); it is retried when its files change', { model: name, version: pinned });
+      if (failed !== undefined && (stamp === undefined || failed.stamp === stamp)) {
+        throw new ModelError(`cannot serve: ${failed.reason} (tried again when its files change)`, { model: name, version: pinned });
       }
       return pinned;
     },
@@ -250,10 +288,13 @@ export class ModelRegistry {
       void closing.finally(() => this.closing.delete(closing));
     },
     failed: (name, version, error) => {
+      const failure = error instanceof ModelError ? error : new ModelError(`cannot load: ${describeError(error)}`, { model: name, version, cause: error });
       const stamp = this.catalog.get(name)?.get(version);
-      if (stamp !== undefined) this.failures.set(id(name, version), stamp);
+      const prefix = `model ${id(name, version)}: `;
+      const reason = failure.message.startsWith(prefix) ? failure.message.slice(prefix.length) : failure.message;
+      if (stamp !== undefined) this.failures.set(id(name, version), { stamp, reason });
       registryInstruments.reload(name, version, 'failed');
-      this.report(error instanceof ModelError ? error : new ModelError(`cannot load: ${describeError(error)}`, { model: name, version, cause: error }));
+      this.report(failure);
     },
     switched: (name, from, to) => {
       this.failures.delete(id(name, to));

@@ -15,23 +15,40 @@ function keyBytes(key: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(key, jsonSafe));
 }
 
-/**
- * A stable position in [0, 1) for a record key: FNV-1a over the key's bytes (strings as UTF-8,
- * other values as their JSON), finished with murmur3's fmix32 so that near-identical keys spread.
- */
-export function keyHash(key: unknown): number {
-  const bytes = keyBytes(key);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i]!;
-    h = Math.imul(h, 0x01000193);
+/** MurmurHash3 x86_32 (seed 0) of some bytes, as an unsigned 32-bit integer. */
+function murmur3(bytes: Uint8Array): number {
+  const n = bytes.length;
+  const blocks = n & ~3;
+  let h = 0;
+  const mixed = (k: number): number => Math.imul((k = Math.imul(k, 0xcc9e2d51)) << 15 | k >>> 17, 0x1b873593);
+  for (let i = 0; i < blocks; i += 4) {
+    h ^= mixed(bytes[i]! | bytes[i + 1]! << 8 | bytes[i + 2]! << 16 | bytes[i + 3]! << 24);
+    h = (Math.imul(h << 13 | h >>> 19, 5) + 0xe6546b64) | 0;
   }
+  const rest = n & 3;
+  if (rest > 0) {
+    let k = bytes[blocks]!;
+    if (rest > 1) k |= bytes[blocks + 1]! << 8;
+    if (rest > 2) k |= bytes[blocks + 2]! << 16;
+    h ^= mixed(k);
+  }
+  h ^= n;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return (h >>> 0) / 0x1_0000_0000;
+  return h >>> 0;
+}
+
+/**
+ * A stable position in [0, 1) for a record key: MurmurHash3 x86_32 (seed 0) of the key's bytes
+ * (strings as UTF-8, other values as their JSON) over 2^32, so any language's murmur3 gives the
+ * same split. Every 4-byte block goes through the full mix, so sequential keys (`card-00001`,
+ * `card-00002`, ...) split in the configured fractions too.
+ */
+export function keyHash(key: unknown): number {
+  return murmur3(keyBytes(key)) / 0x1_0000_0000;
 }
 
 /** Checks and normalises weights into cumulative bounds, in the object's key order. */

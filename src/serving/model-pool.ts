@@ -1,5 +1,5 @@
 import { MicroBatcher } from '../ml/batcher.ts';
-import { describeError, type Prediction, type ScoreInput, type ScoreOutcome } from '../ml/model.ts';
+import { type Prediction, type ScoreInput, type ScoreOutcome } from '../ml/model.ts';
 import type { ModelRegistry } from '../ml/registry.ts';
 import type { VersionedModel } from '../ml/registry-model.ts';
 import type { RecordValue, RegistryOutput } from '../ml/registry-mapping.ts';
@@ -39,7 +39,6 @@ interface Lane {
  */
 export class ModelPool {
   private readonly lanes = new Map<string, Lane>();
-  private readonly failures = new Map<string, string>();
   private closed = false;
 
   constructor(readonly registry: ModelRegistry, private readonly options: BatchingOptions = {}) {}
@@ -73,12 +72,12 @@ export class ModelPool {
     return Promise.all(inputs.map((input) => new Promise<ScoreOutcome<RegistryOutput>>((done) => lane.batcher.push({ input, done }))));
   }
 
-  /** The status of every version of a model (newest first), or of one. */
+  /** The status of every version of a model (newest first), or of one: END with the load error for a version that cannot serve. */
   status(name: string, version?: string): VersionStatus[] {
     this.check(name, version);
     const versions = version === undefined ? [...this.registry.versions(name)].reverse() : [version];
     return versions.map((v) => {
-      const failure = this.failures.get(`${name}@${v}`);
+      const failure = this.registry.loadError(name, v);
       return failure === undefined
         ? { version: v, state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }
         : { version: v, state: 'END', status: { error_code: 'UNKNOWN', error_message: failure } };
@@ -104,15 +103,7 @@ export class ModelPool {
       maxDelayMs: this.options.maxDelayMs ?? 2,
       concurrency: this.options.concurrency ?? 2,
       maxInFlight: Number.MAX_SAFE_INTEGER,
-      run: async (items) => {
-        try {
-          await model.ready();
-          if (model.version !== undefined) this.failures.delete(`${name}@${model.version}`);
-        } catch (error) {
-          if (version !== undefined) this.failures.set(`${name}@${version}`, describeError(error));
-        }
-        return model.scoreBatch(items.map((item) => item.input));
-      },
+      run: (items) => model.scoreBatch(items.map((item) => item.input)),
       onResult: (item, outcome) => item.done(outcome),
       onError: (item, error) => item.done({ ok: false, stage: 'inference', error }),
     });

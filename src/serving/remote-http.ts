@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { ModelError, describeError, relayedModelError, type Model, type Prediction, type ScoreInput, type ScoreOutcome, type ScoreStage } from '../ml/model.ts';
 import { remoteRetries } from './metrics.ts';
 import type { ErrorReply } from './protocol.ts';
+import { requestJson } from './request-json.ts';
 
 /** `remoteModel({ http })`: a TF-Serving-style `:predict` endpoint. */
 export interface RemoteHttpOptions {
@@ -62,7 +63,7 @@ export class HttpRemoteModel<In, Out> implements Model<In, Out> {
     while (pending.length > 0) {
       let answer: HttpAnswer;
       try {
-        answer = await this.post(pending.map((i) => inputs[i]!.value));
+        answer = await this.post(pending.map((i) => requestJson(inputs[i]!.value)));
       } catch (error) {
         const failure = this.failure('inference', describeError(error), error);
         for (const i of pending) outcomes[i] = failure;
@@ -90,9 +91,9 @@ export class HttpRemoteModel<In, Out> implements Model<In, Out> {
     return outcomes as ScoreOutcome<Out>[];
   }
 
-  /** POSTs the instances, retrying transport failures and 5xx; resolves with the last answer or rejects after the retries. */
-  private async post(instances: unknown[]): Promise<HttpAnswer> {
-    const body = JSON.stringify({ instances });
+  /** POSTs the instances (each already JSON), retrying transport failures and 5xx; resolves with the last answer or rejects after the retries. */
+  private async post(instances: readonly string[]): Promise<HttpAnswer> {
+    const body = `{"instances":[${instances.join(',')}]}`;
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
       if (attempt > 0) {

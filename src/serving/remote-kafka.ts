@@ -8,6 +8,7 @@ import { defaultBrokers } from './kafka-server.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { remoteDuplicates, remoteRetries } from './metrics.ts';
 import { ServingHeaders, type BatchReply, type ErrorReply } from './protocol.ts';
+import { requestJson } from './request-json.ts';
 
 /** `remoteModel({ kafka })`: a Kafka-native model server reached through a request and a reply topic. */
 export interface RemoteKafkaOptions {
@@ -17,8 +18,14 @@ export interface RemoteKafkaOptions {
   requestTopic: string;
   /** Where the server replies (the `reply-to` header); created when missing. */
   replyTopic: string;
-  /** How long to wait for the replies of one send before sending the unanswered requests again (default 5000 ms). */
+  /**
+   * How long to wait for the reply to one request before sending it again: `timeoutMs` (default
+   * 5000) plus `timeoutPerRecordMs` (default 2) for each record it holds, so a micro-batch of 4 000
+   * records waits 13 s, as scoring it takes longer on a loaded server.
+   */
   timeoutMs?: number;
+  /** What each record of a request adds to its `timeoutMs` (default 2 ms); 0 gives every request the same timeout. */
+  timeoutPerRecordMs?: number;
   /** Sends after the first (default 3); then the record fails with stage `inference`. */
   retries?: number;
   /** Sets the `model` header (needed on a server's shared topic). */
@@ -45,6 +52,12 @@ type Answer = { ok: true; value: Buffer | null } | { ok: false; reason: string }
  */
 const MAX_REQUEST_BYTES = 512 * 1024;
 
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0) throw new ModelError(`remoteModel kafka.${name} must be a finite number >= 0, got ${value}`, { model: 'remote' });
+  return value;
+}
+
 const isStage = (stage: unknown): stage is ScoreStage => stage === 'validate' || stage === 'features' || stage === 'inference';
 
 /**
@@ -52,8 +65,8 @@ const isStage = (stage: unknown): stage is ScoreStage => stage === 'validate' ||
  * of the batch's values, split when it would exceed 512 KiB) with a unique `correlation-id`, keyed
  * by that id so its retries land on the same partition, and a `reply-to` header; replies read by
  * its own consumer (a unique group, from the latest offset) and matched by correlation id. A
- * request unanswered after `timeoutMs` is sent again (same correlation id) up to `retries` times;
- * duplicate replies are ignored. An instance the server rejects (an error naming it, stage
+ * request unanswered after its timeout (`timeoutMs` + `timeoutPerRecordMs` per record) is sent
+ * again (same correlation id) up to `retries` times; duplicate replies are ignored. An instance the server rejects (an error naming it, stage
  * `validate` or `features`) fails alone and the rest of the batch is sent again, as over HTTP.
  */
 export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
@@ -65,13 +78,15 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
   private readonly groupId = `tributary-remote-${randomUUID()}`;
   private readonly waiting = new Map<string, Exchange>();
   private readonly timeoutMs: number;
+  private readonly timeoutPerRecordMs: number;
   private readonly retries: number;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: RemoteKafkaOptions, name?: string) {
     this.name = name ?? options.model ?? options.requestTopic.replace(/-requests$/, '');
-    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.timeoutMs = nonNegative(options.timeoutMs, 5000, 'timeoutMs');
+    this.timeoutPerRecordMs = nonNegative(options.timeoutPerRecordMs, 2, 'timeoutPerRecordMs');
     this.retries = options.retries ?? 3;
     this.kafka = new Kafka({ clientId: `tributary-remote-${this.name}`, brokers: options.brokers ?? defaultBrokers(), logLevel: logLevel.ERROR, logCreator: kafkaLogCreator((line) => console.error(`tributary remoteModel(${this.name}): ${line}`)) });
     this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 3, initialRetryTime: 100 } });
@@ -99,7 +114,7 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     }
     const outcomes = new Array<ScoreOutcome<Out> | undefined>(inputs.length);
     // each value is serialised once; a request is these strings joined, and a resend reuses them
-    const values = inputs.map((input) => JSON.stringify(input.value));
+    const values = inputs.map((input) => requestJson(input.value));
     await Promise.all(this.pack(values).map((indices) => this.scoreRequest(values, indices, outcomes)));
     return outcomes as ScoreOutcome<Out>[];
   }
@@ -143,8 +158,9 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     }
   }
 
-  /** Sends one request until its reply comes, at most `retries` more times, `timeoutMs` apart. */
+  /** Sends one request until its reply comes, at most `retries` more times, its timeout apart. */
   private async exchange(value: string, instances: number): Promise<Answer> {
+    const waitMs = this.timeoutMs + instances * this.timeoutPerRecordMs;
     let answered!: () => void;
     const done = new Promise<void>((resolve) => (answered = resolve));
     const exchange: Exchange = { id: randomUUID(), replied: false, reply: null, answered, done };
@@ -160,7 +176,7 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
           lastError = error;
         }
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timeoutMs)))]);
+        await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
         clearTimeout(timer);
       }
     } finally {
@@ -169,7 +185,8 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     if (exchange.replied) return { ok: true, value: exchange.reply };
     if (this.closing !== undefined) return { ok: false, reason: 'closed while waiting for a reply' };
     const attempts = this.retries + 1;
-    return { ok: false, reason: `no reply on ${this.options.replyTopic} to ${this.options.requestTopic} within ${attempts} attempt(s) of ${this.timeoutMs} ms${lastError === undefined ? '' : ` (last send error: ${describeError(lastError)})`}` };
+    const budget = `${waitMs} ms (timeoutMs ${this.timeoutMs} + ${instances} record(s) × timeoutPerRecordMs ${this.timeoutPerRecordMs})`;
+    return { ok: false, reason: `no reply on ${this.options.replyTopic} to ${this.options.requestTopic} within ${attempts} attempt(s) of ${budget}${lastError === undefined ? '' : ` (last send error: ${describeError(lastError)})`}` };
   }
 
   /** Splits a batch's serialised values into runs of indices whose request stays under MAX_REQUEST_BYTES. */

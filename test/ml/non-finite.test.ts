@@ -122,7 +122,7 @@ describe('a model refuses non-finite features at stage validate and scores the r
       { key: 'd', value: record },
     ]);
     // merchantRisk has bounds: the schema refuses NaN; amount has only a minimum, which Infinity and 1e308 pass
-    expect(failureOf(outcomes[0]!)).toEqual({ stage: 'validate', message: 'model fraud@2: record does not match the input schema: /merchantRisk must be <= 1' });
+    expect(failureOf(outcomes[0]!)).toEqual({ stage: 'validate', message: 'model fraud@2: record does not match the input schema: /merchantRisk must be <= 1 (it is NaN)' });
     expect(failureOf(outcomes[1]!)).toEqual({ stage: 'validate', message: "model fraud@2: feature 'amount' is Infinity; features must be finite numbers" });
     expect(failureOf(outcomes[2]!)).toMatchObject({ stage: 'validate', message: expect.stringMatching(/^model fraud@2: feature 'amount' is 1e\+308, beyond float32's range/) });
     expect(outcomes[3]!.ok).toBe(true);

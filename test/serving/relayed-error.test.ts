@@ -16,4 +16,9 @@ describe('a model server error relayed by a remote model client', () => {
     expect(relayedModelError('no such model', 'gbr')).toEqual({ message: 'no such model', version: undefined });
     expect(relayedModelError('model gbr: x', 'gbr')).toEqual({ message: 'x', version: undefined });
   });
+
+  it('drops the "instance <i>: " a server puts before the model in a batch request\'s error', () => {
+    expect(relayedModelError('instance 3: model gbr@2: feature \'x\' is Infinity', 'gbr')).toEqual({ message: "feature 'x' is Infinity", version: '2' });
+    expect(relayedModelError('instance 3: model fraud: boom', 'gbr')).toEqual({ message: 'model fraud: boom', version: undefined });
+  });
 });
