@@ -49,7 +49,7 @@ export function tablesOf(value, path = [], out = [], inRow = false) {
     return out;
   }
   const objectEntries = Object.entries(value).filter(([, v]) => isPlainObject(v));
-  if (objectEntries.length >= 2) {
+  if (objectEntries.length >= 2 && !inRow) {
     const rows = objectEntries.map(([k, v]) => ({ name: k, ...flatten(v) }));
     // Alike objects only (a field with a number in at least two of them), not a result's unrelated settings.
     const numeric = numericKeys(rows).filter((k) => rows.filter((r) => isNumber(r[k])).length >= 2);
@@ -73,17 +73,29 @@ export function tablesOf(value, path = [], out = [], inRow = false) {
   return out;
 }
 
-/** A row's name on the chart: its first few text or yes/no fields, else its position. */
-export function rowLabel(row, i) {
-  const parts = Object.values(row).filter((v) => typeof v === 'string' || typeof v === 'boolean').slice(0, 3);
-  return parts.length > 0 ? parts.join(' · ') : `#${i + 1}`;
+const unique = (labels) => new Set(labels).size === labels.length;
+const last = (key) => key.split('.').at(-1);
+
+/**
+ * The rows' names on a chart: their first few text fields; where two rows would share a name, their
+ * yes/no fields too (`recordCache`, `no recordCache`), then their position.
+ */
+export function rowLabels(rows) {
+  const texts = rows.map((row) => Object.values(row).filter((v) => typeof v === 'string').slice(0, 3));
+  let labels = texts.map((parts, i) => (parts.length > 0 ? parts.join(' · ') : `#${i + 1}`));
+  if (unique(labels)) return labels;
+  labels = rows.map((row, i) => {
+    const flags = Object.entries(row).filter(([, v]) => typeof v === 'boolean').slice(0, 2).map(([k, v]) => (v ? last(k) : `no ${last(k)}`));
+    return [...texts[i], ...flags].join(' · ') || `#${i + 1}`;
+  });
+  return unique(labels) ? labels : labels.map((label, i) => `${label} #${i + 1}`);
 }
 
 /** The charts of a result: per table, one bar chart per numeric field (at most `max` of each). */
 export function benchCharts(result, max = 12) {
   return tablesOf(result).slice(0, max).map((table) => ({
     path: table.path,
-    labels: table.rows.map(rowLabel),
+    labels: rowLabels(table.rows),
     charts: table.numeric.slice(0, max).map((field) => ({ field, values: table.rows.map((r) => (isNumber(r[field]) ? r[field] : null)) })),
   }));
 }
