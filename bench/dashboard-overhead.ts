@@ -249,7 +249,7 @@ for (const r of rows.filter((x) => x.pollsPerSecond === 1)) {
   console.log(`  ${r.side}, throughput: ${pct(c.median)} (median of ${ROUNDS} paired rounds, IQR ${pct(c.q1)} – ${pct(c.q3)}; ${c.roundsOverBudget} of ${ROUNDS} rounds over ${BUDGET_PERCENT} %): ${verdict}`);
 }
 verdicts.push({ side: amplified.side, costPercent: perPoll, met: perPoll <= BUDGET_PERCENT, resolved: spreadWidth(amplified) / served < BUDGET_PERCENT, how: `${AMPLIFY} pollers, cost divided by the ${fmt(served, 1)} data polls/s served` });
-console.log(`  from ${amplified.side}: ${pct(amplified.pairedCostPercent!.median)} for ${fmt(served, 1)} data polls a second served, so about ${fmt(perPoll, 2)} % per poll a second (IQR ÷ ${fmt(served, 1)}: ${fmt(amplified.pairedCostPercent!.q1 / served, 2)} – ${fmt(amplified.pairedCostPercent!.q3 / served, 2)} %)`);
+console.log(`  from ${amplified.side}, throughput: ${pct(amplified.pairedCostPercent!.median)} for ${fmt(served, 1)} data polls a second served, so about ${fmt(perPoll, 2)} % per poll a second (IQR ÷ ${fmt(served, 1)}: ${fmt(amplified.pairedCostPercent!.q1 / served, 2)} – ${fmt(amplified.pairedCostPercent!.q3 / served, 2)} %)`);
 // The runner's CPU per record with the pollers, against the reference's, over the polls a second they made.
 if (amplified.pairedCpuCostPercent !== null) {
   const perPage = amplified.pairedCpuCostPercent / served;
