@@ -25,7 +25,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromiumPath, HeadlessPage } from '../test/dashboard/chromium.ts';
@@ -268,6 +268,6 @@ if (cpuPerPoll.length > 0) {
   verdicts.push({ side: `${amplified.side}, CPU`, costPercent: c.median / 10, met: c.median / 10 <= BUDGET_PERCENT, resolved: (c.q3 - c.q1) / 10 < BUDGET_PERCENT, how: 'runner CPU ms per data poll; one poll a second costs that / 1000 of a main thread' });
   console.log(`  runner CPU per data poll (from ${amplified.side}, paired): ${fmt(c.median, 2)} ms (IQR ${fmt(c.q1, 2)} – ${fmt(c.q3, 2)} ms), so one poll a second takes about ${fmt(c.median / 10, 2)} % of the main thread`);
 }
-mkdirSync(dirname(join(root, args.json)), { recursive: true });
-writeFileSync(join(root, args.json), `${JSON.stringify({ bench: 'dashboard-overhead', at: new Date().toISOString(), records: RECORDS, rounds: ROUNDS, amplify: AMPLIFY, budgetPercent: BUDGET_PERCENT, rows, verdicts, runs }, null, 2)}\n`);
+mkdirSync(dirname(resolve(root, args.json)), { recursive: true });
+writeFileSync(resolve(root, args.json), `${JSON.stringify({ bench: 'dashboard-overhead', at: new Date().toISOString(), records: RECORDS, rounds: ROUNDS, amplify: AMPLIFY, budgetPercent: BUDGET_PERCENT, rows, verdicts, runs }, null, 2)}\n`);
 console.log(`wrote ${args.json}`);
