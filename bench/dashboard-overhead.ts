@@ -238,14 +238,16 @@ const amplified = rows.find((r) => r.side === SIDES.at(-1)!.name)!;
 // Divided by the polls per second actually answered: a runner busy at saturation answers fewer than asked.
 const served = Math.max(amplified.dataPollsPerSecond, 1e-9);
 const perPoll = amplified.pairedCostPercent!.median / served;
-const spreadWidth = (r: (typeof rows)[number]): number => r.pairedCostPercent!.q3 - r.pairedCostPercent!.q1;
+// With fewer than three rounds there is no spread to judge a cost by: no verdict is resolved.
+const MIN_ROUNDS = 3;
+const spreadWidth = (r: (typeof rows)[number]): number => (ROUNDS < MIN_ROUNDS ? Infinity : r.pairedCostPercent!.q3 - r.pairedCostPercent!.q1);
 const verdicts: { side: string; costPercent: number; met: boolean; resolved: boolean; how: string }[] = [];
 console.log(`\nbudget: one page costs at most ${BUDGET_PERCENT} % of the throughput`);
 for (const r of rows.filter((x) => x.pollsPerSecond === 1)) {
   const c = r.pairedCostPercent!;
   const resolved = spreadWidth(r) < BUDGET_PERCENT;
   verdicts.push({ side: r.side, costPercent: c.median, met: c.median <= BUDGET_PERCENT, resolved, how: 'measured directly' });
-  const verdict = !resolved ? `the IQR is wider than the budget: throughput cannot tell here` : c.median <= BUDGET_PERCENT ? 'within budget' : 'OVER budget';
+  const verdict = ROUNDS < MIN_ROUNDS ? `too few rounds to tell (${MIN_ROUNDS} at least)` : !resolved ? `the IQR is wider than the budget: throughput cannot tell here` : c.median <= BUDGET_PERCENT ? 'within budget' : 'OVER budget';
   console.log(`  ${r.side}, throughput: ${pct(c.median)} (median of ${ROUNDS} paired rounds, IQR ${pct(c.q1)} – ${pct(c.q3)}; ${c.roundsOverBudget} of ${ROUNDS} rounds over ${BUDGET_PERCENT} %): ${verdict}`);
 }
 verdicts.push({ side: amplified.side, costPercent: perPoll, met: perPoll <= BUDGET_PERCENT, resolved: spreadWidth(amplified) / served < BUDGET_PERCENT, how: `${AMPLIFY} pollers, cost divided by the ${fmt(served, 1)} data polls/s served` });
@@ -254,8 +256,8 @@ console.log(`  from ${amplified.side}, throughput: ${pct(amplified.pairedCostPer
 if (amplified.pairedCpuCostPercent !== null) {
   const perPage = amplified.pairedCpuCostPercent / served;
   const costs = pairedCpuCosts(amplified.side).map((c) => c / served);
-  verdicts.push({ side: `${amplified.side}, CPU per record`, costPercent: perPage, met: perPage <= BUDGET_PERCENT, resolved: quantile(costs, 0.75) - quantile(costs, 0.25) < BUDGET_PERCENT, how: 'extra runner CPU per record, divided by the data polls/s served' });
-  console.log(`  from ${amplified.side}, CPU: ${pct(amplified.pairedCpuCostPercent)} more runner CPU per record at ${fmt(served, 1)} data polls/s, so about ${fmt(perPage, 2)} % per page polling once a second (IQR ${fmt(quantile(costs, 0.25), 2)} – ${fmt(quantile(costs, 0.75), 2)} %): ${perPage <= BUDGET_PERCENT ? 'within' : 'OVER'} budget`);
+  verdicts.push({ side: `${amplified.side}, CPU per record`, costPercent: perPage, met: perPage <= BUDGET_PERCENT, resolved: ROUNDS >= MIN_ROUNDS && quantile(costs, 0.75) - quantile(costs, 0.25) < BUDGET_PERCENT, how: 'extra runner CPU per record, divided by the data polls/s served' });
+  console.log(`  from ${amplified.side}, CPU: ${pct(amplified.pairedCpuCostPercent)} more runner CPU per record at ${fmt(served, 1)} data polls/s, so about ${fmt(perPage, 2)} % per page polling once a second (IQR ${fmt(quantile(costs, 0.25), 2)} – ${fmt(quantile(costs, 0.75), 2)} %): ${ROUNDS < MIN_ROUNDS ? `too few rounds to tell (${MIN_ROUNDS} at least)` : perPage <= BUDGET_PERCENT ? 'within budget' : 'OVER budget'}`);
 }
 // CPU per data poll: the pollers' extra runner CPU over the reference's in the same round, over the polls they made.
 const cpuPerPoll = of(amplified.side).flatMap((r) => {
@@ -265,7 +267,7 @@ const cpuPerPoll = of(amplified.side).flatMap((r) => {
 });
 if (cpuPerPoll.length > 0) {
   const c = { median: median(cpuPerPoll), q1: quantile(cpuPerPoll, 0.25), q3: quantile(cpuPerPoll, 0.75) };
-  verdicts.push({ side: `${amplified.side}, CPU`, costPercent: c.median / 10, met: c.median / 10 <= BUDGET_PERCENT, resolved: (c.q3 - c.q1) / 10 < BUDGET_PERCENT, how: 'runner CPU ms per data poll; one poll a second costs that / 1000 of a main thread' });
+  verdicts.push({ side: `${amplified.side}, CPU`, costPercent: c.median / 10, met: c.median / 10 <= BUDGET_PERCENT, resolved: ROUNDS >= MIN_ROUNDS && (c.q3 - c.q1) / 10 < BUDGET_PERCENT, how: 'runner CPU ms per data poll; one poll a second costs that / 1000 of a main thread' });
   console.log(`  runner CPU per data poll (from ${amplified.side}, paired): ${fmt(c.median, 2)} ms (IQR ${fmt(c.q1, 2)} – ${fmt(c.q3, 2)} ms), so one poll a second takes about ${fmt(c.median / 10, 2)} % of the main thread`);
 }
 mkdirSync(dirname(resolve(root, args.json)), { recursive: true });
