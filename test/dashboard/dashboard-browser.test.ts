@@ -6,7 +6,7 @@
  * installed and CI is not set; `.ci/run` installs it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,11 @@ describe.skipIf(chromium === undefined)('the dashboard in headless Chromium', ()
   let page: HeadlessPage;
   const benchDir = mkdtempSync(join(tmpdir(), 'tributary-bench-results-'));
 
+  const recorded = join(root, 'test/fixtures/bench-results');
+
   beforeAll(async () => {
+    // The results the benchmarks wrote (test/fixtures/bench-results), beside a small hand-made one.
+    cpSync(recorded, benchDir, { recursive: true });
     writeFileSync(join(benchDir, 'sample.json'), JSON.stringify({
       bench: 'sample',
       at: '2026-12-07T00:00:00.000Z',
@@ -99,6 +103,29 @@ describe.skipIf(chromium === undefined)('the dashboard in headless Chromium', ()
     const titles = await page.evaluate<string[]>(`[...document.querySelectorAll('#bench-view .u-title')].map((t) => t.textContent)`);
     expect(titles).toEqual(['recordsPerSecond', 'p99Ms']);
     writeFileSync(join(artefacts, 'dashboard-bench.png'), await page.screenshot());
+    expect(page.errors).toEqual([]);
+  });
+
+  it('opens the result of every benchmark that writes JSON as charts with numbers', async () => {
+    const names = readdirSync(recorded).filter((f) => f.endsWith('.json')).sort();
+    expect(names.length).toBeGreaterThanOrEqual(6);
+    const listed = await (await fetch(`${base}/dashboard/bench`)).json() as { files: { name: string }[] };
+    expect(listed.files.map((f) => f.name)).toEqual(expect.arrayContaining(names));
+    for (const name of names) {
+      await page.goto(`${base}/?bench=${encodeURIComponent(name)}#bench`);
+      // As many uPlot charts as the page's own module says the result has, each with a bar of a number.
+      const drawn = await page.waitFor<{ expected: number; drawn: number; withNumbers: number }>(`(async () => {
+        const { benchCharts } = await import('/dashboard/assets/bench-tables.js');
+        const result = await (await fetch('/dashboard/bench/${encodeURIComponent(name)}')).json();
+        const expected = benchCharts(result).reduce((n, t) => n + t.charts.length, 0);
+        const plots = [...document.querySelectorAll('#bench-view .uplot')];
+        if (expected === 0 || plots.length < expected) return null;
+        return { expected, drawn: plots.length, withNumbers: plots.filter((p) => p.querySelector('canvas')).length };
+      })()`, `the charts of ${name}`);
+      expect(drawn.drawn).toBe(drawn.expected);
+      expect(drawn.withNumbers).toBe(drawn.expected);
+      if (name === 'stateless.json') writeFileSync(join(artefacts, 'dashboard-bench-stateless.png'), await page.screenshot());
+    }
     expect(page.errors).toEqual([]);
   });
 

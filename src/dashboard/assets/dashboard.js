@@ -1,5 +1,6 @@
 // The dashboard page: polls /dashboard/data for new frames and draws them with uPlot (loaded
 // before this module as the global `uPlot`). Plain browser JavaScript, so there is no build step.
+import { benchCharts } from './bench-tables.js';
 
 const MAX_FRAMES = 600;
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#db2777', '#65a30d', '#7c3aed', '#0d9488', '#b45309', '#4b5563'];
@@ -249,34 +250,6 @@ async function poll() {
 
 // ---- benchmark results ------------------------------------------------------------------------
 
-/** Arrays of flat objects with numbers in them, anywhere in a result (depth ≤ 4), with their path. */
-function tablesOf(value, path = [], out = []) {
-  if (path.length > 4 || value === null || typeof value !== 'object') return out;
-  if (Array.isArray(value)) {
-    const rows = value.filter((v) => v !== null && typeof v === 'object' && !Array.isArray(v)).map((v) => flatten(v));
-    const numeric = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => typeof r[k] === 'number' && Number.isFinite(r[k]))))];
-    if (rows.length > 0 && numeric.length > 0) out.push({ path: path.join('.') || 'result', rows, numeric });
-    value.forEach((v, i) => { if (v !== null && typeof v === 'object') tablesOf(v, [...path, String(i)], out); });
-    return out;
-  }
-  for (const [k, v] of Object.entries(value)) tablesOf(v, [...path, k], out);
-  return out;
-}
-
-function flatten(object, prefix = '', out = {}) {
-  for (const [k, v] of Object.entries(object)) {
-    const name = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && prefix.split('.').length < 2) flatten(v, name, out);
-    else if (typeof v !== 'object' || v === null) out[name] = v;
-  }
-  return out;
-}
-
-function rowLabel(row, i) {
-  const parts = Object.values(row).filter((v) => typeof v === 'string' || typeof v === 'boolean').slice(0, 3);
-  return parts.length > 0 ? parts.join(' · ') : `#${i + 1}`;
-}
-
 function barChart(host, title, labels, values) {
   const container = el('div', { class: 'chart' });
   host.append(container);
@@ -294,16 +267,15 @@ function barChart(host, title, labels, values) {
 
 function renderBench(name, result) {
   const view = $('bench-view');
-  const tables = tablesOf(result);
+  const tables = benchCharts(result);
   const meta = Object.entries(result ?? {}).filter(([, v]) => v === null || typeof v !== 'object').map(([k, v]) => `${k}: ${v}`).join(' · ');
   view.replaceChildren(el('h2', {}, name), el('p', { class: 'muted' }, meta));
   if (tables.length === 0) return view.append(el('p', {}, 'no table of numbers found in this result'));
-  for (const table of tables.slice(0, 12)) {
-    const labels = table.rows.map(rowLabel);
+  for (const table of tables) {
     view.append(el('h3', {}, table.path));
     const grid = el('div', { class: 'grid', dataset: { table: table.path } });
     view.append(grid);
-    for (const field of table.numeric.slice(0, 12)) barChart(grid, field, labels, table.rows.map((r) => (typeof r[field] === 'number' ? r[field] : null)));
+    for (const chart of table.charts) barChart(grid, chart.field, table.labels, chart.values);
   }
 }
 
