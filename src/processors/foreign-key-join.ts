@@ -19,12 +19,15 @@ export type ForeignKeyExtractor<K, V, FK> = (value: V, key: K) => FK | null | un
 export type ValueHasher<V> = (value: V) => string;
 
 /**
- * Sends a left row's subscription to its foreign key. A changed foreign key unsubscribes from the
- * old one (the inner join without a result, the left join with a `null`-joined one), a deleted
- * row sends `delete-key-and-propagate` (its tombstone), and every other update
- * `propagate-null-if-no-fk-value` so an earlier result is replaced even when the new foreign row
- * is missing. A first insert of the inner join answers only when the foreign row exists. Inner
- * joins drop rows with a `null` foreign key; left joins send them on, to be joined with `null`.
+ * Sends a left row's subscription to its foreign key, as Kafka Streams (3.7 and later, KIP-962)
+ * does. Left join: a changed foreign key unsubscribes from the old one without an answer, and every
+ * change (a delete too, and a `null` foreign key) sends `propagate-null-if-no-fk-value`, whose answer
+ * gives the new result. Inner join: an insert, or an update keeping its foreign key, sends
+ * `propagate-only-if-fk-value`; a changed foreign key unsubscribes from the old one
+ * (`delete-key-no-propagate`) and sends `propagate-null-if-no-fk-value` so an earlier result is
+ * replaced even when the new foreign row is missing; a deleted row, or one whose foreign key became
+ * `null` (dropped and counted), sends `delete-key-and-propagate` to the old one, whose answer
+ * deletes the result.
  */
 export function subscriptionSendProcessor<K, V, FK>(
   extractor: ForeignKeyExtractor<K, V, FK>,
@@ -49,23 +52,26 @@ export function subscriptionSendProcessor<K, V, FK>(
         const oldKey = oldValue === null ? null : extract(oldValue, record.key);
         const newKey = newValue === null ? null : extract(newValue, record.key);
         if (leftJoin) {
-          if (oldValue !== null) {
-            if (oldKey !== null && !sameForeignKey(oldKey, newKey)) send(oldKey, 'delete-key-and-propagate');
-            send(newKey, 'propagate-null-if-no-fk-value');
-          } else if (newValue !== null) {
-            send(newKey, 'propagate-null-if-no-fk-value');
-          }
+          if (oldValue === null && newValue === null) return;
+          // The new subscription's answer replaces the old result, so the old one needs none.
+          if (oldKey !== null && !sameForeignKey(oldKey, newKey)) send(oldKey, 'delete-key-no-propagate');
+          send(newKey, 'propagate-null-if-no-fk-value');
           return;
         }
-        if (oldValue !== null) {
-          if (oldKey === null) return ctx.recordDropped('null foreign key');
-          if (newValue === null) return send(oldKey, 'delete-key-and-propagate');
-          if (newKey === null) return ctx.recordDropped('null foreign key');
-          if (!sameForeignKey(oldKey, newKey)) send(oldKey, 'delete-key-no-propagate');
+        if (newValue === null) {
+          if (oldKey !== null) send(oldKey, 'delete-key-and-propagate');
+          return;
+        }
+        if (newKey === null) {
+          ctx.recordDropped('null foreign key');
+          // The row no longer joins: its old subscription goes, and its answer deletes the result.
+          if (oldKey !== null) send(oldKey, 'delete-key-and-propagate');
+        } else if (oldKey !== null && !sameForeignKey(oldKey, newKey)) {
+          send(oldKey, 'delete-key-no-propagate');
           send(newKey, 'propagate-null-if-no-fk-value');
-        } else if (newValue !== null) {
-          if (newKey === null) ctx.recordDropped('null foreign key');
-          else send(newKey, 'propagate-only-if-fk-value');
+        } else {
+          // An insert, or the same foreign key: without a foreign row there was no result to delete.
+          send(newKey, 'propagate-only-if-fk-value');
         }
       },
     };

@@ -1,4 +1,5 @@
 import type { KeyValueStore, ValueAndTimestamp } from '../state/store.ts';
+import { tableValueGetter, type TableValueGetter } from './table-value-getter.ts';
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 import { change, type Change } from './change.ts';
 
@@ -17,7 +18,8 @@ export type TableTableJoiner<K, V1, V2, VR> = (left: V1 | null, right: V2 | null
  * other exists. Left: the left side always emits (`joiner(left, null)` without a right row); the
  * right side emits only when the left row exists. Outer: either side emits; a tombstone only when
  * both sides are now absent. Records with a `null` key are dropped. The old value is filled in by
- * the result table (see {@link tableJoinResultProcessor}).
+ * the result table (see {@link tableJoinResultProcessor}). Either table may be windowed (its store
+ * a window or session store): rows are then looked up by key and window.
  */
 export function tableTableJoinProcessor<K, V1, V2, VR>(
   side: 'left' | 'right',
@@ -27,13 +29,13 @@ export function tableTableJoinProcessor<K, V1, V2, VR>(
 ): ProcessorSupplier {
   return () => {
     let ctx: ProcessorContext;
-    let other: KeyValueStore<K, ValueAndTimestamp<unknown>>;
+    let other: TableValueGetter<K, unknown>;
     const join = (key: K, mine: unknown, theirs: unknown): VR =>
       side === 'left' ? joiner(mine as V1 | null, theirs as V2 | null, key) : joiner(theirs as V1 | null, mine as V2 | null, key);
     return {
       init(context) {
         ctx = context;
-        other = context.getStateStore(otherStoreName);
+        other = tableValueGetter(context.getStateStore(otherStoreName));
       },
       process(record: StreamRecord<K, Change<unknown>>) {
         if (record.key == null) {
@@ -41,7 +43,7 @@ export function tableTableJoinProcessor<K, V1, V2, VR>(
           return;
         }
         const { newValue, oldValue } = record.value;
-        const otherRow = other.get(record.key);
+        const otherRow = other(record.key);
         const otherValue = otherRow?.value ?? null;
         const thisSideIsOptional = kind === 'outer' || (kind === 'left' && side === 'right');
         const otherSideIsOptional = kind === 'outer' || (kind === 'left' && side === 'left');

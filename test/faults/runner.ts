@@ -34,6 +34,7 @@ export interface RunnerOptions {
 const TOPIC_VARIABLES: Record<string, [string, string]> = {
   'count-by-key.ts': ['COUNT_INPUT', 'COUNT_OUTPUT'],
   'word-count.ts': ['WORDS_INPUT', 'WORDS_OUTPUT'],
+  'windowed-counts.ts': ['WINDOWED_INPUT', 'WINDOWED_OUTPUT'],
 };
 
 /** Starts `tributary run` on a fixture (count-by-key unless `options.fixture`) with its input and output topics and `args` (e.g. --redis, --guarantee). */
