@@ -19,8 +19,18 @@
  * copies n²/2 references: 14 % of a word count's CPU time in issue 17's profile, growing with the
  * size of a send. The linear version gives the same result (partitions in first-seen order,
  * messages in send order).
+ *
+ * 3. **A 512-byte buffer per produced record** (`src/protocol/recordBatch/record/v0/index.js`):
+ *    replaced by `encodeRecord` (kafkajs-record-encoder.ts), which writes the same bytes into an
+ *    encoder sized to the record.
+ *
+ * 4. **Per-record copies in the produce request** (`src/protocol/requests/produce/v3/request.js`,
+ *    used by v3–v7): replaced by `produceRequestV3` (kafkajs-produce-request.ts), the same bytes
+ *    without sorting every partition's timestamps or spreading every message.
  */
 import { createRequire } from 'node:module';
+import { produceRequestV3 } from './kafkajs-produce-request.ts';
+import { encodeRecord } from './kafkajs-record-encoder.ts';
 
 interface GroupArgs {
   topic: string;
@@ -88,6 +98,8 @@ const require = createRequire(import.meta.url);
 const REPLACEMENTS: ReadonlyArray<readonly [string, unknown]> = [
   ['kafkajs/src/producer/groupMessagesPerPartition.js', linearGroupMessagesPerPartition],
   ['kafkajs/src/consumer/filterAbortedMessages.js', filterAbortedMessages],
+  ['kafkajs/src/protocol/recordBatch/record/v0/index.js', encodeRecord],
+  ['kafkajs/src/protocol/requests/produce/v3/request.js', produceRequestV3],
 ];
 
 /** Where a kafkajs module lives, or undefined when kafkajs is not the expected layout. */
