@@ -108,8 +108,14 @@ async function encodePartition(k: Internals, compression: number, { partition, m
   for (const { timestamp } of messages) {
     if (timestamp == null) continue;
     const key = String(timestamp);
-    if (first === undefined || key < firstKey) [first, firstKey] = [timestamp, key];
-    if (max === undefined || key > maxKey) [max, maxKey] = [timestamp, key];
+    if (first === undefined || key < firstKey) {
+      first = timestamp;
+      firstKey = key;
+    }
+    if (max === undefined || key > maxKey) {
+      max = timestamp;
+      maxKey = key;
+    }
   }
   const firstTimestamp = first ?? dateNow;
   const maxTimestamp = max ?? dateNow;
