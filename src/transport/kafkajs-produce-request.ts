@@ -7,6 +7,10 @@
  * record encoder the five fields it reads. The request and topic levels are kafkajs's as they were.
  */
 import { createRequire } from 'node:module';
+import { encodeUncompressedPartition } from './kafkajs-record-batch.ts';
+
+/** RecordBatch's attributes bit for a batch inside a transaction (kafkajs's TRANSACTIONAL_MASK). */
+const TRANSACTIONAL_MASK = 16;
 
 type Timestamp = string | number;
 /** A message as kafkajs's producer hands it to the request. */
@@ -30,13 +34,18 @@ interface Encoder {
   writeString(value: string | null): Encoder;
   writeInt16(value: number): Encoder;
   writeInt32(value: number): Encoder;
+  writeInt64(value: unknown): Encoder;
   writeArray(values: unknown[]): Encoder;
   writeEncoder(value: Encoder): Encoder;
   size(): number;
+  buf: Buffer;
+  offset: number;
+  readonly buffer: Buffer;
 }
 interface Internals {
   Long: { fromInt(value: number): unknown };
-  Encoder: new () => Encoder;
+  Encoder: new (initialSize?: number) => Encoder;
+  crc32C: (bytes: Buffer) => number;
   apiKey: number;
   None: number;
   Record: (record: { offsetDelta: number; timestampDelta: number; key: unknown; value: unknown; headers: unknown }) => unknown;
@@ -62,6 +71,7 @@ function kafkajs(): Internals {
   internals = {
     Long: from('utils/long.js') as Internals['Long'],
     Encoder: from('protocol/encoder.js') as Internals['Encoder'],
+    crc32C: from('protocol/recordBatch/crc32C/index.js') as Internals['crc32C'],
     apiKey: (from('protocol/requests/apiKeys.js') as { Produce: number }).Produce,
     None: (from('protocol/message/compression/index.js') as { Types: { None: number } }).Types.None,
     Record: from('protocol/recordBatch/record/v0/index.js') as Internals['Record'],
@@ -98,6 +108,14 @@ export function produceRequestV3({ acks, timeout, transactionalId = null, produc
   };
 }
 
+/** A kafkajs Encoder holding `bytes` as what it has written (the request levels copy it from there). */
+function encoderOf(k: Internals, bytes: Buffer): Encoder {
+  const encoder = new k.Encoder(0);
+  encoder.buf = bytes;
+  encoder.offset = bytes.length;
+  return encoder;
+}
+
 async function encodePartition(k: Internals, compression: number, { partition, messages, firstSequence }: PartitionData, transactionalId: string | null, producerId: unknown, producerEpoch: number): Promise<Encoder> {
   const dateNow = Date.now();
   // kafkajs: the first and last of the timestamps given, sorted as strings (Array.prototype.sort's default).
@@ -120,6 +138,26 @@ async function encodePartition(k: Internals, compression: number, { partition, m
   const firstTimestamp = first ?? dateNow;
   const maxTimestamp = max ?? dateNow;
   const base = Number(firstTimestamp); // what `x - firstTimestamp` converts it to, once
+  if (compression === k.None) {
+    const transactional = transactionalId ? TRANSACTIONAL_MASK : 0;
+    const written = encodeUncompressedPartition(
+      partition,
+      messages,
+      (message) => Number(message.timestamp || dateNow) - base,
+      () =>
+        new k.Encoder(40)
+          .writeInt16(compression | transactional)
+          .writeInt32(messages.length - 1)
+          .writeInt64(firstTimestamp)
+          .writeInt64(maxTimestamp)
+          .writeInt64(producerId)
+          .writeInt16(producerEpoch)
+          .writeInt32(firstSequence ?? 0)
+          .writeInt32(messages.length).buffer,
+      k.crc32C,
+    );
+    if (written !== undefined) return encoderOf(k, written);
+  }
   const records = new Array<unknown>(messages.length);
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i]!;

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { produceRequestV3, type ProduceRequestArgs } from '../../src/transport/kafkajs-produce-request.ts';
 import { kafkajsModulePath } from '../../src/transport/kafkajs-patches.ts';
+import { encodeUncompressedPartition } from '../../src/transport/kafkajs-record-batch.ts';
 import '../../src/transport/kafka-transport.ts';
 
 const require = createRequire(import.meta.url);
@@ -63,6 +64,42 @@ describe('kafkajs produce request patch', () => {
       const their = theirs(args);
       expect([ours.apiKey, ours.apiVersion, ours.apiName, ours.expectResponse()]).toEqual([their.apiKey, their.apiVersion, their.apiName, their.expectResponse()]);
     }
+  });
+
+  it('writes uncompressed batches in one pass with the bytes kafkajs writes: every key, value and header shape, long fields, numeric timestamps', async () => {
+    vi.spyOn(Date, 'now').mockReturnValue(1_765_000_000_000);
+    const theirs = kafkajsRequest();
+    const big = Buffer.alloc(70_000, 7); // past the 2-byte varint range and the copy-loop threshold
+    const shapes: ProduceRequestArgs['topicData'][number]['partitions'][number]['messages'] = [
+      {},
+      { key: Buffer.from('word'), value: Buffer.alloc(8, 1) },
+      { key: '', value: '' },
+      { key: 'string kéy', value: 'string välue', timestamp: 1_765_000_000_123 },
+      { key: null, value: null, timestamp: '1764999999000' },
+      { key: big, value: big },
+      { key: Buffer.from('k'), value: Buffer.from('v'), headers: { trace: 'abc', bin: Buffer.from([0, 1, 2]), 'ünïcode': 'wörd' } },
+      { key: Buffer.from('k'), value: Buffer.from('v'), headers: { many: ['a', Buffer.from('b'), 'c'], empty: [] } },
+      { key: Buffer.from('k'), value: Buffer.from('v'), headers: { long: 'x'.repeat(600) } },
+      { key: Buffer.from('past'), value: Buffer.from('v'), timestamp: 1 }, // a delta of -1.7e12: a 6-byte varlong
+    ];
+    const many = Array.from({ length: 20_000 }, (_, i) => ({ key: Buffer.from(`w${i % 977}`), value: Buffer.alloc(8, i), timestamp: String(1_765_000_000_000 + (i % 300)) }));
+    const cases: ProduceRequestArgs[] = [
+      { acks: -1, timeout: 30_000, producerId: Long.fromValue('4711'), producerEpoch: 3, topicData: [{ topic: 'shapes', partitions: [{ partition: 0, firstSequence: 7, messages: shapes }] }] },
+      { acks: -1, timeout: 30_000, transactionalId: 'app-1_0', producerId: Long.fromValue('9007199254740993'), producerEpoch: 32_000, topicData: [{ topic: 'many', partitions: [{ partition: 5, firstSequence: 2_000_000_000, messages: many }] }] },
+    ];
+    for (const args of cases) expect((await encoded(produceRequestV3 as unknown as Request, args)).equals(await encoded(theirs, args))).toBe(true);
+    // and the one-pass writer wrote them (kafkajs's path, the fallback, would pass the comparison too)
+    const header = (): Buffer => Buffer.alloc(40);
+    for (const args of cases) for (const { partitions } of args.topicData) for (const { partition, messages } of partitions) expect(encodeUncompressedPartition(partition, messages, () => 0, header, () => 0)).toBeInstanceOf(Buffer);
+  });
+
+  it('leaves what the one-pass writer does not handle to kafkajs, errors included', async () => {
+    const theirs = kafkajsRequest();
+    const odd: ProduceRequestArgs = { acks: 1, timeout: 1_000, topicData: [{ topic: 'odd', partitions: [{ partition: 0, messages: [{ key: Buffer.from('k'), value: Buffer.from('v'), headers: { nothing: null } as unknown as Record<string, unknown> }] }] }] };
+    const error = async (request: Request): Promise<string> => encoded(request, odd).then(() => 'no error', (e: unknown) => String(e));
+    expect(await error(produceRequestV3 as unknown as Request)).toBe(await error(theirs));
+    expect(await error(theirs)).not.toBe('no error');
+    expect(encodeUncompressedPartition(0, odd.topicData[0]!.partitions[0]!.messages, () => 0, () => Buffer.alloc(40), () => 0)).toBeUndefined();
   });
 
   it('compresses as kafkajs does', async () => {
