@@ -202,10 +202,27 @@ export async function main(argv: string[]): Promise<number> {
     }
     default: {
       const settings = usage(() => parseRunArgs(args));
-      if (settings.processes > 1) return runProcesses(args, settings.processes);
-      return runTopology(await loadTopology(settings.file), settings);
+      const loaded = await loadTopology(settings.file);
+      if (settings.processes > 1) {
+        if (settings.redis === undefined) refuseInMemoryTaskState(loaded.default.build().stores, settings.processes);
+        return runProcesses(args, settings.processes);
+      }
+      return runTopology(loaded, settings);
     }
   }
+}
+
+/**
+ * `--processes n` without Redis: task state in memory stays in the process that built it, so a task
+ * that moves to another process when the processes join and leave the group starts empty there and
+ * its counts come out wrong. Global stores are rebuilt in every process and do not count.
+ */
+function refuseInMemoryTaskState(stores: ReadonlyMap<string, { global?: boolean }>, processes: number): void {
+  const taskStores = [...stores].filter(([, spec]) => spec.global !== true).map(([name]) => name);
+  if (taskStores.length === 0) return;
+  throw new UsageError(
+    `--processes ${processes} needs --redis for a topology with state stores (${taskStores.join(', ')}): without Redis a task's state lives in one process's memory, and a task that moves to another process when the group rebalances would start there with empty state`,
+  );
 }
 
 /** The exit code for an error `main` rejected with: 2 for a command line that cannot work, else 1. */

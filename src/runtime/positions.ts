@@ -47,6 +47,18 @@ export class PositionStamper {
   }
 }
 
+/** The decimal digits of `text` from `start` to `end` as a number, or -1 when they are not all digits (or none, or too many to be exact). */
+function decimal(text: string, start: number, end: number): number {
+  if (end <= start || end - start > 15) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
 /**
  * The highest position applied per partition read, writer and source partition:
  * `<topic>:<partition>|<taskId>/<topic>:<partition>` → `<offset>/<index>`. Per partition read,
@@ -54,20 +66,33 @@ export class PositionStamper {
  */
 export class AppliedPositions {
   private readonly highest = new Map<string, Position>();
+  /** The writer key and entry of the last position seen: consecutive records mostly share their writer. */
+  private lastReadKey = '';
+  private lastPrefix = '';
+  private lastEntry: Position | undefined;
 
   /** True the first time a position is seen in `readKey` (`topic:partition`); false at or below the highest applied from its writer there (a replay). */
   firstTime(readKey: string, header: string): boolean {
     const indexAt = header.lastIndexOf('/');
     const offsetAt = header.lastIndexOf('/', indexAt - 1);
     if (offsetAt <= 0) return true;
-    const offset = Number(header.slice(offsetAt + 1, indexAt));
-    const index = Number(header.slice(indexAt + 1));
-    if (!Number.isInteger(offset) || !Number.isInteger(index)) return true;
-    const writer = `${readKey}|${header.slice(0, offsetAt)}`;
-    const highest = this.highest.get(writer);
-    if (highest === undefined) {
-      this.highest.set(writer, { offset, index });
-      return true;
+    const offset = decimal(header, offsetAt + 1, indexAt);
+    const index = decimal(header, indexAt + 1, header.length);
+    if (offset < 0 || index < 0) return true;
+    let highest: Position | undefined;
+    if (this.lastEntry !== undefined && readKey === this.lastReadKey && offsetAt === this.lastPrefix.length && header.startsWith(this.lastPrefix)) {
+      highest = this.lastEntry;
+    } else {
+      const prefix = header.slice(0, offsetAt);
+      const writer = `${readKey}|${prefix}`;
+      highest = this.highest.get(writer);
+      if (highest === undefined) {
+        highest = { offset, index };
+        this.highest.set(writer, highest);
+        this.remember(readKey, prefix, highest);
+        return true;
+      }
+      this.remember(readKey, prefix, highest);
     }
     if (offset < highest.offset || (offset === highest.offset && index <= highest.index)) return false;
     highest.offset = offset;
@@ -75,9 +100,16 @@ export class AppliedPositions {
     return true;
   }
 
+  private remember(readKey: string, prefix: string, entry: Position): void {
+    this.lastReadKey = readKey;
+    this.lastPrefix = prefix;
+    this.lastEntry = entry;
+  }
+
   /** Loads what a commit wrote (entries as `entries()` gives them); unreadable entries are left out. */
   restore(entries: ReadonlyMap<string, string>): void {
     this.highest.clear();
+    this.lastEntry = undefined;
     for (const [writer, position] of entries) {
       const slash = position.indexOf('/');
       const offset = Number(position.slice(0, slash));

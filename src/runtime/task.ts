@@ -8,7 +8,7 @@ import { matchesWhole } from '../topology/topology.ts';
 import { tpKey, type TopicLimits } from '../transport/transport.ts';
 import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
 import { toMillis, type Duration } from '../util/duration.ts';
-import type { Headers } from '../util/headers.ts';
+import { withoutHeader, type Headers } from '../util/headers.ts';
 import { refusal } from './output-checks.ts';
 import { errorMessage, StreamsError, type ErrorHandling } from './errors.ts';
 import { PunctuationQueue } from './punctuation.ts';
@@ -448,8 +448,7 @@ export class StreamTask {
           this.metrics.duplicates++;
           return;
         }
-        const { [POSITION_HEADER]: _position, ...rest } = headers;
-        headers = rest;
+        headers = withoutHeader(headers, POSITION_HEADER);
       }
     }
     let key: unknown;

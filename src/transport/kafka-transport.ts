@@ -558,14 +558,20 @@ export function parseTopicLimits(config: ReadonlyMap<string, string>): TopicLimi
 /** Our headers to kafkajs's: strings and buffers pass as they are, undefined values are left out. */
 export function toKafkaHeaders(headers: Headers): IHeaders {
   const out: IHeaders = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = value;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined && Object.hasOwn(headers, name)) out[name] = value;
+  }
   return out;
 }
 
 /** kafkajs's headers (buffers) to ours (UTF-8 strings); of a repeated header the last one wins, as Kafka's `lastHeader`. */
 export function fromKafkaHeaders(headers: IHeaders | undefined): Headers {
   const out: Headers = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
+  if (headers === undefined) return out;
+  for (const name in headers) {
+    if (!Object.hasOwn(headers, name)) continue;
+    const value = headers[name];
     const last = Array.isArray(value) ? value[value.length - 1] : value;
     if (last === undefined) continue;
     out[name] = Buffer.isBuffer(last) ? last.toString('utf8') : last;

@@ -26,10 +26,16 @@
  *
  * 4. **Per-record copies in the produce request** (`src/protocol/requests/produce/v3/request.js`,
  *    used by v3–v7): replaced by `produceRequestV3` (kafkajs-produce-request.ts), the same bytes
- *    without sorting every partition's timestamps or spreading every message.
+ *    without sorting every partition's timestamps or spreading every message; an uncompressed
+ *    partition's batch is written in one pass into one buffer (kafkajs-record-batch.ts).
+ *
+ * 5. **A Decoder and BigInt arithmetic per fetched record** (`src/protocol/recordBatch/v0/decoder.js`):
+ *    replaced by `decodeRecordBatch` (kafkajs-record-batch-decoder.ts), the same record objects
+ *    read in one loop over the batch.
  */
 import { createRequire } from 'node:module';
 import { produceRequestV3 } from './kafkajs-produce-request.ts';
+import { decodeRecordBatch } from './kafkajs-record-batch-decoder.ts';
 import { encodeRecord } from './kafkajs-record-encoder.ts';
 
 interface GroupArgs {
@@ -100,6 +106,7 @@ const REPLACEMENTS: ReadonlyArray<readonly [string, unknown]> = [
   ['kafkajs/src/consumer/filterAbortedMessages.js', filterAbortedMessages],
   ['kafkajs/src/protocol/recordBatch/record/v0/index.js', encodeRecord],
   ['kafkajs/src/protocol/requests/produce/v3/request.js', produceRequestV3],
+  ['kafkajs/src/protocol/recordBatch/v0/decoder.js', decodeRecordBatch],
 ];
 
 /** Where a kafkajs module lives, or undefined when kafkajs is not the expected layout. */

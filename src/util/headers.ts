@@ -10,3 +10,10 @@ export function headersBytes(headers: Headers): number {
   }
   return size;
 }
+
+/** A copy of `headers` without `name` (one loop: a rest spread costs several times more per record). */
+export function withoutHeader(headers: Headers, name: string): Headers {
+  const out: Headers = {};
+  for (const key in headers) if (key !== name && Object.hasOwn(headers, key)) out[key] = headers[key];
+  return out;
+}

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { brokers, closeHelpers, createTopic, produce, readAll, redisUrl, resetRedis, unique, waitUntil } from '../integration/kafka-helpers.ts';
 import { parseRunArgs } from '../../src/cli/run.ts';
-import { withoutProcessesFlag } from '../../src/cli/processes.ts';
+import { childEnvironment, withoutProcessesFlag } from '../../src/cli/processes.ts';
+import { UsageError, main } from '../../src/cli/cli.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const appIds: string[] = [];
@@ -23,6 +24,16 @@ describe('tributary run --processes', () => {
     expect(() => parseRunArgs(['t.ts', '--processes', '0', '--brokers', 'b:1'], {})).toThrow(/--processes must be at least 1/);
     expect(parseRunArgs(['t.ts', '--brokers', 'b:1'], { TRIBUTARY_PROCESSES: '3' }).processes).toBe(3);
     expect(withoutProcessesFlag(['t.ts', '--processes', '2', '--quiet', '--processes=4'])).toEqual(['t.ts', '--quiet']);
+    // each process is numbered and heartbeats every 500 ms unless told otherwise
+    expect(childEnvironment(1, { PATH: '/bin' })).toEqual({ PATH: '/bin', TRIBUTARY_PROCESS_INDEX: '1', TRIBUTARY_HEARTBEAT_MS: '500' });
+    expect(childEnvironment(0, { TRIBUTARY_HEARTBEAT_MS: '2000' }).TRIBUTARY_HEARTBEAT_MS).toBe('2000');
+  });
+
+  it('refuses in-memory task state, which would not move with a task between the processes', async () => {
+    // the check runs before any process starts: the broker address is never dialled
+    const refused = main(['run', 'test/fixtures/topologies/word-count.ts', '--brokers', '127.0.0.1:1', '--processes', '2']);
+    await expect(refused).rejects.toThrow(UsageError);
+    await expect(refused).rejects.toThrow(/--processes 2 needs --redis for a topology with state stores \(.+\): without Redis a task's state lives in one process's memory/);
   });
 
   it('two processes share the tasks of one group, count exactly, and stop on SIGTERM', async () => {

@@ -40,6 +40,20 @@ describe('positions on repartition topics', () => {
     expect(restored.firstTime('rep:0', '0_1/lines:2/8/0')).toBe(true);
   });
 
+  it('tracks interleaved writers apart when consecutive positions share a prefix or only part of one', () => {
+    const applied = new AppliedPositions();
+    const seen = (read: string, position: string): boolean => applied.firstTime(read, position);
+    expect([seen('rep:0', '0_1/lines:2/7/0'), seen('rep:0', '0_1/lines:2/7/0')]).toEqual([true, false]);
+    // a writer whose name extends the previous one's, and back
+    expect([seen('rep:0', '0_1/lines:22/7/0'), seen('rep:0', '0_1/lines:2/7/1'), seen('rep:0', '0_1/lines:22/7/0')]).toEqual([true, true, false]);
+    // the same writer read from another partition
+    expect([seen('rep:1', '0_1/lines:2/7/1'), seen('rep:0', '0_1/lines:2/7/1')]).toEqual([true, false]);
+    expect(applied.entries()).toEqual(new Map([['rep:0|0_1/lines:2', '7/1'], ['rep:0|0_1/lines:22', '7/0'], ['rep:1|0_1/lines:2', '7/1']]));
+    // a restore replaces what was applied, the last writer's included
+    applied.restore(new Map([['rep:0|0_1/lines:2', '5/0']]));
+    expect([seen('rep:0', '0_1/lines:2/6/0'), seen('rep:0', '0_1/lines:22/7/0')]).toEqual([true, true]);
+  });
+
   it('applies records whose position cannot be read rather than drop them', () => {
     const applied = new AppliedPositions();
     expect(applied.firstTime('rep:0', 'garbage')).toBe(true);
