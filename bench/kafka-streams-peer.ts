@@ -70,7 +70,7 @@ type Guarantee = 'at-least-once' | 'exactly-once';
 type Engine = 'kafka-streams' | 'raw' | 'tributary';
 interface Side {
   engine: Engine;
-  /** Kafka Streams: default | commit-1s; Tributary: redis | memory; raw: at-least-once. */
+  /** Kafka Streams: default | commit-1s; Tributary: redis | memory | redis-2p (Redis, `--processes 2`); raw: at-least-once. */
   variant: string;
 }
 const SIDES: Record<Guarantee, Side[]> = {
@@ -80,12 +80,14 @@ const SIDES: Record<Guarantee, Side[]> = {
     { engine: 'raw', variant: 'loop' },
     { engine: 'tributary', variant: 'redis' },
     { engine: 'tributary', variant: 'memory' },
+    { engine: 'tributary', variant: 'redis-2p' },
   ],
   'exactly-once': [
     { engine: 'kafka-streams', variant: 'default' },
     { engine: 'kafka-streams', variant: 'commit-1s' },
     { engine: 'tributary', variant: 'redis' },
     { engine: 'tributary', variant: 'memory' },
+    { engine: 'tributary', variant: 'redis-2p' },
   ],
 };
 const WORKLOADS = args.workloads.split(',') as Workload[];
@@ -116,6 +118,7 @@ const LABEL: Record<string, string> = {
   'raw/loop': 'raw kafkajs loop',
   'tributary/redis': 'Tributary (Redis)',
   'tributary/memory': 'Tributary (in memory)',
+  'tributary/redis-2p': 'Tributary (Redis, 2 processes)',
 };
 
 interface Run {
@@ -153,7 +156,8 @@ function command(java: JavaPeer, workload: Workload, guarantee: Guarantee, side:
   const profile = args['profile-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['profile-dir'])}`] : [];
   const sources = args.dist ? [] : ['--conditions=tributary-source'];
   const flags = [...profile, ...sources, 'bin/tributary.js', 'run', `bench/peer/${workload}.ts`, '--brokers', brokers.join(','), '--application-id', ids.app, '--guarantee', guarantee, '--quiet'];
-  if (side.variant === 'redis') flags.push('--redis', redisUrl);
+  if (side.variant === 'redis' || side.variant === 'redis-2p') flags.push('--redis', redisUrl);
+  if (side.variant === 'redis-2p') flags.push('--processes', '2');
   flags.push(...args['tributary-args'].split(' ').filter((a) => a.length > 0));
   return { command: process.execPath, args: flags, env: { PEER_INPUT: ids.input, PEER_OUTPUT: ids.output } };
 }
@@ -267,19 +271,23 @@ async function main(): Promise<void> {
       const raw = rate(workload, guarantee, 'raw/loop');
       const redis = rate(workload, guarantee, 'tributary/redis');
       const memory = rate(workload, guarantee, 'tributary/memory');
-      rows.push([workload, guarantee, k(ksDefault), k(ks1s), k(raw), k(redis), k(memory), `${ratio(redis, ksDefault)} / ${ratio(memory, ksDefault)}`, `${ratio(redis, ks1s)} / ${ratio(memory, ks1s)}`]);
+      const twoProcesses = rate(workload, guarantee, 'tributary/redis-2p');
+      rows.push([workload, guarantee, k(ksDefault), k(ks1s), k(raw), k(redis), k(memory), k(twoProcesses), `${ratio(redis, ksDefault)} / ${ratio(memory, ksDefault)} / ${ratio(twoProcesses, ksDefault)}`, `${ratio(redis, ks1s)} / ${ratio(memory, ks1s)} / ${ratio(twoProcesses, ks1s)}`]);
       const round = (n: number | undefined): number | null => (n === undefined ? null : Math.round(n));
       const share = (a: number | undefined, b: number | undefined): number | null => (a === undefined || b === undefined ? null : Number((a / b).toFixed(3)));
       summary.push({
         workload, guarantee,
-        recordsPerSec: { kafkaStreamsDefault: round(ksDefault), kafkaStreamsCommit1s: round(ks1s), raw: round(raw), tributaryRedis: round(redis), tributaryMemory: round(memory) },
-        ratio: { redisToKafkaStreamsDefault: share(redis, ksDefault), memoryToKafkaStreamsDefault: share(memory, ksDefault), redisToKafkaStreamsCommit1s: share(redis, ks1s), memoryToKafkaStreamsCommit1s: share(memory, ks1s) },
+        recordsPerSec: { kafkaStreamsDefault: round(ksDefault), kafkaStreamsCommit1s: round(ks1s), raw: round(raw), tributaryRedis: round(redis), tributaryMemory: round(memory), tributaryRedis2Processes: round(twoProcesses) },
+        ratio: {
+          redisToKafkaStreamsDefault: share(redis, ksDefault), memoryToKafkaStreamsDefault: share(memory, ksDefault), redis2ProcessesToKafkaStreamsDefault: share(twoProcesses, ksDefault),
+          redisToKafkaStreamsCommit1s: share(redis, ks1s), memoryToKafkaStreamsCommit1s: share(memory, ks1s), redis2ProcessesToKafkaStreamsCommit1s: share(twoProcesses, ks1s),
+        },
       });
     }
   }
   console.log('');
   console.log(`records/s (input records: lines or clicks), median of ${ROUNDS} round(s); ${fmt(LINES)} lines, ${fmt(RECORDS)} clicks, ${PARTITIONS} partitions`);
-  console.log(table(['workload', 'guarantee', 'Kafka Streams (defaults)', 'Kafka Streams (1 s commit)', 'raw kafkajs', 'Tributary (Redis)', 'Tributary (in memory)', 'Tributary / KS defaults (Redis / memory)', 'Tributary / KS 1 s (Redis / memory)'], rows));
+  console.log(table(['workload', 'guarantee', 'Kafka Streams (defaults)', 'Kafka Streams (1 s commit)', 'raw kafkajs', 'Tributary (Redis)', 'Tributary (in memory)', 'Tributary (Redis, 2 processes)', 'Tributary / KS defaults (Redis / memory / 2 processes)', 'Tributary / KS 1 s (Redis / memory / 2 processes)'], rows));
 
   const details: string[][] = [];
   for (const workload of WORKLOADS) {
@@ -298,7 +306,7 @@ async function main(): Promise<void> {
     }
   }
   console.log('');
-  console.log('per side: median seconds, peak RSS (VmHWM, max over rounds), output records (end offsets, transaction markers included), word counts against the truth');
+  console.log('per side: median seconds, peak RSS (VmHWM, max over rounds; of 2 processes, the larger one), output records (end offsets, transaction markers included), word counts against the truth');
   console.log(table(['workload', 'guarantee', 'side', 'seconds', 'peak RSS MB', 'outputs', 'counts'], details));
 
   const mismatched = runs.filter((r) => (r.counts?.mismatches ?? 0) > 0);

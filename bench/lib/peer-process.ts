@@ -11,7 +11,7 @@ import { kafka } from './kafka.ts';
 export interface SideRun {
   /** Spawn → the last committed offset at its topic's end, in seconds. */
   seconds: number;
-  /** VmHWM of the process (its peak resident set), MB. */
+  /** VmHWM of the process (its peak resident set), MB; of its largest child when it has children. */
   peakRssMB: number;
   /** The repartition topic that was waited for, if any. */
   repartitionTopic: string | undefined;
@@ -43,14 +43,17 @@ export interface SideSpec {
 
 const SETTLE_MS = 2_000;
 
-/** Reads VmHWM from /proc (Linux); 0 where it cannot be read. */
+/** VmHWM (peak resident set, MB) of a process, or of the largest in its tree (`--processes n` runs its children under it); 0 where /proc cannot be read. */
 function peakRss(pid: number): number {
+  let largest = 0;
   try {
     const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : 0;
+    if (match) largest = Number(match[1]) / 1024;
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter((c) => c.length > 0)) largest = Math.max(largest, peakRss(Number(child)));
   } catch {
-    return 0;
+    // gone, or not Linux
   }
+  return largest;
 }
 
 async function committed(admin: Admin, groupId: string, topic: string): Promise<Map<number, number>> {
