@@ -32,8 +32,12 @@
  * 5. **A Decoder and BigInt arithmetic per fetched record** (`src/protocol/recordBatch/v0/decoder.js`):
  *    replaced by `decodeRecordBatch` (kafkajs-record-batch-decoder.ts), the same record objects
  *    read in one loop over the batch.
+ *
+ * 6. **CRC-32C a byte at a time** (`src/protocol/recordBatch/crc32C/index.js`): replaced by
+ *    `crc32c` (crc32c.ts), eight bytes at a time, 2.5× faster on a MiB.
  */
 import { createRequire } from 'node:module';
+import { crc32c } from './crc32c.ts';
 import { produceRequestV3 } from './kafkajs-produce-request.ts';
 import { decodeRecordBatch } from './kafkajs-record-batch-decoder.ts';
 import { encodeRecord } from './kafkajs-record-encoder.ts';
@@ -107,6 +111,7 @@ const REPLACEMENTS: ReadonlyArray<readonly [string, unknown]> = [
   ['kafkajs/src/protocol/recordBatch/record/v0/index.js', encodeRecord],
   ['kafkajs/src/protocol/requests/produce/v3/request.js', produceRequestV3],
   ['kafkajs/src/protocol/recordBatch/v0/decoder.js', decodeRecordBatch],
+  ['kafkajs/src/protocol/recordBatch/crc32C/index.js', crc32c],
 ];
 
 /** Where a kafkajs module lives, or undefined when kafkajs is not the expected layout. */
