@@ -131,6 +131,8 @@ interface Run {
   recordsPerSec: number;
   seconds: number;
   peakRssMB: number;
+  /** CPU seconds of the side's processes (user + system) when it reached the end. */
+  cpuSeconds: number;
   repartitionRecords: number | null;
   /** Exactly-once: the group's repartition offsets ended short of the topic's end by transaction markers only. */
   endedShortOfMarkers: boolean;
@@ -212,7 +214,7 @@ async function measure(java: JavaPeer, round: number, workload: Workload, guaran
     const produced = await topics.outputRecords();
     return {
       round, workload, guarantee, engine: side.engine, variant: side.variant, applicationId: app,
-      recordsPerSec: inputRecords / result.seconds, seconds: result.seconds, peakRssMB: result.peakRssMB,
+      recordsPerSec: inputRecords / result.seconds, seconds: result.seconds, peakRssMB: result.peakRssMB, cpuSeconds: result.cpuSeconds,
       repartitionRecords: result.repartitionTopic ? result.repartitionEnd : null, endedShortOfMarkers: result.endedShortOfMarkers, outputRecords: produced, counts,
     };
   } finally {
@@ -248,7 +250,7 @@ async function main(): Promise<void> {
           const r = await measure(java, round, workload, guarantee, side, input, workload === 'word-count' ? LINES : RECORDS, workload === 'word-count' ? words : undefined);
           runs.push(r);
           const check = r.counts ? ` · counts ${r.counts.mismatches === 0 ? 'correct' : `${fmt(r.counts.mismatches)} WRONG (e.g. ${JSON.stringify(r.counts.examples[0])})`} (${fmt(r.counts.outputs)} outputs)` : '';
-          console.log(`  round ${round + 1} ${workload} ${guarantee} ${LABEL[`${side.engine}/${side.variant}`]}: ${fmt(r.recordsPerSec)} records/s (${fmt(r.seconds, 1)} s, peak RSS ${fmt(r.peakRssMB)} MB)${check}${r.endedShortOfMarkers ? ' · repartition offsets ended short of the end by transaction markers' : ''}`);
+          console.log(`  round ${round + 1} ${workload} ${guarantee} ${LABEL[`${side.engine}/${side.variant}`]}: ${fmt(r.recordsPerSec)} records/s (${fmt(r.seconds, 1)} s, CPU ${fmt(r.cpuSeconds, 1)} s, peak RSS ${fmt(r.peakRssMB)} MB)${check}${r.endedShortOfMarkers ? ' · repartition offsets ended short of the end by transaction markers' : ''}`);
         }
       }
     }
@@ -298,6 +300,8 @@ async function main(): Promise<void> {
         details.push([
           workload, guarantee, LABEL[`${side.engine}/${side.variant}`]!,
           fmt(median(chosen.map((r) => r.seconds)), 1),
+          fmt(median(chosen.map((r) => r.cpuSeconds)), 1),
+          fmt((median(chosen.map((r) => r.cpuSeconds)) * 1e6) / (workload === 'word-count' ? LINES : RECORDS), 1),
           fmt(Math.max(...chosen.map((r) => r.peakRssMB))),
           fmt(median(chosen.map((r) => r.outputRecords))),
           workload === 'word-count' ? (wrong === 0 ? 'all correct' : `${fmt(wrong)} WRONG`) : '—',
@@ -306,8 +310,8 @@ async function main(): Promise<void> {
     }
   }
   console.log('');
-  console.log('per side: median seconds, peak RSS (VmHWM, max over rounds; of 2 processes, the larger one), output records (end offsets, transaction markers included), word counts against the truth');
-  console.log(table(['workload', 'guarantee', 'side', 'seconds', 'peak RSS MB', 'outputs', 'counts'], details));
+  console.log('per side: median seconds, median CPU seconds of its processes (user + system, all threads) and per input record, peak RSS (VmHWM, max over rounds; of 2 processes, the larger one), output records (end offsets, transaction markers included), word counts against the truth');
+  console.log(table(['workload', 'guarantee', 'side', 'seconds', 'CPU s', 'CPU µs / record', 'peak RSS MB', 'outputs', 'counts'], details));
 
   const mismatched = runs.filter((r) => (r.counts?.mismatches ?? 0) > 0);
   if (mismatched.length > 0) console.log(`\n${mismatched.length} word-count run(s) ended with wrong counts: ${mismatched.map((r) => `${r.engine}/${r.variant} ${r.guarantee} round ${r.round + 1}`).join(', ')}`);
@@ -318,7 +322,7 @@ async function main(): Promise<void> {
     tributary: { build: args.dist ? 'dist' : 'sources', extraArgs: args['tributary-args'] },
     javaBuild: { cached: java.cached, ms: Math.round(java.buildMs), jdk: java.javaVersion, kafkaStreams: '3.9.2' },
     summary,
-    runs: runs.map((r) => ({ ...r, recordsPerSec: Math.round(r.recordsPerSec), seconds: Number(r.seconds.toFixed(2)), peakRssMB: Math.round(r.peakRssMB) })),
+    runs: runs.map((r) => ({ ...r, recordsPerSec: Math.round(r.recordsPerSec), seconds: Number(r.seconds.toFixed(2)), cpuSeconds: Number(r.cpuSeconds.toFixed(2)), peakRssMB: Math.round(r.peakRssMB) })),
     countsCorrect: mismatched.length === 0,
     node: process.version,
     date: new Date().toISOString(),

@@ -13,6 +13,8 @@ export interface SideRun {
   seconds: number;
   /** VmHWM of the process (its peak resident set), MB; of its largest child when it has children. */
   peakRssMB: number;
+  /** CPU time (user + system) of the process and its children when the end was reached, seconds: less swayed by a shared machine than the wall time. */
+  cpuSeconds: number;
   /** The repartition topic that was waited for, if any. */
   repartitionTopic: string | undefined;
   /** Records in the repartition topic (its end offsets, transaction markers included). */
@@ -56,6 +58,20 @@ function peakRss(pid: number): number {
   return largest;
 }
 
+/** User + system CPU seconds of a process and its descendants (/proc; clock ticks of 1/100 s); 0 where it cannot be read. */
+function cpuSeconds(pid: number): number {
+  let total = 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total = (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14 and 15)
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter((c) => c.length > 0)) total += cpuSeconds(Number(child));
+  } catch {
+    // gone, or not Linux
+  }
+  return total;
+}
+
 async function committed(admin: Admin, groupId: string, topic: string): Promise<Map<number, number>> {
   const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
   return new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
@@ -91,6 +107,7 @@ export async function runSide(spec: SideSpec): Promise<SideRun> {
     const done = (at: number, endedShortOfMarkers = false): SideRun => ({
       seconds: (at - started) / 1000,
       peakRssMB: Math.max(peak, peakRss(child.pid ?? 0)),
+      cpuSeconds: cpuSeconds(child.pid ?? 0),
       repartitionTopic,
       repartitionEnd,
       endedShortOfMarkers,

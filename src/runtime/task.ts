@@ -84,36 +84,51 @@ const NO_RECORD_TOPIC = '';
  * before the drain) sends them in the order their keys were first updated; past `maxEntries` the
  * oldest is sent at once.
  */
+/** A cached update: its node, its key's id within the node, the latest record. */
+interface CacheEntry {
+  context: NodeContext;
+  id: string;
+  record: SourcedRecord;
+}
+
 class RecordCache {
-  private readonly entries = new Map<string, { context: NodeContext; record: SourcedRecord }>();
+  /** Per node, key id → entry: no node-and-key string is built per update. */
+  private readonly byNode = new Map<NodeContext, Map<string, CacheEntry>>();
+  /** Every entry, in the order its key was first updated. */
+  private readonly order = new Set<CacheEntry>();
 
   constructor(private readonly maxEntries: number) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.order.size;
   }
 
   put(context: NodeContext, record: SourcedRecord): void {
-    const id = `${context.nodeName}\u0000${keyId(record.key)}`;
-    const previous = this.entries.get(id);
+    let entries = this.byNode.get(context);
+    if (entries === undefined) this.byNode.set(context, (entries = new Map()));
+    const id = keyId(record.key);
+    const previous = entries.get(id);
     if (previous !== undefined) {
       const update = record.value as Change<unknown>;
       const first = previous.record.value as Change<unknown>;
       previous.record = { ...record, value: { newValue: update.newValue, oldValue: first.oldValue } };
       return;
     }
-    this.entries.set(id, { context, record });
-    if (this.entries.size > this.maxEntries) this.evictOldest();
+    const entry: CacheEntry = { context, id, record };
+    entries.set(id, entry);
+    this.order.add(entry);
+    if (this.order.size > this.maxEntries) this.evictOldest();
   }
 
   flush(): void {
     // Sending may update other cached nodes downstream (a table aggregated again): until empty.
-    while (this.entries.size > 0) this.evictOldest();
+    while (this.order.size > 0) this.evictOldest();
   }
 
   private evictOldest(): void {
-    const [id, entry] = this.entries.entries().next().value as [string, { context: NodeContext; record: SourcedRecord }];
-    this.entries.delete(id);
+    const entry = this.order.values().next().value as CacheEntry;
+    this.order.delete(entry);
+    this.byNode.get(entry.context)!.delete(entry.id);
     entry.context.forwardComplete(entry.record);
   }
 }
@@ -393,9 +408,17 @@ export class StreamTask {
   /** The environment's wall clock, read only by the output checks that need it. */
   private readonly clock = (): number => this.env.clock();
 
+  private lastSource = { topic: '', partition: -1, key: '' };
+  /** `topic:partition` of a record's source, built once per run of records from one partition. */
+  private sourceKey(topic: string, partition: number): string {
+    const last = this.lastSource;
+    if (last.topic !== topic || last.partition !== partition) this.lastSource = { topic, partition, key: tpKey(topic, partition) };
+    return this.lastSource.key;
+  }
+
   /** A record's headers with its replay-stable position added (for an internal topic). */
   private positioned(record: SourcedRecord): Headers {
-    const position = record.topic === NO_RECORD_TOPIC ? undefined : this.stamper.stamp(tpKey(record.topic, record.partition), record.offset);
+    const position = record.topic === NO_RECORD_TOPIC ? undefined : this.stamper.stamp(this.sourceKey(record.topic, record.partition), record.offset);
     return position === undefined ? record.headers : { ...record.headers, [POSITION_HEADER]: position };
   }
 
