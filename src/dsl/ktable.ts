@@ -28,7 +28,7 @@ export function addTableStore<K, V>(builder: InternalBuilder, materialized: Mate
   const ks = materialized?.keySerde ?? keySerde;
   const vs = materialized?.valueSerde ?? valueSerde;
   if (materialized?.versioned && !allowVersioned) {
-    throw new TopologyError(`store '${storeName}': a versioned store can materialize a source table only (builder.table(topic, consumed, { versioned: { historyRetention } })); materialize this table without 'versioned'`);
+    throw new TopologyError(`store '${storeName}': a versioned store can materialize a source table only (builder.table(topic, consumed, { versioned: { historyRetention } })); materialize this table without 'versioned' (without a store name, a filter or mapValues of a versioned table is versioned already: it reads the source's history)`);
   }
   builder.addStore({
     name: storeName,
