@@ -31,7 +31,7 @@ export { toMillis, type Duration } from './util/duration.ts';
 export { Serdes, SerdeError, windowedToString, type Serde, type Window, type Windowed } from './serdes/index.ts';
 export { valueOnlyView, type StateStore, type KeyValueStore, type ReadOnlyKeyValueStore, type KeyValue, type StoreSpec, type StoreType, type ValueAndTimestamp } from './state/store.ts';
 export { InMemoryKeyValueStore } from './state/memory-kv.ts';
-export { isVersionedStore, PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UNDEFINED, type VersionedKeyValueStore, type ReadOnlyVersionedKeyValueStore, type VersionedRecord, type VersionedStoreOptions } from './state/store.ts';
+export { isVersionedStore, PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UNDEFINED, type VersionedKeyValueStore, type ReadOnlyVersionedKeyValueStore, type VersionedRecord, type VersionedStoreOptions, type VersionsQuery } from './state/store.ts';
 export { InMemoryVersionedKeyValueStore } from './state/memory-versioned.ts';
 export { Stores, type VersionedStoreSupplier, type VersionedOptions } from './dsl/stores.ts';
 export type { WindowStore, ReadOnlyWindowStore, SessionStore, ReadOnlySessionStore } from './state/store.ts';

@@ -7,6 +7,7 @@ import { Topology } from '../topology/topology.ts';
 import { InternalBuilder } from './internal-builder.ts';
 import { tableSourceProcessor } from '../processors/table-source.ts';
 import { versionedTableSourceProcessor } from '../processors/versioned-table-source.ts';
+import { versionedSource } from '../processors/versioned-read-through.ts';
 import { GlobalKTable } from './global-ktable.ts';
 import { KStream } from './kstream.ts';
 import { addTableStore, KTable } from './ktable.ts';
@@ -76,7 +77,8 @@ export class StreamsBuilder {
     const name = this.internal.newName('KTABLE-SOURCE-');
     const processor = materialized?.versioned ? versionedTableSourceProcessor(storeName) : tableSourceProcessor(storeName);
     this.internal.addProcessor(name, [stream.nodeName], processor, [storeName]);
-    return new KTable<K, V>(this.internal, name, materialized?.keySerde ?? consumed.keySerde, materialized?.valueSerde ?? consumed.valueSerde, storeName);
+    const readThrough = materialized?.versioned ? versionedSource<K, V>(storeName) : undefined;
+    return new KTable<K, V>(this.internal, name, materialized?.keySerde ?? consumed.keySerde, materialized?.valueSerde ?? consumed.valueSerde, storeName, readThrough);
   }
 
   /** A table replicated in full to every instance (no co-partitioning needed to join it). */

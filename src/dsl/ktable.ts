@@ -17,6 +17,7 @@ type TableJoinArgument<K, V> = (value: V, other: never, key: K) => unknown;
 import { suppressTable, type Suppressed } from './suppressed.ts';
 import { versionedSpec } from './stores.ts';
 import { TopologyError } from '../topology/errors.ts';
+import { derivedReadThrough, type VersionedReadThrough } from '../processors/versioned-read-through.ts';
 
 /**
  * @internal Adds a timestamped key-value store for a table and returns its name. Only source
@@ -27,7 +28,7 @@ export function addTableStore<K, V>(builder: InternalBuilder, materialized: Mate
   const ks = materialized?.keySerde ?? keySerde;
   const vs = materialized?.valueSerde ?? valueSerde;
   if (materialized?.versioned && !allowVersioned) {
-    throw new TopologyError(`store '${storeName}': a versioned store can materialize a source table only (builder.table(topic, consumed, { versioned: { historyRetention } })); materialize this table without 'versioned'`);
+    throw new TopologyError(`store '${storeName}': a versioned store can materialize a source table only (builder.table(topic, consumed, { versioned: { historyRetention } })); materialize this table without 'versioned' (without a store name, a filter or mapValues of a versioned table is versioned already: it reads the source's history)`);
   }
   builder.addStore({
     name: storeName,
@@ -59,29 +60,47 @@ export class KTable<K, V> {
     /** @internal */ readonly keySerde: Serde<K> | undefined,
     /** @internal */ readonly valueSerde: Serde<V> | undefined,
     /** The store holding this table. */ readonly storeName: string,
+    /**
+     * @internal Set when this table answers reads as of a time: a versioned source table, or an
+     * unmaterialized `filter`/`mapValues` of one, which reads through to the source's history.
+     */
+    readonly versionedReadThrough?: VersionedReadThrough<K, V>,
   ) {}
 
-  /** @internal A child table computed by a processor with its own store. */
-  protected deriveTable<V2>(prefix: string, materialized: Materialized<K, V2> | undefined, make: (storeName: string) => ProcessorSupplier, valueSerde: Serde<V2> | undefined): KTable<K, V2> {
+  /**
+   * @internal A child table computed by a processor with its own store. Without a store name it
+   * is unmaterialized as Kafka Streams counts it: for a versioned parent, as-of reads go through
+   * to the parent's history with `step` applied (Kafka Streams' `view()` value getters).
+   */
+  protected deriveTable<V2>(prefix: string, materialized: Materialized<K, V2> | undefined, make: (storeName: string) => ProcessorSupplier, valueSerde: Serde<V2> | undefined, step: (key: K, value: V) => V2 | null): KTable<K, V2> {
     const name = this.builder.newName(prefix);
     const storeName = addTableStore(this.builder, materialized, 'KTABLE-STATE-STORE-', this.keySerde, valueSerde);
     this.builder.addProcessor(name, [this.nodeName], make(storeName), [storeName]);
-    return new KTable<K, V2>(this.builder, name, this.keySerde, materialized?.valueSerde ?? valueSerde, storeName);
+    const readThrough = this.versionedReadThrough && materialized?.storeName === undefined ? derivedReadThrough(this.versionedReadThrough, step) : undefined;
+    return new KTable<K, V2>(this.builder, name, this.keySerde, materialized?.valueSerde ?? valueSerde, storeName, readThrough);
   }
 
-  /** Keeps rows for which `predicate` is true; other rows become tombstones downstream. */
+  /**
+   * Keeps rows for which `predicate` is true; other rows become tombstones downstream. Without a
+   * store name in `materialized`, the filter of a versioned table is versioned too: a join reads
+   * the source's history and applies `predicate` to the value as of the time.
+   */
   filter(predicate: (key: K, value: V) => boolean, materialized?: Materialized<K, V>): KTable<K, V> {
-    return this.deriveTable('KTABLE-FILTER-', materialized, (store) => tableFilterProcessor(store, predicate, false), this.valueSerde);
+    return this.deriveTable('KTABLE-FILTER-', materialized, (store) => tableFilterProcessor(store, predicate, false), this.valueSerde, (key, value) => (predicate(key, value) ? value : null));
   }
 
-  /** Keeps rows for which `predicate` is false. */
+  /** Keeps rows for which `predicate` is false (versioned as `filter` is). */
   filterNot(predicate: (key: K, value: V) => boolean, materialized?: Materialized<K, V>): KTable<K, V> {
-    return this.deriveTable('KTABLE-FILTER-', materialized, (store) => tableFilterProcessor(store, predicate, true), this.valueSerde);
+    return this.deriveTable('KTABLE-FILTER-', materialized, (store) => tableFilterProcessor(store, predicate, true), this.valueSerde, (key, value) => (predicate(key, value) ? null : value));
   }
 
-  /** Maps each row's value; the mapper never sees a tombstone. */
+  /**
+   * Maps each row's value; the mapper never sees a tombstone. Without a store name in
+   * `materialized`, the mapped table of a versioned table is versioned too (as-of reads map the
+   * source's value as of the time).
+   */
   mapValues<V2>(mapper: (value: V, key: K) => V2, materialized?: Materialized<K, V2>): KTable<K, V2> {
-    return this.deriveTable<V2>('KTABLE-MAPVALUES-', materialized, (store) => tableMapValuesProcessor(store, mapper), undefined);
+    return this.deriveTable<V2>('KTABLE-MAPVALUES-', materialized, (store) => tableMapValuesProcessor(store, mapper), undefined, (key, value) => mapper(value, key) ?? null);
   }
 
   /**

@@ -46,8 +46,11 @@ function joinStreamTable<K, V, VT, VR>(stream: KStream<K, V>, table: KTable<K, V
   const valueSerde = options.valueSerde ?? stream.valueSerde;
   const input = stream.repartitionRequired ? stream.repartitionForGrouping(name, keySerde, valueSerde) : stream;
   const grace = options.gracePeriod === undefined ? undefined : graceBuffer(builder, table, name, toMillis(options.gracePeriod, `gracePeriod of join '${name}'`), keySerde, valueSerde);
-  const stores = grace ? [table.storeName, grace.bufferStoreName] : [table.storeName];
-  builder.addProcessor(name, [input.nodeName], streamTableJoinProcessor(table.storeName, joiner, leftJoin, grace), stores);
+  // A versioned table, or an unmaterialized filter/mapValues of one, is read as of each record's time in the source's store.
+  const readThrough = table.versionedReadThrough;
+  const tableStore = readThrough?.storeName ?? table.storeName;
+  const stores = grace ? [tableStore, grace.bufferStoreName] : [tableStore];
+  builder.addProcessor(name, [input.nodeName], streamTableJoinProcessor(tableStore, joiner, leftJoin, grace, readThrough?.view), stores);
   builder.copartition([input.nodeName, table.nodeName]);
   return new KStream<K, VR>(builder, name, keySerde, undefined, false);
 }
@@ -59,12 +62,13 @@ function joinStreamTable<K, V, VT, VR>(stream: KStream<K, V>, table: KTable<K, V
  * the grace period of history, as Kafka Streams does.
  */
 function graceBuffer<K, V, VT>(builder: KStream<K, V>['builder'], table: KTable<K, VT>, name: string, graceMs: number, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined): StreamTableGrace {
-  const spec = builder.stores.get(table.storeName);
+  const storeName = table.versionedReadThrough?.storeName ?? table.storeName;
+  const spec = builder.stores.get(storeName);
   if (!spec?.versioned) {
-    throw new TopologyError(`${GRACE_NEEDS_VERSIONED_TABLE} Join '${name}' has a grace period, but table store '${table.storeName}' keeps no history: create the table with builder.table(topic, consumed, { versioned: { historyRetention } }) (a filtered or mapped table is not versioned), or drop gracePeriod`);
+    throw new TopologyError(`${GRACE_NEEDS_VERSIONED_TABLE} Join '${name}' has a grace period, but table store '${storeName}' keeps no history: create the table with builder.table(topic, consumed, { versioned: { historyRetention } }) (a filter or mapValues of it stays versioned unless given a store name), or drop gracePeriod`);
   }
   if (spec.versioned.historyRetentionMs < graceMs) {
-    throw new TopologyError(`History retention must be at least grace period. Join '${name}' has gracePeriod ${graceMs} ms, table store '${table.storeName}' historyRetention ${spec.versioned.historyRetentionMs} ms: raise the retention or shorten the grace`);
+    throw new TopologyError(`History retention must be at least grace period. Join '${name}' has gracePeriod ${graceMs} ms, table store '${storeName}' historyRetention ${spec.versioned.historyRetentionMs} ms: raise the retention or shorten the grace`);
   }
   const bufferStoreName = `${name}-Buffer`;
   const vs = (valueSerde as Serde<unknown> | undefined) ?? builder.defaults.valueSerde;

@@ -29,12 +29,15 @@ export const GRACE_NEEDS_VERSIONED_TABLE = 'KTable must be versioned to use a gr
  * left join emits `joiner(value, null)` for it. The inner join emits nothing when the key is not in
  * the table; the left join emits `joiner(value, null)`.
  *
+ * `view` reads a filtered or mapped table of a versioned table through the source's store: the
+ * source value as of the record's time, filtered and mapped (Kafka Streams' value getters).
+ *
  * With a grace period (versioned tables only) records wait in a buffer until stream time (the
  * largest timestamp buffered) has passed them by the grace period, then join in timestamp order;
  * a record already older than that joins at once. As Kafka Streams' buffer, it is never flushed
  * early: records wait for later ones.
  */
-export function streamTableJoinProcessor<K, V, TV, VR>(tableStoreName: string, joiner: StreamTableJoiner<K, V, TV, VR>, leftJoin: boolean, grace?: StreamTableGrace): ProcessorSupplier {
+export function streamTableJoinProcessor<K, V, TV, VR>(tableStoreName: string, joiner: StreamTableJoiner<K, V, TV, VR>, leftJoin: boolean, grace?: StreamTableGrace, view?: (key: K, sourceValue: unknown) => TV | null): ProcessorSupplier {
   return () => {
     let ctx: ProcessorContext;
     let lookup: (key: K, timestamp: number) => TV | null;
@@ -53,8 +56,13 @@ export function streamTableJoinProcessor<K, V, TV, VR>(tableStoreName: string, j
         ctx = context;
         const store = context.getStateStore(tableStoreName);
         if (isVersionedStore(store)) {
-          const versioned = store as VersionedKeyValueStore<K, TV>;
-          lookup = (key, timestamp) => versioned.get(key, timestamp)?.value ?? null;
+          const versioned = store as VersionedKeyValueStore<K, unknown>;
+          lookup = view
+            ? (key, timestamp) => {
+                const found = versioned.get(key, timestamp);
+                return found === undefined ? null : view(key, found.value);
+              }
+            : (key, timestamp) => (versioned.get(key, timestamp)?.value as TV | undefined) ?? null;
         } else {
           if (grace) throw new TypeError(`${GRACE_NEEDS_VERSIONED_TABLE} Store '${tableStoreName}' is not versioned: materialize the table with { versioned: { historyRetention } }`);
           const table = store as KeyValueStore<K, ValueAndTimestamp<TV>>;

@@ -5,7 +5,7 @@ import type { ModelRecord } from '../ml/model-records.ts';
 import type { StateBackend } from '../state/backend.ts';
 import { createInMemoryStore } from '../state/memory-stores.ts';
 import { RedisStateBackend } from '../state/redis-backend.ts';
-import type { ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyWindowStore, StateStore } from '../state/store.ts';
+import type { ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyVersionedKeyValueStore, ReadOnlyWindowStore, StateStore } from '../state/store.ts';
 import { TopologyError } from '../topology/errors.ts';
 import type { SubTopology } from '../topology/nodes.ts';
 import type { Topology } from '../topology/topology.ts';
@@ -22,7 +22,7 @@ import { Mutex } from './mutex.ts';
 import { prepareTopics } from './topics.ts';
 import { StallDetector } from './stall-detector.ts';
 import { nextQueue, PartitionQueue } from './partition-queue.ts';
-import { keyValueView, sessionView, windowView } from './store-views.ts';
+import { keyValueView, sessionView, versionedView, windowView } from './store-views.ts';
 import type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState } from './streams-config.ts';
 import { applySkip, type RunningTask } from './running-task.ts';
 import { TaskCommitter } from './task-commit.ts';
@@ -391,6 +391,17 @@ export class KafkaStreams {
   windowStore<K = unknown, V = unknown>(name: string): ReadOnlyWindowStore<K, V> {
     const spec = this.storeSpec(name, 'window');
     return windowView<K, V>(() => this.localStores(name), spec.timestamped ?? false);
+  }
+
+  /**
+   * A read-only view over this instance's tasks of a versioned store (Kafka Streams'
+   * `VersionedKeyQuery` and `MultiVersionedKeyQuery`): `get(key)`, `get(key, asOfTimestamp)` and
+   * `getVersions(key, { fromTime, toTime, order })`.
+   */
+  versionedStore<K = unknown, V = unknown>(name: string): ReadOnlyVersionedKeyValueStore<K, V> {
+    const spec = this.storeSpec(name, 'key-value');
+    if (!spec.versioned) throw new TopologyError(`store '${name}' keeps no history: query it with store('${name}'), or create the table with { versioned: { historyRetention } }`);
+    return versionedView<K, V>(() => this.localStores(name));
   }
 
   /** A read-only view over this instance's tasks of a session store (interactive query). */

@@ -9,6 +9,8 @@ const FORWARDED = 'x-tributary-forwarded';
  * Remote interactive queries over HTTP (on the runner's `--metrics-port` server):
  * - `GET /stores/<store>/<key>`: a key-value store's value → `{ store, key, value, host }`, 404 when missing;
  * - `GET /stores/<store>/<key>?from=<ts>&to=<ts>`: a window store's windows of the key → `{ ..., windows: [{ start, value }] }`;
+ * - `GET /stores/<store>/<key>[?asOf=<ts>]`: a versioned store's latest version, or the one valid at `asOf` → `{ ..., value, timestamp, validTo? }`;
+ * - `GET /stores/<store>/<key>?fromTime=<ts>&toTime=<ts>&order=ascending|descending`: a versioned store's versions in the range → `{ ..., versions: [{ value, timestamp, validTo? }] }`;
  * - `GET /stores/<store>?from=<key>&to=<key>`: a key range over every instance → `{ store, entries: [{ key, value, host }] }`.
  * A key this instance does not host is forwarded to the instance that does (from `queryMetadataForKey`)
  * and its answer passed on. Keys in the path are strings for a string-keyed store, JSON otherwise.
@@ -87,9 +89,47 @@ async function answer(app: KafkaStreams, store: string, keyText: string | undefi
     const sessions = app.sessionStore(store).fetch(key);
     return { status: 200, body: { store, key, sessions: sessions.map((s) => ({ start: s.key.window.start, end: s.key.window.end, value: s.value })), host, partition: metadata.partition } };
   }
+  if (spec.versioned) return versionedAnswer(app, store, key, params, { host, partition: metadata.partition });
   const value = (app.store(store) as ReadOnlyKeyValueStore<unknown, unknown>).get(key);
   if (value === undefined) return { status: 404, body: { store, key, error: 'no such key', host, partition: metadata.partition } };
   return { status: 200, body: { store, key, value, host, partition: metadata.partition } };
+}
+
+/** A time parameter of a versioned read: absent, or an integer count of epoch milliseconds. */
+function timeParam(params: URLSearchParams, name: string): number | undefined | Error {
+  const text = params.get(name);
+  if (text === null) return undefined;
+  const time = Number(text);
+  return text.trim() !== '' && Number.isSafeInteger(time) ? time : new Error(`?${name}= must be a timestamp in epoch milliseconds, got '${text}'`);
+}
+
+/**
+ * A versioned store's key: the latest version, the version as of `?asOf=<ts>` (Kafka Streams'
+ * `VersionedKeyQuery`), or with `?fromTime=&toTime=&order=` every version valid in that range
+ * (`MultiVersionedKeyQuery`), each `{ value, timestamp, validTo? }`.
+ */
+function versionedAnswer(app: KafkaStreams, store: string, key: unknown, params: URLSearchParams, where: { host: string; partition: number }): Answer {
+  const view = app.versionedStore(store);
+  const asOf = timeParam(params, 'asOf');
+  const fromTime = timeParam(params, 'fromTime');
+  const toTime = timeParam(params, 'toTime');
+  const order = params.get('order');
+  for (const bad of [asOf, fromTime, toTime]) if (bad instanceof Error) return { status: 400, body: { error: `store '${store}': ${bad.message}` } };
+  if (order !== null && order !== 'ascending' && order !== 'descending') return { status: 400, body: { error: `store '${store}': ?order= is 'ascending' or 'descending', got '${order}'` } };
+  const range = fromTime !== undefined || toTime !== undefined || order !== null;
+  if (range && asOf !== undefined) return { status: 400, body: { error: `store '${store}': give ?asOf=<ts> for one version, or ?fromTime=&toTime= for several, not both` } };
+  if (range) {
+    const versions = view.getVersions(key, {
+      ...(fromTime !== undefined ? { fromTime: fromTime as number } : {}),
+      ...(toTime !== undefined ? { toTime: toTime as number } : {}),
+      ...(order !== null ? { order } : {}),
+    });
+    return { status: 200, body: { store, key, versions, ...where } };
+  }
+  const found = asOf === undefined ? view.get(key) : view.get(key, asOf as number);
+  const at = asOf === undefined ? {} : { asOf };
+  if (found === undefined) return { status: 404, body: { store, key, ...at, error: 'no such key', ...where } };
+  return { status: 200, body: { store, key, ...at, ...found, ...where } };
 }
 
 async function forward(url: string): Promise<Answer> {

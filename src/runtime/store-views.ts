@@ -1,6 +1,6 @@
 import type { Windowed } from '../serdes/serdes.ts';
 import { compareKeys } from '../state/key-id.ts';
-import type { KeyValue, KeyValueStore, ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyWindowStore, SessionStore, StateStore, ValueAndTimestamp, WindowStore } from '../state/store.ts';
+import type { KeyValue, KeyValueStore, ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyVersionedKeyValueStore, ReadOnlyWindowStore, SessionStore, StateStore, ValueAndTimestamp, VersionedKeyValueStore, VersionedRecord, WindowStore } from '../state/store.ts';
 
 /**
  * Read-only views over one store's instances in the tasks a process runs (interactive queries):
@@ -73,5 +73,29 @@ export function sessionView<K, V>(instances: () => StateStore[]): ReadOnlySessio
       return undefined;
     },
     all: () => stores().flatMap((s) => s.all()).sort(byWindowThenKey),
+  };
+}
+
+/** A versioned store over its instances: a key lives in one task's store, so the first that knows it answers. */
+export function versionedView<K, V>(instances: () => StateStore[]): ReadOnlyVersionedKeyValueStore<K, V> {
+  const stores = (): VersionedKeyValueStore<K, V>[] => instances() as VersionedKeyValueStore<K, V>[];
+  function get(key: K): VersionedRecord<V> | undefined;
+  function get(key: K, asOfTimestamp: number): VersionedRecord<V> | undefined;
+  function get(key: K, asOfTimestamp?: number): VersionedRecord<V> | undefined {
+    for (const store of stores()) {
+      const found = asOfTimestamp === undefined ? store.get(key) : store.get(key, asOfTimestamp);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  return {
+    get,
+    getVersions: (key, query) => {
+      for (const store of stores()) {
+        const versions = store.getVersions(key, query);
+        if (versions.length > 0) return versions;
+      }
+      return [];
+    },
   };
 }

@@ -2,7 +2,7 @@ import { ChangeLog } from './change-log.ts';
 import { compareKeys, keyId } from './key-id.ts';
 import {
   PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UNDEFINED,
-  type KeyValue, type VersionedKeyValueStore, type VersionedRecord, type VersionedStoreOptions,
+  type KeyValue, type VersionedKeyValueStore, type VersionedRecord, type VersionedStoreOptions, type VersionsQuery,
 } from './store.ts';
 
 /** One version of a key: its value from `timestamp` on (`null`: deleted then). */
@@ -117,6 +117,28 @@ export class InMemoryVersionedKeyValueStore<K, V> implements VersionedKeyValueSt
     if (found.value === null) return undefined;
     const next = versions[at + 1];
     return next === undefined ? { value: found.value, timestamp: found.timestamp } : { value: found.value, timestamp: found.timestamp, validTo: next.timestamp };
+  }
+
+  getVersions(key: K, query: VersionsQuery = {}): VersionedRecord<V>[] {
+    const versions = this.histories.get(keyId(key))?.versions;
+    if (!versions || versions.length === 0) return [];
+    const fromTime = query.fromTime ?? Number.NEGATIVE_INFINITY;
+    const toTime = query.toTime ?? Number.POSITIVE_INFINITY;
+    const found: VersionedRecord<V>[] = [];
+    if (toTime < this.observed - this.historyRetentionMs) {
+      // As RocksDBVersionedStore: past the history retention only the latest version is looked at.
+      const latest = versions[versions.length - 1]!;
+      if (latest.value !== null && latest.timestamp <= toTime) found.push({ value: latest.value, timestamp: latest.timestamp });
+      return found;
+    }
+    for (let i = 0; i < versions.length; i++) {
+      const version = versions[i]!;
+      if (version.timestamp > toTime) break;
+      const next = versions[i + 1];
+      if (version.value === null || (next !== undefined && next.timestamp <= fromTime)) continue;
+      found.push(next === undefined ? { value: version.value, timestamp: version.timestamp } : { value: version.value, timestamp: version.timestamp, validTo: next.timestamp });
+    }
+    return query.order === 'ascending' ? found : found.reverse();
   }
 
   range(from?: K, to?: K): KeyValue<K, VersionedRecord<V>>[] {

@@ -131,6 +131,21 @@ export interface ReadOnlyVersionedKeyValueStore<K, V> {
    * history retention, unless the latest version qualifies (the latest version never expires).
    */
   get(key: K, asOfTimestamp: number): VersionedRecord<V> | undefined;
+  /**
+   * Kafka Streams' `MultiVersionedKeyQuery`: every version of `key` valid at some time in
+   * `[fromTime, toTime]` (`timestamp <= toTime` and `validTo > fromTime`), deletions left out,
+   * newest first unless `order` is `'ascending'`. When `toTime` is older than the history
+   * retention only the latest version can answer, if its timestamp is at most `toTime`.
+   */
+  getVersions(key: K, query?: VersionsQuery): VersionedRecord<V>[];
+}
+
+/** The time range and order of {@link ReadOnlyVersionedKeyValueStore.getVersions}; an absent bound is unbounded. */
+export interface VersionsQuery {
+  fromTime?: number;
+  toTime?: number;
+  /** `'descending'` (the default: newest first, what Kafka Streams returns for `ResultOrder.ANY`) or `'ascending'`. */
+  order?: 'ascending' | 'descending';
 }
 
 /**

@@ -3,8 +3,9 @@ import type { ErrorHandling } from '../runtime/errors.ts';
 import { globalSubTopology } from '../runtime/global-tasks.ts';
 import { StreamTask, type TaskEnvironment, type TaskMetrics } from '../runtime/task.ts';
 import { createInMemoryStore } from '../state/memory-stores.ts';
-import { isVersionedStore, valueOnlyView, type KeyValueStore, type ReadOnlyKeyValueStore, type ReadOnlySessionStore, type ReadOnlyVersionedKeyValueStore, type ReadOnlyWindowStore, type SessionStore, type StateStore, type ValueAndTimestamp, type VersionedKeyValueStore, type WindowStore } from '../state/store.ts';
+import { isVersionedStore, valueOnlyView, type KeyValueStore, type ReadOnlyKeyValueStore, type ReadOnlySessionStore, type ReadOnlyVersionedKeyValueStore, type ReadOnlyWindowStore, type SessionStore, type StateStore, type ValueAndTimestamp, type WindowStore } from '../state/store.ts';
 import { readOnlyWindowView, valueOnlyWindowView } from '../state/window-views.ts';
+import { versionedView } from '../runtime/store-views.ts';
 import type { TopologyDefinition } from '../dsl/topology-file.ts';
 import { Topology } from '../topology/topology.ts';
 import { InMemoryBroker } from '../transport/memory-broker.ts';
@@ -138,12 +139,14 @@ export class TopologyTestDriver {
       : (store as KeyValueStore<K, V>);
   }
 
-  /** A versioned store by name (a versioned table's, or one added with `Stores.versionedKeyValueStoreBuilder`), read-only, or `undefined`. */
+  /**
+   * A versioned store by name (a versioned table's, or one added with `Stores.versionedKeyValueStoreBuilder`),
+   * read-only (`get(key)`, `get(key, asOf)`, `getVersions(key, { fromTime, toTime, order })`), or `undefined`.
+   */
   getVersionedKeyValueStore<K = unknown, V = unknown>(name: string): ReadOnlyVersionedKeyValueStore<K, V> | undefined {
     const store = this.getStateStore(name);
     if (!isVersionedStore(store)) return undefined;
-    const versioned = store as VersionedKeyValueStore<K, V>;
-    return { get: (key: K, asOfTimestamp?: number) => (asOfTimestamp === undefined ? versioned.get(key) : versioned.get(key, asOfTimestamp)) } as ReadOnlyVersionedKeyValueStore<K, V>;
+    return versionedView<K, V>(() => [store]);
   }
 
   /** A DSL key-value store with each value's timestamp, or `undefined`. */

@@ -2,7 +2,8 @@
  * Versioned tables on the real broker and Redis: a stream joined with a versioned table under a
  * grace period, stopped and restarted mid-stream (the table's history and the records waiting in
  * the grace buffer come back from Redis), gives exactly what the test driver gives for the same
- * input; and Kafka's VersionedKeyValueStoreIntegrationTest.shouldRestore.
+ * input, and the restored history answers `app.versionedStore(name)`'s as-of and multi-version
+ * reads; and Kafka's VersionedKeyValueStoreIntegrationTest.shouldRestore.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Serdes, Stores, StreamsBuilder, TopologyTestDriver, type KafkaStreams, type Topology } from 'tributary';
@@ -79,6 +80,16 @@ describe('versioned tables on Kafka and Redis', () => {
     const second = apps.app(pricedOrders(prices, orders, output), id, { processingGuarantee });
     await second.start();
     await waitUntil('the late price applied', () => tableHas(second, 'kiwi', 'k1'));
+    // The history restored from Redis answers versioned interactive queries (VersionedKeyQuery, MultiVersionedKeyQuery).
+    const history = second.versionedStore<string, string>('prices');
+    expect(history.getVersions('apple', { order: 'ascending' })).toEqual([
+      { value: 'a1', timestamp: 1_000, validTo: 2_000 }, { value: 'a2', timestamp: 2_000, validTo: 3_000 }, { value: 'a3', timestamp: 3_000 },
+    ]);
+    expect(history.getVersions('apple', { fromTime: 2_500, toTime: 2_500 })).toEqual([{ value: 'a2', timestamp: 2_000, validTo: 3_000 }]);
+    expect(history.get('pear', 2_000)).toEqual({ value: 'p1', timestamp: 1_500, validTo: 2_500 });
+    expect(history.get('pear')).toBeUndefined();
+    expect(history.getVersions('pear', { fromTime: 2_500 })).toEqual([]);
+    expect(() => second.versionedStore('priced-Buffer')).toThrow(/is a window store/);
     await produce(orders, secondOrders);
     await produce(orders, [0, 1].map((partition) => ({ key: 'flush', value: 'f', timestamp: 1_000_000, partition })));
     await waitUntil('every order joined', async () => (await readAll(output)).length >= expected.length);
