@@ -202,12 +202,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     default: {
       const settings = usage(() => parseRunArgs(args));
-      const loaded = await loadTopology(settings.file);
       if (settings.processes > 1) {
-        if (settings.redis === undefined) refuseInMemoryTaskState(loaded.default.build().stores, settings.processes);
+        if (settings.redis === undefined) refuseInMemoryTaskState((await loadTopology(settings.file)).default.build().stores, settings.processes);
         return runProcesses(args, settings.processes);
       }
-      return runTopology(loaded, settings);
+      return runTopology(await loadTopology(settings.file), settings);
     }
   }
 }

@@ -78,12 +78,6 @@ export interface TaskMetrics {
 const NO_RECORD_TOPIC = '';
 
 
-/**
- * Kafka Streams' record cache in front of a task's table updates: per node and key, the latest
- * update since the last flush, with the old value of the last update sent. A flush (at commit,
- * before the drain) sends them in the order their keys were first updated; past `maxEntries` the
- * oldest is sent at once.
- */
 /** A cached update: its node, its key's id within the node, the latest record. */
 interface CacheEntry {
   context: NodeContext;
@@ -91,6 +85,12 @@ interface CacheEntry {
   record: SourcedRecord;
 }
 
+/**
+ * Kafka Streams' record cache in front of a task's table updates: per node and key, the latest
+ * update since the last flush, with the old value of the last update sent. A flush (at commit,
+ * before the drain) sends them in the order their keys were first updated; past `maxEntries` the
+ * oldest is sent at once.
+ */
 class RecordCache {
   /** Per node, key id → entry: no node-and-key string is built per update. */
   private readonly byNode = new Map<NodeContext, Map<string, CacheEntry>>();

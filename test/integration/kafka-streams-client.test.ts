@@ -150,7 +150,10 @@ describe('KafkaStreams client', () => {
       async () => {
         const metadata = await instances[0]!.streamsMetadata();
         if (metadata.length !== 2 || metadata.some((m) => m.tasks.length === 0) || metadata.flatMap((m) => m.tasks).length !== 4) return false;
-        return keys.every((key) => instances.some((s) => s.store('counts').get(key) === 1));
+        if (!keys.every((key) => instances.some((s) => s.store('counts').get(key) === 1))) return false;
+        // the counts reach the output at the next commit (the record cache), after the stores
+        const out = new Set((await readAll(output)).map((m) => m.key));
+        return keys.every((key) => out.has(key));
       },
       60_000,
     );
