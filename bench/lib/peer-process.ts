@@ -45,29 +45,41 @@ export interface SideSpec {
 
 const SETTLE_MS = 2_000;
 
-/** VmHWM (peak resident set, MB) of a process, or of the largest in its tree (`--processes n` runs its children under it); 0 where /proc cannot be read. */
+/** A process and its descendants (`--processes n` runs its children under it), from /proc; empty where it cannot be read. */
+function processTree(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter((c) => c.length > 0);
+    return [pid, ...children.flatMap((child) => processTree(Number(child)))];
+  } catch {
+    return []; // gone, or not Linux
+  }
+}
+
+/** VmHWM (peak resident set, MB) of the largest process in a tree; 0 where /proc cannot be read. */
 function peakRss(pid: number): number {
   let largest = 0;
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    if (match) largest = Number(match[1]) / 1024;
-    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter((c) => c.length > 0)) largest = Math.max(largest, peakRss(Number(child)));
-  } catch {
-    // gone, or not Linux
+  for (const id of processTree(pid)) {
+    try {
+      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${id}/status`, 'utf8'));
+      if (match) largest = Math.max(largest, Number(match[1]) / 1024);
+    } catch {
+      // exited meanwhile
+    }
   }
   return largest;
 }
 
-/** User + system CPU seconds of a process and its descendants (/proc; clock ticks of 1/100 s); 0 where it cannot be read. */
+/** User + system CPU seconds of a process tree (clock ticks of 1/100 s); 0 where /proc cannot be read. */
 function cpuSeconds(pid: number): number {
   let total = 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total = (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14 and 15)
-    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter((c) => c.length > 0)) total += cpuSeconds(Number(child));
-  } catch {
-    // gone, or not Linux
+  for (const id of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${id}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14 and 15)
+    } catch {
+      // exited meanwhile
+    }
   }
   return total;
 }

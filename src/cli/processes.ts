@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The heartbeat interval of the processes' consumers unless TRIBUTARY_HEARTBEAT_MS sets one. */
-export const PROCESS_HEARTBEAT_MS = 500;
+const PROCESS_HEARTBEAT_MS = 500;
 
 /** The runner script (bin/tributary.js) that started this process. */
 const RUNNER = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url));

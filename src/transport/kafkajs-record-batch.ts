@@ -21,12 +21,6 @@ export interface BatchMessage {
   timestamp?: string | number | null;
 }
 
-/** The per-batch fields, already encoded by kafkajs's Encoder: attributes through the record count (40 bytes). */
-export interface BatchHeader {
-  /** int16 attributes, int32 lastOffsetDelta, int64 firstTimestamp, int64 maxTimestamp, int64 producerId, int16 producerEpoch, int32 firstSequence, int32 record count. */
-  body: Buffer;
-}
-
 const BODY_HEADER_BYTES = 40;
 /** int32 partition, int32 record batch size, int64 first offset, int32 batch length, int32 partition leader epoch, int8 magic, uint32 CRC. */
 const PREFIX_BYTES = 4 + 4 + 8 + 4 + 4 + 1 + 4;
@@ -80,8 +74,12 @@ function writeField(buf: Buffer, pos: number, value: unknown, length: number): n
 /** Size of a varint-prefixed field of `length` bytes (-1: null). */
 const sizeOfField = (length: number): number => sizeOfUVar(zigzag(length)) + (length > 0 ? length : 0);
 
-/** Sizes of a headers object's encoding (count and entries), or undefined when one is not a Buffer or string. */
-function sizeOfHeaders(headers: unknown): number | undefined {
+/**
+ * Size of a headers object's encoding (count and entries), or undefined when a value is not a
+ * Buffer or string; the number of entries goes to `counts[i]` for writeHeaders.
+ */
+function sizeOfHeaders(headers: unknown, counts: Int32Array, i: number): number | undefined {
+  counts[i] = 0;
   if (headers === undefined) return 1;
   if (headers === null || typeof headers !== 'object') return undefined;
   let count = 0;
@@ -104,22 +102,27 @@ function sizeOfHeaders(headers: unknown): number | undefined {
       count++;
     }
   }
+  counts[i] = count;
   return sizeOfUVar(zigzag(count)) + size;
 }
 
-function writeHeaders(buf: Buffer, pos: number, headers: unknown): number {
-  if (headers === undefined) return writeUVar(buf, pos, 0);
-  const entries: [string, unknown][] = [];
+/** Writes the headers sizeOfHeaders measured: their count, then name and value of each entry. */
+function writeHeaders(buf: Buffer, pos: number, headers: unknown, count: number): number {
+  pos = writeUVar(buf, pos, zigzag(count));
+  if (count === 0) return pos;
   for (const name in headers as object) {
     if (!Object.hasOwn(headers as object, name)) continue;
     const entry = (headers as Record<string, unknown>)[name];
-    if (Array.isArray(entry)) for (const item of entry) entries.push([name, item]);
-    else entries.push([name, entry]);
-  }
-  pos = writeUVar(buf, pos, zigzag(entries.length));
-  for (const [name, value] of entries) {
-    pos = writeField(buf, pos, name, Buffer.byteLength(name, 'utf8'));
-    pos = writeField(buf, pos, value, lengthOf(value)!);
+    const nameLength = Buffer.byteLength(name, 'utf8');
+    if (Array.isArray(entry)) {
+      for (const item of entry) {
+        pos = writeField(buf, pos, name, nameLength);
+        pos = writeField(buf, pos, item, lengthOf(item)!);
+      }
+    } else {
+      pos = writeField(buf, pos, name, nameLength);
+      pos = writeField(buf, pos, entry, lengthOf(entry)!);
+    }
   }
   return pos;
 }
@@ -141,12 +144,13 @@ export function encodeUncompressedPartition(
   const deltas = new Float64Array(n);
   const keyLengths = new Int32Array(n);
   const valueLengths = new Int32Array(n);
+  const headerCounts = new Int32Array(n);
   let recordsSize = 0;
   for (let i = 0; i < n; i++) {
     const message = messages[i]!;
     const keyLength = lengthOf(message.key);
     const valueLength = lengthOf(message.value);
-    const headersSize = sizeOfHeaders(message.headers);
+    const headersSize = sizeOfHeaders(message.headers, headerCounts, i);
     const delta = timestampDelta(message);
     if (keyLength === undefined || valueLength === undefined || headersSize === undefined || !Number.isSafeInteger(delta)) return undefined;
     const body = 1 + sizeOfUVar(zigzag(delta)) + sizeOfUVar(zigzag(i)) + sizeOfField(keyLength) + sizeOfField(valueLength) + headersSize;
@@ -179,7 +183,7 @@ export function encodeUncompressedPartition(
     pos = writeUVar(buf, pos, zigzag(i));
     pos = writeField(buf, pos, message.key, keyLengths[i]!);
     pos = writeField(buf, pos, message.value, valueLengths[i]!);
-    pos = writeHeaders(buf, pos, message.headers);
+    pos = writeHeaders(buf, pos, message.headers, headerCounts[i]!);
   }
   if (pos !== buf.length) throw new Error(`record batch written to ${pos} of ${buf.length} bytes`);
   buf.writeUInt32BE(crc32C(buf.subarray(bodyAt)), crcAt);
