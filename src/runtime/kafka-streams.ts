@@ -19,12 +19,13 @@ import { errorMessage, StreamsError } from './errors.ts';
 import { changelogTopics, ExactlyOnceTask } from './exactly-once.ts';
 import { loadGlobalTables } from './global-tasks.ts';
 import { Mutex } from './mutex.ts';
-import { prepareTopics } from './topics.ts';
+import { prepareTopics, timeRetentionWarning } from './topics.ts';
 import { StallDetector } from './stall-detector.ts';
 import { nextQueue, PartitionQueue } from './partition-queue.ts';
 import { keyValueView, sessionView, versionedView, windowView } from './store-views.ts';
 import type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState } from './streams-config.ts';
 import { applySkip, type RunningTask } from './running-task.ts';
+import { DEFAULT_REPARTITION_PURGE_INTERVAL_MS, RepartitionPurger } from './repartition-purge.ts';
 import { TaskCommitter } from './task-commit.ts';
 import { TaskRestorer } from './task-restore.ts';
 import { StreamTask, type DeadLetterEvent, type TaskEnvironment } from './task.ts';
@@ -102,6 +103,7 @@ export class KafkaStreams {
   /** Topics models write to (drift alerts, shadow comparisons) known to exist or being created, so that such records never fail the producer. */
   private readonly modelTopics = new Map<string, Promise<void>>();
   private readonly committer: TaskCommitter;
+  private readonly purger: RepartitionPurger;
   private readonly restorer: TaskRestorer;
   private readonly registry_: InstanceRegistry | undefined;
   private paused = false;
@@ -171,7 +173,9 @@ export class KafkaStreams {
     const log = (message: string): void => this.log(message);
     const retireTask = (rt: RunningTask): void => this.retireTask(rt);
     const common = { applicationId: this.applicationId, transport: this.transport, metrics: this.metrics, exactlyOnce: this.exactlyOnce, log, retireTask };
-    this.committer = new TaskCommitter({ ...common, hasBackend: this.backend !== undefined, isCurrent: (rt) => this.tasks.get(rt.task.id) === rt });
+    const repartitionTopics = new Set(topology.internalTopics().map(({ topic }) => this.env.resolveTopic(topic, true)));
+    this.purger = new RepartitionPurger(this.transport, repartitionTopics, config.repartitionPurgeIntervalMs ?? DEFAULT_REPARTITION_PURGE_INTERVAL_MS, log);
+    this.committer = new TaskCommitter({ ...common, hasBackend: this.backend !== undefined, isCurrent: (rt) => this.tasks.get(rt.task.id) === rt, purger: this.purger });
     this.restorer = new TaskRestorer({ ...common, onRestoreProgress: config.onRestoreProgress });
     this.shutdownMarker = config.redis && !this.broker ? new ShutdownMarker(config.redis, this.applicationId) : undefined;
     if (config.advertisedUrl !== undefined) {
@@ -568,6 +572,8 @@ export class KafkaStreams {
         this.log(`could not read the output topics' configs (${errorMessage(error)}); records they refuse will fail the producer instead of going to the dead-letter topic`);
         return new Map<string, TopicLimits>();
       });
+      const warning = timeRetentionWarning(this.env.topicLimits, this.purger.topics);
+      if (warning) this.log(warning);
     }
   }
 
@@ -917,7 +923,7 @@ export class KafkaStreams {
     this.timers = [];
     for (const rt of [...this.tasks.values()]) this.retireTask(rt);
     this.globalTask?.close();
-    await Promise.allSettled([...this.producerCloses]);
+    await Promise.allSettled([...this.producerCloses, this.purger.settle()]);
     await Promise.allSettled([this.transport.close(), this.globalTransport?.close(), this.backend?.close(), this.registry_?.close(), this.shutdownMarker?.close()]);
     this.metricsSubject.complete();
     this.stallSubject.complete();

@@ -61,6 +61,12 @@ export interface KafkaStreamsConfig {
   /** How often tasks commit (drain, flush, checkpoint). Default 1000 ms. */
   commitIntervalMs?: number;
   /**
+   * How often records the tasks have committed are deleted from the internal repartition topics
+   * (Kafka Streams' `repartition.purge.interval.ms`; those topics have no time retention, so an old
+   * record stays until it is read). Default 30 000 ms.
+   */
+  repartitionPurgeIntervalMs?: number;
+  /**
    * The record cache (Kafka Streams' `statestore.cache.max.bytes`, counted in entries here): per
    * task, up to this many table updates of aggregations (`count`, `reduce`, `aggregate`, windowed
    * or not, and table aggregations) are merged per key and sent at the commit, so a key updated a

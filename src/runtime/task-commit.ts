@@ -2,6 +2,7 @@ import type { RuntimeMetrics } from '../metrics/runtime-metrics.ts';
 import { FencedError } from '../state/backend.ts';
 import { parseTpKey, ProducerFencedError, type TopicPartitionOffset, type Transport } from '../transport/transport.ts';
 import { errorMessage } from './errors.ts';
+import type { RepartitionPurger } from './repartition-purge.ts';
 import { hasPendingChanges, workDone, type RunningTask } from './running-task.ts';
 
 /** What committing needs from the application. */
@@ -17,6 +18,8 @@ export interface CommitDeps {
   isCurrent(rt: RunningTask): boolean;
   /** Closes a task whose commit found it fenced. */
   retireTask(rt: RunningTask): void;
+  /** Deletes committed records from the repartition topics (after each durable commit). */
+  readonly purger?: RepartitionPurger;
 }
 
 /**
@@ -37,13 +40,14 @@ export class TaskCommitter {
     const started = performance.now();
     await Promise.all(ready.map((rt) => rt.task.drain()));
     if (this.deps.exactlyOnce) {
-      await this.commitTransactions(ready);
+      this.purge(await this.commitTransactions(ready));
       this.count++;
       this.deps.metrics.commitDuration.observe(performance.now() - started);
       return;
     }
     await this.deps.transport.flush();
     const groupOffsets: TopicPartitionOffset[] = [];
+    const durable: ReadonlyMap<string, number>[] = [];
     await Promise.all(
       ready.map(async (rt) => {
         const work = workDone(rt.task);
@@ -64,6 +68,7 @@ export class TaskCommitter {
           }
         }
         rt.committedWork = work;
+        durable.push(new Map(offsets));
         for (const [key, offset] of offsets) {
           if (rt.groupCommitted.get(key) === offset) continue;
           groupOffsets.push({ ...parseTpKey(key), offset });
@@ -79,12 +84,14 @@ export class TaskCommitter {
         this.deps.log(`committing offsets to the consumer group failed (the Redis checkpoint stays the source of truth): ${errorMessage(error)}`);
       }
     }
+    this.purge(durable);
     this.count++;
     this.deps.metrics.commitDuration.observe(performance.now() - started);
   }
 
   /** Exactly-once: one transaction per task with work since its last commit, then its Redis commit. */
-  private async commitTransactions(ready: RunningTask[]): Promise<void> {
+  private async commitTransactions(ready: RunningTask[]): Promise<ReadonlyMap<string, number>[]> {
+    const durable: ReadonlyMap<string, number>[] = [];
     const results = await Promise.allSettled(
       ready.map(async (rt) => {
         const work = workDone(rt.task);
@@ -103,9 +110,18 @@ export class TaskCommitter {
           return;
         }
         rt.committedWork = work;
+        durable.push(new Map(rt.task.consumedOffsets));
       }),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+    return durable;
+  }
+
+  private purge(durable: ReadonlyMap<string, number>[]): void {
+    const purger = this.deps.purger;
+    if (!purger) return;
+    for (const offsets of durable) purger.committed(offsets);
+    purger.maybePurge();
   }
 }

@@ -1,7 +1,7 @@
 import { validateCopartitioning } from '../topology/copartition.ts';
 import { TopologyError } from '../topology/errors.ts';
 import type { Topology } from '../topology/topology.ts';
-import { INTERNAL_TOPIC_CONFIGS, type TopicSpec, type Transport } from '../transport/transport.ts';
+import { INTERNAL_TOPIC_CONFIGS, REPARTITION_TOPIC_CONFIGS, type TopicLimits, type TopicSpec, type Transport } from '../transport/transport.ts';
 
 /** How `prepareTopics` names and sizes what it creates. */
 export interface TopicPlan {
@@ -22,7 +22,8 @@ export interface TopicPlan {
 /**
  * Before any record is read: checks that the input and output topics exist (or creates them),
  * validates co-partitioning, and creates the internal repartition topics (the count the topology
- * asks for, else the count of the topics they are joined with, else the largest input's), the
+ * asks for, else the count of the topics they are joined with, else the largest input's; without
+ * time retention, `REPARTITION_TOPIC_CONFIGS`), the
  * dead-letter topic and, for exactly-once, the changelogs. An existing internal or changelog topic
  * with another partition count fails the start. Returns the partition count of every topic involved.
  */
@@ -43,7 +44,7 @@ export async function prepareTopics(transport: Transport, topology: Topology, pl
   const internal = topology.internalTopics().map(({ topic, partitions }) => ({
     topic: plan.resolveInternal(topic),
     partitions: partitions ?? required.get(topic) ?? maxSource,
-    configs: { ...INTERNAL_TOPIC_CONFIGS },
+    configs: { ...REPARTITION_TOPIC_CONFIGS },
   }));
   const known = new Map(counts);
   for (const [topic, count] of await createChecked(transport, internal, 'internal')) known.set(topic, count);
@@ -77,4 +78,18 @@ async function createChecked(transport: Transport, specs: TopicSpec[], kind: 'in
     }
   }
   return created;
+}
+
+/**
+ * A warning for repartition topics that delete records by age (created by an older Tributary, or
+ * by hand): a record older than `retention.ms` can be deleted before its downstream task reads it.
+ */
+export function timeRetentionWarning(limits: ReadonlyMap<string, TopicLimits>, repartitionTopics: Iterable<string>): string | undefined {
+  const aged = [...repartitionTopics].filter((topic) => limits.get(topic)?.retentionMs !== undefined);
+  if (aged.length === 0) return undefined;
+  return (
+    `repartition topic${aged.length > 1 ? 's' : ''} ${aged.map((t) => `'${t}' (retention.ms=${limits.get(t)!.retentionMs})`).join(', ')} delete records by age: ` +
+    `reprocessing records older than that can lose them before they are read. Tributary purges what it has committed, so set ` +
+    `kafka-configs.sh --bootstrap-server <brokers> --alter --entity-type topics --entity-name ${aged[0]} --add-config retention.ms=-1`
+  );
 }

@@ -284,6 +284,16 @@ export class KafkaTransport implements Transport {
     await this.consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: String(offset) })));
   }
 
+  async deleteRecords(offsets: TopicPartitionOffset[]): Promise<void> {
+    const byTopic = new Map<string, { partition: number; offset: string }[]>();
+    for (const { topic, partition, offset } of offsets) {
+      const partitions = byTopic.get(topic) ?? [];
+      partitions.push({ partition, offset: String(offset) });
+      byTopic.set(topic, partitions);
+    }
+    for (const [topic, partitions] of byTopic) await this.admin.deleteTopicRecords({ topic, partitions });
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -536,7 +546,7 @@ function byTopic(partitions: TopicPartition[]): Array<{ topic: string; partition
 }
 
 /** The topic configs `topicLimits` reads. */
-const LIMIT_CONFIGS = ['cleanup.policy', 'max.message.bytes', 'message.timestamp.type', 'message.timestamp.before.max.ms', 'message.timestamp.after.max.ms'] as const;
+const LIMIT_CONFIGS = ['cleanup.policy', 'retention.ms', 'max.message.bytes', 'message.timestamp.type', 'message.timestamp.before.max.ms', 'message.timestamp.after.max.ms'] as const;
 
 /** A topic's limits from its configs; a bound of Long.MAX_VALUE (or anything past 2^53) is no bound. */
 export function parseTopicLimits(config: ReadonlyMap<string, string>): TopicLimits {
@@ -545,6 +555,8 @@ export function parseTopicLimits(config: ReadonlyMap<string, string>): TopicLimi
     return Number.isFinite(value) && value >= 0 && value < Number.MAX_SAFE_INTEGER ? value : undefined;
   };
   const limits: TopicLimits = { compacted: (config.get('cleanup.policy') ?? '').includes('compact') };
+  const retentionMs = bound('retention.ms');
+  if (retentionMs !== undefined) limits.retentionMs = retentionMs;
   const maxMessageBytes = bound('max.message.bytes');
   if (maxMessageBytes !== undefined) limits.maxMessageBytes = maxMessageBytes;
   if ((config.get('message.timestamp.type') ?? 'CreateTime') === 'CreateTime') {

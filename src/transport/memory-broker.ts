@@ -7,6 +7,8 @@ import { partitionForKey } from './partitioner.ts';
  */
 export class InMemoryBroker {
   private readonly topics = new Map<string, IncomingRecord[][]>();
+  /** Per topic, each partition's first stored offset (records before it were deleted). */
+  private readonly bases = new Map<string, number[]>();
   private readonly committed = new Map<string, Map<string, number>>();
   private roundRobin = 0;
   private readonly listeners = new Set<(topic: string) => void>();
@@ -16,6 +18,7 @@ export class InMemoryBroker {
   createTopic(topic: string, partitions = this.options.defaultPartitions ?? 1): void {
     if (this.topics.has(topic)) return;
     this.topics.set(topic, Array.from({ length: partitions }, () => []));
+    this.bases.set(topic, new Array<number>(partitions).fill(0));
   }
 
   hasTopic(topic: string): boolean {
@@ -43,7 +46,7 @@ export class InMemoryBroker {
     const stored: IncomingRecord = {
       topic: record.topic,
       partition,
-      offset: log.length,
+      offset: this.base(record.topic, partition) + log.length,
       key: record.key,
       value: record.value,
       timestamp: record.timestamp,
@@ -66,30 +69,48 @@ export class InMemoryBroker {
     }
     const log = partitions[record.partition];
     if (!log) throw new RangeError(`topic '${record.topic}' has no partition ${record.partition}`);
-    (record as IncomingRecord).offset = log.length;
+    (record as IncomingRecord).offset = this.base(record.topic, record.partition) + log.length;
     log.push(record as IncomingRecord);
     for (const listener of this.listeners) listener(record.topic);
   }
 
-  /** Records of one partition from `offset`, at most `max`. */
+  /** Records of one partition from `offset` (or its first stored record, if deleted), at most `max`. */
   read(topic: string, partition: number, offset: number, max = Infinity): IncomingRecord[] {
     const log = this.topics.get(topic)?.[partition];
-    if (!log || offset >= log.length) return [];
-    return log.slice(offset, max === Infinity ? undefined : offset + max);
+    const from = Math.max(0, offset - this.base(topic, partition));
+    if (!log || from >= log.length) return [];
+    return log.slice(from, max === Infinity ? undefined : from + max);
   }
 
   /** The record at an offset, if any. */
   at(topic: string, partition: number, offset: number): IncomingRecord | undefined {
-    return this.topics.get(topic)?.[partition]?.[offset];
+    const index = offset - this.base(topic, partition);
+    return index < 0 ? undefined : this.topics.get(topic)?.[partition]?.[index];
   }
 
-  /** The first offset still stored: always 0, the in-memory broker keeps every record. */
-  startOffset(_topic: string, _partition: number): number {
-    return 0;
+  /** The first offset still stored (0 until records are deleted). */
+  startOffset(topic: string, partition: number): number {
+    return this.base(topic, partition);
   }
 
   endOffset(topic: string, partition: number): number {
-    return this.topics.get(topic)?.[partition]?.length ?? 0;
+    return this.base(topic, partition) + (this.topics.get(topic)?.[partition]?.length ?? 0);
+  }
+
+  /** Kafka's DeleteRecords: drops the records of a partition before `offset` (at most up to its end). */
+  deleteRecords(topic: string, partition: number, offset: number): void {
+    const log = this.topics.get(topic)?.[partition];
+    const bases = this.bases.get(topic);
+    if (!log || !bases) throw new RangeError(`topic '${topic}' has no partition ${partition}`);
+    const base = bases[partition] ?? 0;
+    const count = Math.min(offset, base + log.length) - base;
+    if (count <= 0) return;
+    log.splice(0, count);
+    bases[partition] = base + count;
+  }
+
+  private base(topic: string, partition: number): number {
+    return this.bases.get(topic)?.[partition] ?? 0;
   }
 
   commit(group: string, offsets: Iterable<[string, number]>): void {

@@ -144,6 +144,10 @@ export class InMemoryTransport implements Transport {
     );
   }
 
+  async deleteRecords(offsets: TopicPartitionOffset[]): Promise<void> {
+    for (const { topic, partition, offset } of offsets) this.broker.deleteRecords(topic, partition, offset);
+  }
+
   async close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;

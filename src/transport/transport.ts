@@ -22,6 +22,18 @@ export const INTERNAL_TOPIC_CONFIGS: Readonly<Record<string, string>> = {
   'message.timestamp.after.max.ms': '9223372036854775807',
 };
 
+/**
+ * What repartition topics add (Kafka Streams' RepartitionTopicConfig): no time retention, since a
+ * record with an old timestamp (a reprocessed backlog) must stay until its downstream task reads it
+ * (the runtime deletes what was committed instead), and 50 MB segments so that deletion frees disk soon.
+ */
+export const REPARTITION_TOPIC_CONFIGS: Readonly<Record<string, string>> = {
+  ...INTERNAL_TOPIC_CONFIGS,
+  'cleanup.policy': 'delete',
+  'retention.ms': '-1',
+  'segment.bytes': '52428800',
+};
+
 export interface TopicSpec {
   topic: string;
   partitions: number;
@@ -117,6 +129,8 @@ export interface TopicLimits {
    * (`message.timestamp.after.max.ms`) the broker's clock; absent bounds are unbounded.
    */
   timestamps?: { beforeMaxMs?: number; afterMaxMs?: number };
+  /** `retention.ms` when records are deleted by age (absent: kept without a time limit, `-1`). */
+  retentionMs?: number;
 }
 
 export interface Transport {
@@ -151,6 +165,11 @@ export interface Transport {
   flush(): Promise<void>;
   /** Commits positions to the consumer group. */
   commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>;
+  /**
+   * Deletes the records before these offsets (Kafka's DeleteRecords): the runtime purges what its
+   * tasks have committed from the repartition topics, which keep records without a time limit.
+   */
+  deleteRecords?(offsets: TopicPartitionOffset[]): Promise<void>;
   /** Leaves the group and disconnects (after a final flush by the caller). */
   close(): Promise<void>;
   /** Exactly-once: a transactional producer (transports without transactions leave it out). */

@@ -42,6 +42,31 @@ function wordCount(): Topology {
 const LINES = ['a b c', 'b c d', 'c d e', 'a a a'];
 
 describe('KafkaStreams, embedded', () => {
+  it('deletes committed records from the repartition topic, and keeps counting after the deletion', async () => {
+    const broker = new InMemoryBroker({ defaultPartitions: 1 });
+    broker.createTopic('lines', 2);
+    const app = embedded(wordCount(), broker, { repartitionPurgeIntervalMs: 20 });
+    await app.start();
+    await app.waitForState('RUNNING');
+    const repartition = broker.topicNames().find((t) => t.endsWith('-repartition'))!;
+    const send = (from: number, to: number): void => {
+      for (let i = from; i < to; i++) broker.append({ topic: 'lines', key: Buffer.from(`k${i}`), value: Buffer.from(LINES[i % 4]!), timestamp: i, headers: {} });
+    };
+    const total = (words: number): boolean => ['a', 'b', 'c', 'd', 'e'].reduce((sum, w) => sum + (app.store<string, number>('counts').get(w) ?? 0), 0) === words;
+    const purged = (): number => broker.startOffset(repartition, 0) + broker.startOffset(repartition, 1);
+    const stored = (): number => broker.read(repartition, 0, 0).length + broker.read(repartition, 1, 0).length;
+    send(0, 200);
+    await until('200 lines counted', () => total(600));
+    await until('the repartition topic purged to its end', () => purged() === 600);
+    expect(stored()).toBe(0);
+    send(200, 400);
+    await until('400 lines counted', () => total(1_200));
+    expect(app.store<string, number>('counts').get('a')).toBe(400);
+    await until('purged again', () => purged() === 1_200);
+    expect(stored()).toBe(0);
+    expect(broker.endOffset(repartition, 0) + broker.endOffset(repartition, 1)).toBe(1_200);
+  });
+
   it('counts words across partitions as the test driver does, and commits the group offsets on close', async () => {
     const broker = new InMemoryBroker({ defaultPartitions: 1 });
     broker.createTopic('lines', 3);
