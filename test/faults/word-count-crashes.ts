@@ -202,6 +202,8 @@ export interface CrashRun {
   echoed: Map<string, number>;
   /** Kills of a runner that owned a splitting task at that moment. */
   upstreamKills: number;
+  /** Records purged from the repartition topic (the sum of its partitions' first offsets) at the end. */
+  purged: number;
   seconds: number;
 }
 
@@ -219,7 +221,8 @@ export async function runCrashes(guarantee: 'at-least-once' | 'exactly-once', wo
   // users do, and is checked on the last values.
   const uncached = guarantee === 'exactly-once' && workload.recordCache !== true;
   const args = ['--redis', redisUrl, '--guarantee', guarantee, '--create-topics', ...(uncached ? ['--cache-max-entries', '0'] : [])];
-  const options: RunnerOptions = { fixture: 'word-count.ts', commitIntervalMs: workload.commitIntervalMs, env: { WORDS_ECHO: echo } };
+  // Committed records are purged from the repartition topic every 300 ms, so kills also land around purges.
+  const options: RunnerOptions = { fixture: 'word-count.ts', commitIntervalMs: workload.commitIntervalMs, env: { WORDS_ECHO: echo, TRIBUTARY_REPARTITION_PURGE_INTERVAL_MS: '300' } };
   const feeder = new LineFeeder(input, workload);
   feeder.start();
   const started = Date.now();
@@ -264,8 +267,12 @@ export async function runCrashes(guarantee: 'at-least-once' | 'exactly-once', wo
   }
   const echoed = new Map<string, number>();
   for (const { key } of await readCommitted(echo)) echoed.set(key, (echoed.get(key) ?? 0) + 1);
-  trace(`${feeder.produced} lines, ${workload.kills} kills`);
-  return { truth, lines: feeder.produced, outputs, redis, echoed, upstreamKills, seconds: (Date.now() - started) / 1000 };
+  const admin = await faultAdmin();
+  const repartition = (await admin.listTopics()).find((t) => t.startsWith(`${id}-`) && t.endsWith('-repartition'));
+  if (!repartition) throw new Error(`no repartition topic of ${id}`);
+  const purged = (await admin.fetchTopicOffsets(repartition)).reduce((sum, { low }) => sum + Number(low), 0);
+  trace(`${feeder.produced} lines, ${workload.kills} kills, ${purged} repartition records purged`);
+  return { truth, lines: feeder.produced, outputs, redis, echoed, upstreamKills, purged, seconds: (Date.now() - started) / 1000 };
 }
 
 /** Words whose count differs from the truth, as `word: got/expected`. */
