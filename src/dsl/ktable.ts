@@ -72,11 +72,12 @@ export class KTable<K, V> {
    * is unmaterialized as Kafka Streams counts it: for a versioned parent, as-of reads go through
    * to the parent's history with `step` applied (Kafka Streams' `view()` value getters).
    */
-  protected deriveTable<V2>(prefix: string, materialized: Materialized<K, V2> | undefined, make: (storeName: string) => ProcessorSupplier, valueSerde: Serde<V2> | undefined, step: (key: K, value: V) => V2 | null): KTable<K, V2> {
+  protected deriveTable<V2>(prefix: string, materialized: Materialized<K, V2> | undefined, make: (storeName: string, versioned: boolean) => ProcessorSupplier, valueSerde: Serde<V2> | undefined, step: (key: K, value: V) => V2 | null): KTable<K, V2> {
     const name = this.builder.newName(prefix);
     const storeName = addTableStore(this.builder, materialized, 'KTABLE-STATE-STORE-', this.keySerde, valueSerde);
-    this.builder.addProcessor(name, [this.nodeName], make(storeName), [storeName]);
-    const readThrough = this.versionedReadThrough && materialized?.storeName === undefined ? derivedReadThrough(this.versionedReadThrough, step) : undefined;
+    const versioned = this.versionedReadThrough !== undefined && materialized?.storeName === undefined;
+    this.builder.addProcessor(name, [this.nodeName], make(storeName, versioned), [storeName]);
+    const readThrough = versioned && this.versionedReadThrough ? derivedReadThrough(this.versionedReadThrough, step) : undefined;
     return new KTable<K, V2>(this.builder, name, this.keySerde, materialized?.valueSerde ?? valueSerde, storeName, readThrough);
   }
 
@@ -86,12 +87,12 @@ export class KTable<K, V> {
    * the source's history and applies `predicate` to the value as of the time.
    */
   filter(predicate: (key: K, value: V) => boolean, materialized?: Materialized<K, V>): KTable<K, V> {
-    return this.deriveTable('KTABLE-FILTER-', materialized, (store) => tableFilterProcessor(store, predicate, false), this.valueSerde, (key, value) => (predicate(key, value) ? value : null));
+    return this.deriveTable('KTABLE-FILTER-', materialized, (store, versioned) => tableFilterProcessor(store, predicate, false, versioned), this.valueSerde, (key, value) => (predicate(key, value) ? value : null));
   }
 
   /** Keeps rows for which `predicate` is false (versioned as `filter` is). */
   filterNot(predicate: (key: K, value: V) => boolean, materialized?: Materialized<K, V>): KTable<K, V> {
-    return this.deriveTable('KTABLE-FILTER-', materialized, (store) => tableFilterProcessor(store, predicate, true), this.valueSerde, (key, value) => (predicate(key, value) ? null : value));
+    return this.deriveTable('KTABLE-FILTER-', materialized, (store, versioned) => tableFilterProcessor(store, predicate, true, versioned), this.valueSerde, (key, value) => (predicate(key, value) ? null : value));
   }
 
   /**
@@ -100,7 +101,7 @@ export class KTable<K, V> {
    * source's value as of the time).
    */
   mapValues<V2>(mapper: (value: V, key: K) => V2, materialized?: Materialized<K, V2>): KTable<K, V2> {
-    return this.deriveTable<V2>('KTABLE-MAPVALUES-', materialized, (store) => tableMapValuesProcessor(store, mapper), undefined, (key, value) => mapper(value, key) ?? null);
+    return this.deriveTable<V2>('KTABLE-MAPVALUES-', materialized, (store, versioned) => tableMapValuesProcessor(store, mapper, versioned), undefined, (key, value) => mapper(value, key) ?? null);
   }
 
   /**

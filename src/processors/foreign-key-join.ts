@@ -1,7 +1,7 @@
 import type { SubscriptionResponse, SubscriptionWrapper } from '../serdes/subscription.ts';
 import type { CombinedKey, KeyValueStore, SubscriptionStore, ValueAndTimestamp } from '../state/store.ts';
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
-import { change, type Change } from './change.ts';
+import { change, isLatestChange, type Change } from './change.ts';
 
 /*
  * The foreign-key table-table join, as Kafka Streams runs it (KIP-213), in five processors:
@@ -43,6 +43,7 @@ export function subscriptionSendProcessor<K, V, FK>(
         ctx = context as ProcessorContext<FK | null, SubscriptionWrapper<K>>;
       },
       process(record: StreamRecord<K, Change<V>>) {
+        if (!isLatestChange(record.value)) return; // SubscriptionSendProcessorSupplier (KIP-914)
         const { newValue, oldValue } = record.value;
         const hash = newValue === null ? null : hasher(newValue);
         const send = (foreignKey: FK | null, instruction: SubscriptionWrapper<K>['instruction']): void => {
@@ -154,6 +155,7 @@ export function foreignTableJoinProcessor<FK, PK, VO>(subscriptionStoreName: str
       },
       process(record: StreamRecord<FK, Change<VO>>) {
         if (record.key == null) return ctx.recordDropped('null key');
+        if (!isLatestChange(record.value)) return; // ForeignTableJoinProcessorSupplier (KIP-914)
         for (const { key, value } of subscriptions.subscribers(record.key)) {
           const response = { hash: value.value.hash, foreignValue: record.value.newValue, primaryPartition: value.value.primaryPartition };
           ctx.forward({ key: key.primaryKey, value: response, timestamp: record.timestamp });

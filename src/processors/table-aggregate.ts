@@ -1,6 +1,6 @@
 import type { KeyValueStore, ValueAndTimestamp } from '../state/store.ts';
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
-import { change, type Change } from './change.ts';
+import { change, isLatestChange, type Change } from './change.ts';
 
 /**
  * Re-keys table changes for `KTable.groupBy`: the old row's mapping is forwarded (to be
@@ -15,6 +15,7 @@ export function tableRepartitionMapProcessor<K, V, K2, V2>(selector: (key: K, va
         ctx = context;
       },
       process(record: StreamRecord<K, Change<V>>) {
+        if (!isLatestChange(record.value)) return; // KTableRepartitionMap (KIP-914): out-of-order updates must not change aggregates
         const { newValue, oldValue } = record.value;
         const oldPair = oldValue === null ? null : selector(record.key, oldValue);
         const newPair = newValue === null ? null : selector(record.key, newValue);

@@ -1,7 +1,7 @@
 import type { KeyValueStore, ValueAndTimestamp } from '../state/store.ts';
 import { tableValueGetter, type TableValueGetter } from './table-value-getter.ts';
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
-import { change, type Change } from './change.ts';
+import { change, isLatestChange, type Change } from './change.ts';
 
 /** Which rows a table-table join keeps: both sides present, the left side present, or either. */
 export type TableJoinKind = 'inner' | 'left' | 'outer';
@@ -42,6 +42,8 @@ export function tableTableJoinProcessor<K, V1, V2, VR>(
           ctx.recordDropped('null key');
           return;
         }
+        // KTableKTable*Join: an out-of-order versioned update must not change join results.
+        if (!isLatestChange(record.value)) return;
         const { newValue, oldValue } = record.value;
         const otherRow = other(record.key);
         const otherValue = otherRow?.value ?? null;

@@ -6,8 +6,8 @@ import { change } from './change.ts';
  * Materializes a changelog into a versioned table (Kafka Streams' `KTableSource` over a versioned
  * store): every record becomes a version of its key at its timestamp (`null` a deletion), so joins
  * can read the table as of a time. A record older than the history retention is not put and is
- * dropped. Only a record that is its key's latest version is forwarded, as `Change(new, old)`:
- * an out-of-order one changes the history, not the table's current value.
+ * dropped. Every other record is forwarded as `Change(new, old)`; an out-of-order one (older than
+ * the key's latest version) is marked `isLatest: false`: downstream joins and groupBy drop it.
  */
 export function versionedTableSourceProcessor<K, V>(storeName: string): ProcessorSupplier {
   return () => {
@@ -30,7 +30,9 @@ export function versionedTableSourceProcessor<K, V>(storeName: string): Processo
           ctx.recordDropped('older than the versioned table\'s history retention');
           return;
         }
-        if (validTo === PUT_RETURN_CODE_VALID_TO_UNDEFINED) ctx.forward({ key: record.key, value: change(value, old?.value ?? null) });
+        // Kafka Streams' KTableSource (KIP-914): out-of-order updates are forwarded too, marked
+        // isLatest = false, with the key's latest value as the old value.
+        ctx.forward({ key: record.key, value: change(value, old?.value ?? null, validTo === PUT_RETURN_CODE_VALID_TO_UNDEFINED) });
       },
     };
   };

@@ -142,4 +142,24 @@ describe('versioned tables on Kafka and Redis', () => {
     expect(failed).toHaveLength(21);
     expect(failed).toEqual(new Array(21).fill(0));
   });
+
+  it('an out-of-order table update is forwarded through mapValues and toStream and dropped by a table-table join (KIP-914)', async () => {
+    const [prices, other, mapped, joined] = [unique('ooo-prices'), unique('ooo-other'), unique('ooo-mapped'), unique('ooo-joined')];
+    await Promise.all([createTopic(prices, 1), createTopic(other, 1), createTopic(mapped, 1), createTopic(joined, 1)]);
+    const builder = new StreamsBuilder();
+    const table = builder.table<string, string>(prices, strings, { storeName: 'ooo-prices', versioned: { historyRetention: '1h' } });
+    const names = builder.table<string, string>(other, strings, { storeName: 'ooo-names' });
+    table.mapValues((v) => v.toUpperCase()).toStream().to(mapped, strings);
+    table.join(names, (p, n) => `${p}+${n}`).toStream().to(joined, strings);
+    await produce(other, [{ key: 'apple', value: 'x', timestamp: 0 }]);
+    const app = apps.app(builder.build(), unique('versioned-ooo'));
+    await app.start();
+    await waitUntil('the other table loaded', () => app.store<string, string>('ooo-names').get('apple') === 'x');
+    await produce(prices, [{ key: 'apple', value: 'b', timestamp: 2_000 }, { key: 'apple', value: 'a', timestamp: 1_000 }, { key: 'apple', value: 'c', timestamp: 3_000 }]);
+    await waitUntil('the mapped stream has all three', async () => (await readAll(mapped)).length >= 3);
+    await waitUntil('the join has its two results', async () => (await readAll(joined)).length >= 2);
+    expect((await readAll(mapped)).map((m) => [m.value, m.timestamp])).toEqual([['B', 2_000], ['A', 1_000], ['C', 3_000]]);
+    expect((await readAll(joined)).map((m) => [m.value, m.timestamp])).toEqual([['b+x', 2_000], ['c+x', 3_000]]);
+    expect(app.versionedStore<string, string>('ooo-prices').get('apple', 1_500)).toEqual({ value: 'a', timestamp: 1_000, validTo: 2_000 });
+  });
 });
