@@ -112,7 +112,8 @@ export class KTable<K, V> {
   transformValues<VR>(supplier: ValueTransformerWithKeySupplier<K, V, VR>, materialized?: Materialized<K, VR>, ...storeNames: string[]): KTable<K, VR> {
     const name = this.builder.newName('KTABLE-TRANSFORMVALUES-');
     const storeName = addTableStore(this.builder, materialized, 'KTABLE-STATE-STORE-', this.keySerde, materialized?.valueSerde);
-    this.builder.addProcessor(name, [this.nodeName], tableTransformValuesProcessor(storeName, supplier), [storeName, ...storeNames]);
+    const versioned = this.versionedReadThrough !== undefined && materialized?.storeName === undefined;
+    this.builder.addProcessor(name, [this.nodeName], tableTransformValuesProcessor(storeName, supplier, versioned), [storeName, ...storeNames]);
     return new KTable<K, VR>(this.builder, name, this.keySerde, materialized?.valueSerde, storeName);
   }
 

@@ -44,6 +44,24 @@ describe('out-of-order updates of a versioned table (KIP-914)', () => {
     expect(driver.getVersionedKeyValueStore<number, string>('V')?.get(1, 7)?.value).toBe('a');
   });
 
+  it('transformValues passes them on without changing its latest value; a join after it drops them', async () => {
+    const builder = newBuilder();
+    const other = builder.table<number, string>('other', consumed);
+    const transformed = builder.table<number, string>('input', consumed, versioned('V')).transformValues<string>(() => ({ transform: (_k, v) => (v === null ? null : `${v}!`) }));
+    transformed.toStream().to('transformed-out', { keySerde: intKeys, valueSerde: nullableStrings });
+    transformed.join(other, (a, b) => `${a}+${b}`).toStream().to('join-out', { keySerde: intKeys, valueSerde: nullableStrings });
+    driver = new TopologyTestDriver(builder.build());
+    const input = driver.createInputTopic('input', intKeys, strings);
+    const transformedOut = driver.createOutputTopic('transformed-out', nullableIntKeys, nullableStrings);
+    const joinOut = driver.createOutputTopic('join-out', nullableIntKeys, nullableStrings);
+    await driver.createInputTopic('other', intKeys, strings).pipeInput(1, 'x', 0);
+    await input.pipeInput(1, 'b', 10);
+    await input.pipeInput(1, 'a', 5); // out of order
+    expect(drain(transformedOut)).toEqual([kvt(1, 'b!', 10), kvt(1, 'a!', 5)]);
+    expect(drain(joinOut)).toEqual([kvt(1, 'b!+x', 10)]);
+    expect(driver.getKeyValueStore<number, string>(transformed.queryableStoreName())?.get(1)).toBe('b!');
+  });
+
   it('groupBy().count() ignores them', async () => {
     const builder = newBuilder();
     builder.table<number, string>('input', consumed, versioned('V'))
