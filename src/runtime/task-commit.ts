@@ -48,6 +48,9 @@ export class TaskCommitter {
     await this.deps.transport.flush();
     const groupOffsets: TopicPartitionOffset[] = [];
     const durable: ReadonlyMap<string, number>[] = [];
+    // Marked as committed to the group only once the group took them, so a refused commit (a
+    // rebalance's new generation) is sent again at the next commit even if the offsets did not move.
+    const marks: (() => void)[] = [];
     await Promise.all(
       ready.map(async (rt) => {
         const work = workDone(rt.task);
@@ -72,13 +75,14 @@ export class TaskCommitter {
         for (const [key, offset] of offsets) {
           if (rt.groupCommitted.get(key) === offset) continue;
           groupOffsets.push({ ...parseTpKey(key), offset });
-          rt.groupCommitted.set(key, offset);
+          marks.push(() => rt.groupCommitted.set(key, offset));
         }
       }),
     );
     if (groupOffsets.length > 0) {
       try {
         await this.deps.transport.commitOffsets(groupOffsets);
+        for (const mark of marks) mark();
       } catch (error) {
         if (!this.deps.hasBackend) throw error;
         this.deps.log(`committing offsets to the consumer group failed (the Redis checkpoint stays the source of truth): ${errorMessage(error)}`);
