@@ -18,7 +18,7 @@ afterEach(async () => {
   driver = undefined;
 });
 
-const versioned = (name: string, retention: string | number = '1h') => Materialized.as<number, string>(Stores.persistentVersionedKeyValueStore(name, retention));
+const versioned = (name: string, retention: Parameters<typeof Stores.persistentVersionedKeyValueStore>[1] = '1h') => Materialized.as<number, string>(Stores.persistentVersionedKeyValueStore(name, retention));
 
 /** The changes a table node forwards, with `isLatest` (absent when true), as Kafka's MockApiProcessor records them. */
 function captureAll<K, V>(builder: StreamsBuilder, table: KTable<K, V>): { key: K; value: Change<V>; timestamp: number }[] {
