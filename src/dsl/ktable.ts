@@ -21,15 +21,16 @@ import { derivedReadThrough, versionedSource, type VersionedReadThrough } from '
 
 /**
  * @internal Adds a timestamped key-value store for a table and returns its name. Only the tables
- * whose processors write through Kafka Streams' `KeyValueStoreWrapper` (`allowVersioned`: sources,
- * filter, mapValues, transformValues) may keep history in a versioned store.
+ * whose processors put through Kafka Streams' `KeyValueStoreWrapper` semantics here
+ * (`allowVersioned`: sources, filter, mapValues, transformValues, table-table join results) may
+ * keep history in a versioned store.
  */
 export function addTableStore<K, V>(builder: InternalBuilder, materialized: Materialized<K, V> | undefined, prefix: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined, allowVersioned = false): string {
   const storeName = materialized?.storeName ?? builder.newName(prefix);
   const ks = materialized?.keySerde ?? keySerde;
   const vs = materialized?.valueSerde ?? valueSerde;
   if (materialized?.versioned && !allowVersioned) {
-    throw new TopologyError(`store '${storeName}': a versioned store can materialize a source table (builder.table, KStream.toTable) or a filter, filterNot, mapValues or transformValues of a table only; materialize this table without 'versioned'`);
+    throw new TopologyError(`store '${storeName}': a versioned store can materialize a source table (builder.table, KStream.toTable), a filter, filterNot, mapValues or transformValues of a table, or a table-table join's result only, not an aggregation; materialize this table without 'versioned'`);
   }
   builder.addStore({
     name: storeName,

@@ -1,8 +1,9 @@
 /*
  * A derived table materialized as a versioned store (Kafka Streams'
  * `table.filter(pred, Materialized.as(Stores.persistentVersionedKeyValueStore("s", retention)))`,
- * likewise filterNot, mapValues, transformValues, and KStream.toTable). Kafka's KTableFilter,
- * KTableMapValues and KTableTransformValues put each update through KeyValueStoreWrapper at the
+ * likewise filterNot, mapValues, transformValues, KStream.toTable and a table-table join's result).
+ * Kafka's KTableFilter, KTableMapValues, KTableTransformValues and KTableKTableJoinMerger put each
+ * update through KeyValueStoreWrapper at the
  * record's timestamp: a put refused as older than the history retention (PUT_RETURN_CODE_NOT_PUT)
  * is not forwarded; any other is forwarded with the store's latest value as the old value and
  * isLatest = (put returned PUT_RETURN_CODE_VALID_TO_UNDEFINED). The rules come from that code; the
@@ -124,6 +125,30 @@ describe('a derived table materialized as a versioned store', () => {
       kvt(1, { newValue: 'a', oldValue: 'b', isLatest: false }, 3),
     ]);
     expect(drain(out)).toEqual([kvt(1, 's4+a', 4), kvt(1, 's11+b', 11)]);
+  });
+
+  it('a table-table join result materialized as a versioned store: a result older than its latest goes into the history with isLatest false (KTableKTableJoinMerger)', async () => {
+    const builder = newBuilder();
+    const left = builder.table<number, string>('left', consumed);
+    const right = builder.table<number, string>('right', consumed);
+    const joined = left.join(right, toStringJoiner, versioned('J'));
+    const changes = captureAll(builder, joined);
+    builder.stream<number, string>('s', consumed).join(joined, toStringJoiner, { name: 'G', gracePeriod: 0 }).to('out', { keySerde: intKeys, valueSerde: strings });
+    driver = new TopologyTestDriver(builder.build());
+    const leftIn = driver.createInputTopic('left', intKeys, strings);
+    const rightIn = driver.createInputTopic('right', intKeys, strings);
+    await leftIn.pipeInput(1, 'a', 10);
+    await rightIn.pipeInput(1, 'x', 20);
+    await leftIn.pipeInput(1, 'b', 15); // result at max(15, 20) = 20: replaces the latest
+    await rightIn.pipeInput(1, 'y', 5); // result at max(15, 5) = 15: older than the latest result
+    expect(changes.map(({ value, timestamp }) => [value.newValue, value.isLatest ?? true, timestamp])).toEqual([['a+x', true, 20], ['b+x', true, 20], ['b+y', false, 15]]);
+    const store = driver.getVersionedKeyValueStore<number, string>('J')!;
+    expect(store.get(1)).toEqual({ value: 'b+x', timestamp: 20 });
+    expect(store.get(1, 17)).toEqual({ value: 'b+y', timestamp: 15, validTo: 20 });
+    const stream = driver.createInputTopic('s', intKeys, strings);
+    await stream.pipeInput(1, 's16', 16);
+    await stream.pipeInput(1, 's21', 21);
+    expect(drain(driver.createOutputTopic('out', nullableIntKeys, strings))).toEqual([kvt(1, 's16+b+y', 16), kvt(1, 's21+b+x', 21)]);
   });
 
   it('KStream.toTable materialized as a versioned store keeps the history', async () => {

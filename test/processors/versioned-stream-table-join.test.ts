@@ -108,7 +108,7 @@ describe('KStream-KTable join with a grace period (ported from KStreamKTableJoin
   it('an aggregation materialized as a versioned store fails fast with what to change', () => {
     const builder = newBuilder();
     const grouped = builder.table('topic2', consumed).groupBy((k, v) => [k, v] as const);
-    expect(() => grouped.count({ storeName: 'counts', versioned: { historyRetention: '1m' } })).toThrow(/a versioned store can materialize a source table \(builder.table, KStream.toTable\) or a filter, filterNot, mapValues or transformValues of a table only/);
+    expect(() => grouped.count({ storeName: 'counts', versioned: { historyRetention: '1m' } })).toThrow(/a versioned store can materialize a source table \(builder.table, KStream.toTable\), a filter, filterNot, mapValues or transformValues of a table, or a table-table join's result only, not an aggregation/);
   });
 });
 
