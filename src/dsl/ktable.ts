@@ -17,7 +17,7 @@ type TableJoinArgument<K, V> = (value: V, other: never, key: K) => unknown;
 import { suppressTable, type Suppressed } from './suppressed.ts';
 import { versionedSpec } from './stores.ts';
 import { TopologyError } from '../topology/errors.ts';
-import { derivedReadThrough, versionedSource, type VersionedReadThrough } from '../processors/versioned-read-through.ts';
+import { derivedReadThrough, transformedReadThrough, versionedSource, type VersionedReadThrough } from '../processors/versioned-read-through.ts';
 
 /**
  * @internal Adds a timestamped key-value store for a table and returns its name. Only the tables
@@ -63,8 +63,9 @@ export class KTable<K, V> {
     /** @internal */ readonly valueSerde: Serde<V> | undefined,
     /** The store holding this table. */ readonly storeName: string,
     /**
-     * @internal Set when this table answers reads as of a time: a versioned source table, or an
-     * unmaterialized `filter`/`mapValues` of one, which reads through to the source's history.
+     * @internal Set when this table answers reads as of a time: a table materialized as a versioned
+     * store, or an unmaterialized `filter`/`mapValues`/`transformValues` of one, which reads through
+     * to its history.
      */
     readonly versionedReadThrough?: VersionedReadThrough<K, V>,
   ) {}
@@ -127,9 +128,10 @@ export class KTable<K, V> {
   transformValues<VR>(supplier: ValueTransformerWithKeySupplier<K, V, VR>, materialized?: Materialized<K, VR>, ...storeNames: string[]): KTable<K, VR> {
     const name = this.builder.newName('KTABLE-TRANSFORMVALUES-');
     const storeName = addTableStore(this.builder, materialized, 'KTABLE-STATE-STORE-', this.keySerde, materialized?.valueSerde, true);
-    // Unmaterialized, it answers no as-of reads: Kafka Streams' value getter would run a second
-    // transformer (with its own stores) on the historical value, which this read-through cannot.
-    const { passOutOfOrder, readThrough } = this.childHistory<VR>(materialized, storeName, undefined);
+    const { passOutOfOrder, readThrough: own } = this.childHistory<VR>(materialized, storeName, undefined);
+    // Unmaterialized below a versioned table, as-of reads run a transformer of their own on the
+    // historical value (Kafka Streams' KTableTransformValuesGetter).
+    const readThrough = own ?? (passOutOfOrder && this.versionedReadThrough ? transformedReadThrough(this.versionedReadThrough, supplier, storeNames) : undefined);
     this.builder.addProcessor(name, [this.nodeName], tableTransformValuesProcessor(storeName, supplier, passOutOfOrder), [storeName, ...storeNames]);
     return new KTable<K, VR>(this.builder, name, this.keySerde, materialized?.valueSerde, storeName, readThrough);
   }
