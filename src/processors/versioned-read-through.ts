@@ -4,6 +4,12 @@ import type { ValueTransformerWithKeySupplier } from './table-transform-values.t
 /** One task's view of a versioned source value through the derived tables (`null`: no row). */
 export type VersionedView<K, V> = (key: K, sourceValue: unknown) => V | null;
 
+/** A view opened for one task, closed with the processor that reads through it. */
+export interface OpenedView<K, V> {
+  readonly read: VersionedView<K, V>;
+  close(): void;
+}
+
 /**
  * How a table that keeps no history of its own answers as-of reads (Kafka Streams'
  * `KTableValueGetter.get(key, asOfTimestamp)` on an unmaterialized `filter`/`mapValues`/
@@ -16,12 +22,12 @@ export interface VersionedReadThrough<K, V> {
   /** Stores the view needs besides that one (a transformer's), connected to the reading processor. */
   readonly storeNames: readonly string[];
   /** The view for one task of the reading processor (a transformer gets its own instance, as Kafka's getter does). */
-  open(context: ProcessorContext): VersionedView<K, V>;
+  open(context: ProcessorContext): OpenedView<K, V>;
 }
 
 /** The read-through of a versioned source table itself: its own store, values as they are. */
 export function versionedSource<K, V>(storeName: string): VersionedReadThrough<K, V> {
-  return { storeName, storeNames: [], open: () => (_key, value) => (value ?? null) as V | null };
+  return { storeName, storeNames: [], open: () => ({ read: (_key, value) => (value ?? null) as V | null, close: () => undefined }) };
 }
 
 /** The read-through of a table derived by `step` (a filter or mapper applied to the parent's value; `null` in, `null` out). */
@@ -31,9 +37,12 @@ export function derivedReadThrough<K, V, V2>(parent: VersionedReadThrough<K, V>,
     storeNames: parent.storeNames,
     open(context) {
       const parentView = parent.open(context);
-      return (key, sourceValue) => {
-        const value = parentView(key, sourceValue);
-        return value === null ? null : (step(key, value) ?? null);
+      return {
+        read: (key, sourceValue) => {
+          const value = parentView.read(key, sourceValue);
+          return value === null ? null : (step(key, value) ?? null);
+        },
+        close: () => parentView.close(),
       };
     },
   };
@@ -52,7 +61,13 @@ export function transformedReadThrough<K, V, V2>(parent: VersionedReadThrough<K,
       const parentView = parent.open(context);
       const transformer = supplier();
       transformer.init?.(context as unknown as ProcessorContext<K, V2>);
-      return (key, sourceValue) => transformer.transform(key, parentView(key, sourceValue)) ?? null;
+      return {
+        read: (key, sourceValue) => transformer.transform(key, parentView.read(key, sourceValue)) ?? null,
+        close: () => {
+          parentView.close();
+          transformer.close?.();
+        },
+      };
     },
   };
 }

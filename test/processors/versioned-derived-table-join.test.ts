@@ -108,7 +108,8 @@ describe('a derived table of a versioned table reads through to its history (por
   });
 
   it('an unmaterialized transformValues reads through too: its own transformer transforms the value as of the record, a missing row as null', async () => {
-    const s = makeJoin((t) => t.transformValues<string>(() => ({ transform: (_k, v) => (v === null ? 'none' : `[${v}]`) })), { gracePeriod: 10 });
+    let closed = 0;
+    const s = makeJoin((t) => t.transformValues<string>(() => ({ transform: (_k, v) => (v === null ? 'none' : `[${v}]`), close: () => { closed++; } })), { gracePeriod: 10 });
     await s.table.pipeInput(0, 'old', 10);
     await s.table.pipeInput(0, 'new', 30);
     await s.stream.pipeInput(0, 'x', 31);
@@ -117,6 +118,9 @@ describe('a derived table of a versioned table reads through to its history (por
     await s.stream.pipeInput(1, 'tick', 100);
     // y and z are older than stream time 31 - grace 10: they join at once; x waits for the tick.
     expect(drain(s.output)).toEqual([kvt(0, 'y+[old]', 11), kvt(0, 'z+none', 5), kvt(0, 'x+[new]', 31)]);
+    await driver!.close();
+    driver = undefined;
+    expect(closed).toBe(2); // the table's transformer and the join's
   });
 
   it('the read-through transformer gets the stores transformValues names, connected to the join', async () => {
