@@ -17,7 +17,7 @@ import { BATCH_OVERHEAD_BYTES, chunkEnd, type ChunkLimits } from './chunks.ts';
 import { copartitionedAssigner } from './copartitioned-assigner.ts';
 import { createTopicsAndWait } from './create-topics.ts';
 import { KafkaTransactionalProducer, readCommitted } from './kafka-transactional.ts';
-import { laneOf, ProducerLane, type LaneShared, type PlacedRecord } from './producer-lanes.ts';
+import { laneOf, ProducerLane, topicSpread, type LaneShared, type PlacedRecord } from './producer-lanes.ts';
 import { partitionForKey } from './partitioner.ts';
 import type { ConsumerHandlers, SubscribeOptions, TopicLimits, TopicPartition, TopicPartitionOffset, TopicSpec, TransactionalProducer, Transport } from './transport.ts';
 import { tpKey } from './transport.ts';
@@ -105,6 +105,8 @@ export class KafkaTransport implements Transport {
   /** Records of topics whose partition count is not known yet, in the order sent (all later ones wait behind them). */
   private unplaced: OutgoingRecord[] = [];
   private placing: Promise<void> | undefined;
+  /** `topicSpread` per topic, computed once (it is read for every record sent). */
+  private readonly spreads = new Map<string, number>();
 
   private consumer: Consumer | undefined;
   private handlers: ConsumerHandlers | undefined;
@@ -291,7 +293,9 @@ export class KafkaTransport implements Transport {
   /** Gives the record its partition (kept on the record) and queues it on that partition's lane. */
   private place(record: OutgoingRecord): void {
     const partition = (record.partition ??= this.partitionOf(record));
-    this.lanes[laneOf(record.topic, partition, this.lanes.length)]!.send(record as PlacedRecord);
+    let spread = this.spreads.get(record.topic);
+    if (spread === undefined) this.spreads.set(record.topic, (spread = topicSpread(record.topic)));
+    this.lanes[laneOf(spread, partition, this.lanes.length)]!.send(record as PlacedRecord);
   }
 
   /** Learns the partition counts the waiting records need, then places them in the order they were sent. */

@@ -26,6 +26,8 @@ export interface LaneShared {
  */
 export class ProducerLane {
   private outbox: PlacedRecord[] = [];
+  /** The first record of `outbox` not yet taken into a request (taken ones are dropped when it empties). */
+  private head = 0;
   private queued = 0;
   private settled = 0;
   private readonly waiters: FlushWaiter[] = [];
@@ -62,16 +64,20 @@ export class ProducerLane {
       this.drainScheduled = false;
       this.draining = this.drain().finally(() => {
         this.draining = undefined;
-        if (this.outbox.length > 0) this.scheduleDrain();
+        if (this.head < this.outbox.length) this.scheduleDrain();
       });
     });
   }
 
   private async drain(): Promise<void> {
-    while (this.outbox.length > 0) {
-      const end = chunkEnd(this.outbox, 0, this.shared.chunkLimits());
-      const chunk = end === this.outbox.length ? this.outbox : this.outbox.slice(0, end);
-      this.outbox = end === this.outbox.length ? [] : this.outbox.slice(end);
+    while (this.head < this.outbox.length) {
+      const end = chunkEnd(this.outbox, this.head, this.shared.chunkLimits());
+      const chunk = this.outbox.slice(this.head, end);
+      this.head = end;
+      if (end === this.outbox.length) {
+        this.outbox = [];
+        this.head = 0;
+      }
       // After a failed send nothing more goes out: a later record must never reach a partition
       // ahead of an earlier one that did not (the reader of a repartition topic skips positions
       // at or below the highest it applied). The owner stops and replays from its checkpoint.
@@ -99,10 +105,14 @@ export class ProducerLane {
   }
 }
 
-/** The lane of a partition: the same one for as long as the transport lives. */
-export function laneOf(topic: string, partition: number, lanes: number): number {
-  if (lanes === 1) return 0;
+/** A topic's share of the lanes' spread: added to a partition number to pick its lane (see `laneOf`). */
+export function topicSpread(topic: string): number {
   let hash = 0;
   for (let i = 0; i < topic.length; i++) hash = (hash * 31 + topic.charCodeAt(i)) | 0;
-  return ((hash + partition) >>> 0) % lanes;
+  return hash >>> 0;
+}
+
+/** The lane of a partition, from its topic's `topicSpread`: the same one for as long as the transport lives. */
+export function laneOf(spread: number, partition: number, lanes: number): number {
+  return (spread + partition) % lanes;
 }
