@@ -5,7 +5,7 @@ import type { ModelRecord } from '../ml/model-records.ts';
 import type { StateBackend } from '../state/backend.ts';
 import { createInMemoryStore } from '../state/memory-stores.ts';
 import { RedisStateBackend } from '../state/redis-backend.ts';
-import type { ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyVersionedKeyValueStore, ReadOnlyWindowStore, StateStore } from '../state/store.ts';
+import type { ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyVersionedKeyValueStore, ReadOnlyWindowStore } from '../state/store.ts';
 import { TopologyError } from '../topology/errors.ts';
 import type { SubTopology } from '../topology/nodes.ts';
 import type { Topology } from '../topology/topology.ts';
@@ -20,17 +20,16 @@ import { changelogTopics, ExactlyOnceTask } from './exactly-once.ts';
 import { loadGlobalTables } from './global-tasks.ts';
 import { Mutex } from './mutex.ts';
 import { prepareTopics, timeRetentionWarning } from './topics.ts';
-import { StallDetector } from './stall-detector.ts';
 import { nextQueue, PartitionQueue } from './partition-queue.ts';
-import { keyValueView, sessionView, versionedView, windowView } from './store-views.ts';
 import type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState } from './streams-config.ts';
 import { applySkip, type RunningTask } from './running-task.ts';
 import { DEFAULT_REPARTITION_PURGE_INTERVAL_MS, RepartitionPurger } from './repartition-purge.ts';
+import { LocalQueries } from './local-queries.ts';
+import { StreamsMonitor } from './streams-monitor.ts';
 import { TaskCommitter } from './task-commit.ts';
 import { TaskRestorer } from './task-restore.ts';
 import { StreamTask, type DeadLetterEvent, type TaskEnvironment } from './task.ts';
 import { checkAdvertisedUrl, InstanceRegistry, type KeyQueryMetadata, type StreamsMetadata } from './streams-metadata.ts';
-import { partitionForKey } from '../transport/partitioner.ts';
 import { ShutdownMarker, type StreamsUncaughtExceptionHandler } from './uncaught-handler.ts';
 
 export type { KeyQueryMetadata, StreamsMetadata } from './streams-metadata.ts';
@@ -38,8 +37,7 @@ export type { StreamsUncaughtExceptionHandler, StreamsUncaughtExceptionResponse 
 export type { KafkaStreamsConfig, RuntimeSnapshot, StallReport, StreamsState, WatchdogOptions } from './streams-config.ts';
 export type { DeadLetterEvent } from './task.ts';
 
-/** What `store(name)` returns: the view that fits the store's type. */
-export type QueryableStore = ReadOnlyKeyValueStore<unknown, unknown> | ReadOnlyWindowStore<unknown, unknown> | ReadOnlySessionStore<unknown, unknown>;
+export type { QueryableStore } from './local-queries.ts';
 
 
 /** The broker's default `message.max.bytes` (1 048 588), less room for the record batch's and the record's own overhead. */
@@ -70,11 +68,6 @@ export class KafkaStreams {
   /** `topic:partition` → the queue of the task that owns it. */
   private readonly queues = new Map<string, PartitionQueue>();
   private readonly partitionCounts = new Map<string, number>();
-  private readonly produced = new Map<string, number>();
-  private readonly stalls = new StallDetector();
-  /** What `syncMetrics` has reported so far, per task and per topic. */
-  private readonly reported = new Map<string, { processed: number; deadLettered: number; duplicates: number }>();
-  private readonly reportedProduced = new Map<string, number>();
   private readonly lock = new Mutex();
   private readonly env: TaskEnvironment;
   private readonly commitIntervalMs: number;
@@ -94,11 +87,6 @@ export class KafkaStreams {
   private nextCommitAt = 0;
   private failure: Error | undefined;
   private timers: NodeJS.Timeout[] = [];
-  private lastLag = 0;
-  private retiredProcessed = 0;
-  private retiredInput = 0;
-  private retiredDeadLettered = 0;
-  private lastSnapshot = { at: Date.now(), processed: 0 };
   private closing: Promise<void> | undefined;
   /** Topics models write to (drift alerts, shadow comparisons) known to exist or being created, so that such records never fail the producer. */
   private readonly modelTopics = new Map<string, Promise<void>>();
@@ -106,6 +94,8 @@ export class KafkaStreams {
   private readonly purger: RepartitionPurger;
   private readonly restorer: TaskRestorer;
   private readonly registry_: InstanceRegistry | undefined;
+  private readonly queries: LocalQueries;
+  private readonly monitor: StreamsMonitor;
   private paused = false;
   private uncaughtHandler: StreamsUncaughtExceptionHandler | undefined;
   private readonly shutdownMarker: ShutdownMarker | undefined;
@@ -183,6 +173,28 @@ export class KafkaStreams {
       if (!config.redis || this.broker) throw new TopologyError('advertisedUrl needs redis and brokers: instances find each other through Redis (trib:{<applicationId>}:instances) and share tasks through the Kafka group');
       this.registry_ = new InstanceRegistry(config.redis, this.applicationId, url, Math.max(3_000, config.sessionTimeoutMs ?? 30_000), this.log);
     }
+    this.monitor = new StreamsMonitor({
+      tasks: this.tasks,
+      queues: this.queues,
+      transport: this.transport,
+      metrics: this.metrics,
+      stalls$: this.stallSubject,
+      state: () => this.state,
+      commits: () => this.committer.count,
+      externalTopics: () => this.externalTopics,
+      watchdog: config.watchdog,
+      log,
+      fail: (error) => void this.fail(error),
+    });
+    this.queries = new LocalQueries({
+      topology: () => this.topology,
+      tasks: this.tasks,
+      queues: this.queues,
+      globalStores: () => this.globalTask?.ownStores(),
+      partitionCount: (topic) => this.partitionCounts.get(topic),
+      sourcesOf: (sub) => this.resolvedSources(sub),
+      registry: this.registry_,
+    });
   }
 
   /** The lifecycle: CREATED → REBALANCING ⇄ RUNNING → PENDING_SHUTDOWN → NOT_RUNNING, or ERROR. */
@@ -279,10 +291,10 @@ export class KafkaStreams {
       await this.fail(error instanceof Error ? error : new Error(String(error)));
       throw this.failure;
     }
-    this.timers.push(setInterval(() => this.emitSnapshot(), 1_000));
+    this.timers.push(setInterval(() => this.metricsSubject.next(this.monitor.tick()), 1_000));
     if (this.config.watchdog !== false) {
       const interval = this.config.watchdog?.intervalMs ?? 10_000;
-      this.timers.push(setInterval(() => void this.checkLag().catch((error: unknown) => this.log(`lag check failed: ${errorMessage(error)}`)), interval));
+      this.timers.push(setInterval(() => void this.monitor.checkLag().catch((error: unknown) => this.log(`lag check failed: ${errorMessage(error)}`)), interval));
     }
     for (const timer of this.timers) timer.unref();
   }
@@ -329,45 +341,15 @@ export class KafkaStreams {
 
   /** Counters now. */
   snapshot(): RuntimeSnapshot {
-    let processed = this.retiredProcessed;
-    let processedInput = this.retiredInput;
-    let deadLettered = this.retiredDeadLettered;
-    for (const rt of this.tasks.values()) {
-      processed += rt.task.metrics.processed;
-      deadLettered += rt.task.metrics.deadLettered;
-      processedInput += this.inputProcessed(rt);
-    }
-    const now = Date.now();
-    const elapsed = Math.max(1, now - this.lastSnapshot.at);
-    return {
-      state: this.state,
-      tasks: this.taskIds(),
-      processed,
-      processedInput,
-      deadLettered,
-      produced: Object.fromEntries(this.produced),
-      lag: this.lastLag,
-      recordsPerSecond: Math.round(((processed - this.lastSnapshot.processed) * 1000) / elapsed),
-      commits: this.committer.count,
-    };
+    return this.monitor.snapshot();
   }
 
   /**
    * Records left to process per assigned source partition (`topic:partition` → lag): the end of
    * the partition minus the position this instance has processed up to.
    */
-  async lag(): Promise<Map<string, number>> {
-    const lags = new Map<string, number>();
-    const topics = [...new Set([...this.queues.values()].map((q) => q.topic))];
-    if (topics.length === 0) return lags;
-    const ranges = await this.transport.offsetRange(topics);
-    for (const [key, queue] of this.queues) {
-      const high = ranges.get(key)?.high;
-      if (high === undefined) continue;
-      lags.set(key, Math.max(0, high - this.position(key, queue)));
-    }
-    this.lastLag = [...lags.values()].reduce((a, b) => a + b, 0);
-    return lags;
+  lag(): Promise<Map<string, number>> {
+    return this.monitor.lag();
   }
 
   /** Records still queued or in flight on this instance. */
@@ -380,21 +362,12 @@ export class KafkaStreams {
 
   /** A read-only view over this instance's tasks of a key-value store (interactive query). */
   store<K = unknown, V = unknown>(name: string): ReadOnlyKeyValueStore<K, V> {
-    // API.md's `app.store(name)` names any store: a window or session store gives its window or
-    // session view at run time (`windowStore`/`sessionStore` give the same, typed).
-    const type = this.topology.stores.get(name)?.type;
-    if (type === 'window' || type === 'session') {
-      const view: QueryableStore = type === 'window' ? this.windowStore(name) : this.sessionStore(name);
-      return view as unknown as ReadOnlyKeyValueStore<K, V>;
-    }
-    const spec = this.storeSpec(name, 'key-value');
-    return keyValueView<K, V>(() => this.localStores(name), spec.timestamped ?? false);
+    return this.queries.store<K, V>(name);
   }
 
   /** A read-only view over this instance's tasks of a window store (interactive query). */
   windowStore<K = unknown, V = unknown>(name: string): ReadOnlyWindowStore<K, V> {
-    const spec = this.storeSpec(name, 'window');
-    return windowView<K, V>(() => this.localStores(name), spec.timestamped ?? false);
+    return this.queries.windowStore<K, V>(name);
   }
 
   /**
@@ -403,15 +376,12 @@ export class KafkaStreams {
    * `getVersions(key, { fromTime, toTime, order })`.
    */
   versionedStore<K = unknown, V = unknown>(name: string): ReadOnlyVersionedKeyValueStore<K, V> {
-    const spec = this.storeSpec(name, 'key-value');
-    if (!spec.versioned) throw new TopologyError(`store '${name}' keeps no history: query it with store('${name}'), or create the table with { versioned: { historyRetention } }`);
-    return versionedView<K, V>(() => this.localStores(name));
+    return this.queries.versionedStore<K, V>(name);
   }
 
   /** A read-only view over this instance's tasks of a session store (interactive query). */
   sessionStore<K = unknown, V = unknown>(name: string): ReadOnlySessionStore<K, V> {
-    this.storeSpec(name, 'session');
-    return sessionView<K, V>(() => this.localStores(name));
+    return this.queries.sessionStore<K, V>(name);
   }
 
   /** This instance's advertised URL (`advertisedUrl`), if any. */
@@ -424,9 +394,8 @@ export class KafkaStreams {
    * its tasks, source partitions and stores, from what the instances publish in Redis. Without
    * `advertisedUrl`: this instance alone (host `'local'`).
    */
-  async streamsMetadata(): Promise<StreamsMetadata[]> {
-    if (!this.registry_) return [{ ...this.localMetadata(), host: 'local' }];
-    return this.registry_.instances();
+  streamsMetadata(): Promise<StreamsMetadata[]> {
+    return this.queries.streamsMetadata();
   }
 
   /**
@@ -434,20 +403,8 @@ export class KafkaStreams {
    * `key` in `store`: the partition is murmur2 of the key serialized with the store's key serde
    * (as the producer placed it), over the store's source topic's partition count.
    */
-  async queryMetadataForKey(storeName: string, key: unknown): Promise<KeyQueryMetadata> {
-    const spec = this.topology.stores.get(storeName);
-    if (!spec) throw new TopologyError(`no store named '${storeName}' in this topology (stores: ${[...this.topology.stores.keys()].join(', ') || 'none'})`);
-    const sub = this.topology.subTopologies.find((s) => s.stores.includes(storeName));
-    if (!sub || spec.global) throw new TopologyError(`store '${storeName}' is a global store: every instance holds all of it, query any`);
-    const topic = this.resolvedSources(sub)[0]!;
-    const count = this.partitionCounts.get(topic);
-    if (count === undefined) throw new Error(`queryMetadataForKey needs the partition count of '${topic}': call it after start()`);
-    const bytes = (spec.keySerde ?? this.sourceKeySerde(sub))?.serialize(key, topic);
-    if (!bytes) throw new TopologyError(`store '${storeName}' has no key serde to place key ${JSON.stringify(key)} with`);
-    const partition = partitionForKey(bytes, count);
-    const taskId = `${sub.id}_${partition}`;
-    const instances = await this.streamsMetadata();
-    return { activeHost: instances.find((i) => i.tasks.includes(taskId))?.host, standbyHosts: [], partition, taskId };
+  queryMetadataForKey(storeName: string, key: unknown): Promise<KeyQueryMetadata> {
+    return this.queries.queryMetadataForKey(storeName, key);
   }
 
   /**
@@ -525,19 +482,6 @@ export class KafkaStreams {
     return RedisStateBackend.reset(this.config.redis, this.applicationId, { extraKeys: [`trib:{${this.applicationId}}:instances`, `trib:{${this.applicationId}}:shutdown`] });
   }
 
-  private localMetadata(partitions?: TopicPartition[]): StreamsMetadata {
-    const tasks = this.taskIds();
-    const stores = new Set<string>();
-    for (const sub of this.topology.subTopologies) if (tasks.some((t) => t.startsWith(`${sub.id}_`))) for (const name of sub.stores) stores.add(name);
-    const topicPartitions = partitions ?? [...this.queues.values()].map((q) => ({ topic: q.topic, partition: q.partition }));
-    return { host: this.registry_?.advertisedUrl ?? 'local', tasks, topicPartitions, stateStoreNames: [...stores].sort() };
-  }
-
-  private sourceKeySerde(sub: SubTopology) {
-    for (const node of sub.nodes) if (node.kind === 'source' && node.keySerde) return node.keySerde as import('../serdes/serde.ts').Serde<unknown>;
-    return undefined;
-  }
-
   // ---------------------------------------------------------------- start-up
 
   private resolvedSources(sub: SubTopology): string[] {
@@ -609,7 +553,7 @@ export class KafkaStreams {
       await this.restorer.restore(opened);
       this.metrics.tasks.set(this.tasks.size);
       if (this.paused) this.transport.pause([...this.queues.values()].map((q) => ({ topic: q.topic, partition: q.partition })));
-      await this.registry_?.assigned(this.localMetadata(partitions)).catch((error: unknown) => this.log(`could not publish this instance's tasks: ${errorMessage(error)}`));
+      await this.registry_?.assigned(this.queries.localMetadata(partitions)).catch((error: unknown) => this.log(`could not publish this instance's tasks: ${errorMessage(error)}`));
       if (this.running) this.setState('RUNNING');
     });
     this.wake();
@@ -646,11 +590,7 @@ export class KafkaStreams {
   }
 
   private retireTask(rt: RunningTask): void {
-    this.syncMetrics();
-    this.reported.delete(rt.task.id);
-    this.retiredProcessed += rt.task.metrics.processed;
-    this.retiredDeadLettered += rt.task.metrics.deadLettered;
-    this.retiredInput += this.inputProcessed(rt);
+    this.monitor.retired(rt);
     rt.task.close();
     if (rt.eos) {
       const closing = rt.eos.close().catch((error: unknown) => this.log(`closing the producer of task ${rt.task.id} failed: ${errorMessage(error)}`));
@@ -660,8 +600,6 @@ export class KafkaStreams {
     for (const queue of rt.queues) {
       const key = tpKey(queue.topic, queue.partition);
       if (this.queues.get(key) === queue) this.queues.delete(key);
-      this.stalls.forget(key);
-      this.metrics.lag.remove({ topic: queue.topic, partition: String(queue.partition) });
     }
     this.tasks.delete(rt.task.id);
   }
@@ -771,7 +709,7 @@ export class KafkaStreams {
   }
 
   private countProduced(record: OutgoingRecord): void {
-    this.produced.set(record.topic, (this.produced.get(record.topic) ?? 0) + 1);
+    this.monitor.countProduced(record.topic);
   }
 
   /** Writes a record a model asked for (a drift alert, a shadow comparison) to its topic, creating the topic first. */
@@ -792,91 +730,7 @@ export class KafkaStreams {
     );
   }
 
-  // ---------------------------------------------------------------- watchdog and metrics
-
-  private position(key: string, queue: PartitionQueue): number {
-    const rt = [...this.tasks.values()].find((t) => t.queues.includes(queue));
-    return rt?.task.consumedOffsets.get(key) ?? rt?.startPositions.get(key) ?? Math.max(0, queue.nextOffset - queue.size);
-  }
-
-  private async checkLag(): Promise<void> {
-    if (this.state !== 'RUNNING') return;
-    const lags = await this.lag();
-    const now = Date.now();
-    for (const [key, lag] of lags) {
-      const queue = this.queues.get(key);
-      if (!queue) continue;
-      const position = this.position(key, queue);
-      this.metrics.lag.set({ topic: queue.topic, partition: String(queue.partition) }, lag);
-      const verdict = this.stalls.observe(key, position, lag, now);
-      this.metrics.stalled.set({ topic: queue.topic, partition: String(queue.partition) }, verdict.stalled ? 1 : 0);
-      if (!verdict.stalled || !verdict.first) continue;
-      const taskId = [...this.tasks.values()].find((t) => t.queues.includes(queue))?.task.id ?? '?';
-      const report: StallReport = { topic: queue.topic, partition: queue.partition, taskId, position, lag, previousLag: verdict.previousLag, stalledForMs: verdict.stalledForMs };
-      this.stallSubject.next(report);
-      this.log(`partition ${key} (task ${taskId}) is stalled: position ${position} has not moved for ${report.stalledForMs} ms while its lag grew from ${verdict.previousLag} to ${lag}`);
-      if (this.config.watchdog && this.config.watchdog.failOnStall) {
-        void this.fail(new Error(`partition ${key} (task ${taskId}) stalled at offset ${position} with lag ${lag}; failing as the watchdog's failOnStall asks`));
-      }
-    }
-  }
-
-  /** Moves the tasks' counters into the Prometheus metrics (once a second: no label lookups per record). */
-  private syncMetrics(): void {
-    for (const rt of this.tasks.values()) {
-      const id = rt.task.id;
-      const seen = this.reported.get(id) ?? { processed: 0, deadLettered: 0, duplicates: 0 };
-      const { processed, deadLettered, duplicates } = rt.task.metrics;
-      if (processed > seen.processed) this.metrics.processed.inc({ task: id }, processed - seen.processed);
-      if (deadLettered > seen.deadLettered) this.metrics.deadLettered.inc({ task: id }, deadLettered - seen.deadLettered);
-      if (duplicates > seen.duplicates) this.metrics.replaysSkipped.inc({ task: id }, duplicates - seen.duplicates);
-      this.reported.set(id, { processed, deadLettered, duplicates });
-    }
-    for (const [topic, count] of this.produced) {
-      const seen = this.reportedProduced.get(topic) ?? 0;
-      if (count > seen) this.metrics.produced.inc({ topic }, count - seen);
-      this.reportedProduced.set(topic, count);
-    }
-  }
-
-  private emitSnapshot(): void {
-    this.syncMetrics();
-    const snapshot = this.snapshot();
-    this.lastSnapshot = { at: Date.now(), processed: snapshot.processed };
-    this.metricsSubject.next(snapshot);
-  }
-
-  private inputProcessed(rt: RunningTask): number {
-    let total = 0;
-    for (const [key, offset] of rt.task.consumedOffsets) {
-      if (!this.externalTopics.has(parseTpKey(key).topic)) continue;
-      total += offset - (rt.startPositions.get(key) ?? 0);
-    }
-    return total;
-  }
-
   // ---------------------------------------------------------------- lifecycle
-
-  private storeSpec(name: string, type: 'key-value' | 'window' | 'session') {
-    const spec = this.topology.stores.get(name);
-    if (!spec) throw new TopologyError(`no store named '${name}' in this topology (stores: ${[...this.topology.stores.keys()].join(', ') || 'none'})`);
-    if (spec.type !== type) {
-      const method = spec.type === 'window' ? 'windowStore' : spec.type === 'session' ? 'sessionStore' : 'store';
-      throw new TopologyError(`store '${name}' is a ${spec.type} store: query it with ${method}('${name}')`);
-    }
-    return spec;
-  }
-
-  private localStores(name: string): StateStore[] {
-    const stores: StateStore[] = [];
-    for (const rt of this.tasks.values()) {
-      const store = rt.task.ownStores().get(name);
-      if (store && rt.ready) stores.push(store);
-    }
-    const global = this.globalTask?.ownStores().get(name);
-    if (global) stores.push(global);
-    return stores;
-  }
 
   private setState(state: StreamsState): void {
     const previous = this.stateSubject.value;
