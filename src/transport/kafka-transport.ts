@@ -284,6 +284,12 @@ export class KafkaTransport implements Transport {
     this.place(record);
   }
 
+  backlog(): number {
+    let pending = this.unplaced.length;
+    for (const lane of this.lanes) pending += lane.pending;
+    return pending;
+  }
+
   async flush(): Promise<void> {
     while (this.placing) await this.placing;
     if (this.laneShared.failure) throw this.laneShared.failure;
