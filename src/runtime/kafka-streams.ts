@@ -46,8 +46,6 @@ const DEFAULT_COMMIT_INTERVAL_MS = 1_000;
 const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
 const RECORDS_PER_TASK_PER_ROUND = 1_000;
 const IDLE_WAIT_MS = 50;
-/** Records sent and not yet acknowledged past which the tasks wait (about 200 000 were seen queued while commits paused the tasks). */
-const MAX_PRODUCER_BACKLOG = 200_000;
 
 /**
  * Runs a topology: on Kafka (consumer group, co-partitioned assignment, idempotent producer) with
@@ -592,8 +590,6 @@ export class KafkaStreams {
   }
 
   private retireTask(rt: RunningTask): void {
-    // A commit going on while the tasks process may find a task fenced that a rebalance retired meanwhile.
-    if (this.tasks.get(rt.task.id) !== rt) return;
     this.monitor.retired(rt);
     rt.task.close();
     if (rt.eos) {
@@ -639,10 +635,9 @@ export class KafkaStreams {
       try {
         await this.lock.run(async () => {
           if (!this.running) return;
-          this.committer.check();
           worked = this.processRound();
           if (Date.now() >= this.nextCommitAt) {
-            await this.committer.begin([...this.tasks.values()]);
+            await this.committer.commit([...this.tasks.values()]);
             this.nextCommitAt = Date.now() + this.commitIntervalMs;
           }
         });
@@ -669,8 +664,6 @@ export class KafkaStreams {
     let processed = 0;
     const now = Date.now();
     if (this.paused) return 0;
-    // With commits no longer pausing the tasks, the producer's backlog is what bounds memory.
-    if ((this.transport.backlog?.() ?? 0) > MAX_PRODUCER_BACKLOG) return 0;
     for (const rt of this.tasks.values()) {
       if (!rt.ready) continue;
       const task = rt.task;

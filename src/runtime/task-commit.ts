@@ -34,101 +34,30 @@ export class TaskCommitter {
 
   constructor(private readonly deps: CommitDeps) {}
 
-  /** The at-least-once commit whose writes go on while the tasks process on (`begin`). */
-  private inFlight: Promise<void> | undefined;
-  private failure: unknown;
-  private failed = false;
-
-  /** Commits the tasks and waits for every write (rebalances, shutdown); waits for an overlapping commit first. */
   async commit(tasks: RunningTask[]): Promise<void> {
-    await this.settle();
-    await this.start(tasks);
-  }
-
-  /**
-   * The loop's commit. At-least-once with every backend able to `prepare`: drains the tasks,
-   * takes the commit's snapshot (source offsets, applied positions, the stores' changes, the
-   * producer's records so far) and returns; the flush, the Redis writes and the group commit go on
-   * while the tasks process further records, which the next commit covers. One commit at a time:
-   * the next `begin` waits for this one. A failure is thrown by the next `begin`, `commit` or `check`.
-   */
-  async begin(tasks: RunningTask[]): Promise<void> {
-    while (this.inFlight) await this.inFlight;
-    this.check();
-    const writes = this.start(tasks, true);
-    const pending = writes.then(
-      () => undefined,
-      (error: unknown) => {
-        this.failure = error;
-        this.failed = true;
-      },
-    );
-    this.inFlight = pending;
-    void pending.finally(() => {
-      if (this.inFlight === pending) this.inFlight = undefined;
-    });
-    await this.snapshotTaken;
-  }
-
-  /** Throws the error of a commit that failed in the background. */
-  check(): void {
-    if (!this.failed) return;
-    this.failed = false;
-    throw this.failure;
-  }
-
-  /** Waits for the overlapping commit, if any; throws its error (which the loop's `check` still reports). */
-  async settle(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
-    if (this.failed) throw this.failure;
-  }
-
-  /** Resolved once `start(…, true)` took its snapshot (or gave up overlapping). */
-  private snapshotTaken: Promise<void> = Promise.resolve();
-
-  private start(tasks: RunningTask[], overlap = false): Promise<void> {
-    let taken!: () => void;
-    this.snapshotTaken = new Promise<void>((resolve) => (taken = resolve));
-    const run = this.run(tasks, overlap, taken);
-    // Until the snapshot is taken a failure belongs to the caller of `begin` as well.
-    void run.catch(() => taken());
-    return run;
-  }
-
-  private async run(tasks: RunningTask[], overlap: boolean, taken: () => void): Promise<void> {
     const ready = tasks.filter((rt) => rt.ready && this.deps.isCurrent(rt));
-    if (ready.length === 0) return taken();
+    if (ready.length === 0) return;
     const started = performance.now();
     await Promise.all(ready.map((rt) => rt.task.drain()));
     if (this.deps.exactlyOnce) {
       this.purge(await this.commitTransactions(ready));
-      taken();
       this.count++;
       this.deps.metrics.commitDuration.observe(performance.now() - started);
       return;
     }
-    // The snapshot, synchronously: what the tasks did up to here, and the records sent up to here.
-    const flushed = this.deps.transport.flush();
-    const snapshot = ready.map((rt) => {
-      const work = workDone(rt.task);
-      const offsets = new Map(rt.task.consumedOffsets);
-      const applied = rt.task.applied.entries();
-      const dirty = rt.backend !== undefined && (work !== rt.committedWork || hasPendingChanges(rt.task));
-      return { rt, work, offsets, applied, dirty, prepared: dirty && overlap ? rt.backend?.prepare?.() : undefined };
-    });
-    // A backend that cannot take its changes now would write later changes with these offsets.
-    if (!snapshot.some((s) => s.dirty && !s.prepared) || !overlap) taken();
-    await flushed;
+    await this.deps.transport.flush();
     const groupOffsets: TopicPartitionOffset[] = [];
     const durable: ReadonlyMap<string, number>[] = [];
     // Marked as committed to the group only once the group took them, so a refused commit (a
     // rebalance's new generation) is sent again at the next commit even if the offsets did not move.
     const marks: (() => void)[] = [];
     await Promise.all(
-      snapshot.map(async ({ rt, work, offsets, applied, dirty, prepared }) => {
-        if (dirty) {
+      ready.map(async (rt) => {
+        const work = workDone(rt.task);
+        const offsets = rt.task.consumedOffsets;
+        if (rt.backend && (work !== rt.committedWork || hasPendingChanges(rt.task))) {
           try {
-            await (prepared ? prepared.write(offsets, applied) : rt.backend!.commit(offsets, applied));
+            await rt.backend.commit(offsets, rt.task.applied.entries());
             this.deps.metrics.commits.inc({ outcome: 'ok' });
           } catch (error) {
             if (!(error instanceof FencedError)) {
@@ -142,7 +71,7 @@ export class TaskCommitter {
           }
         }
         rt.committedWork = work;
-        durable.push(offsets);
+        durable.push(new Map(offsets));
         for (const [key, offset] of offsets) {
           if (rt.groupCommitted.get(key) === offset) continue;
           groupOffsets.push({ ...parseTpKey(key), offset });
@@ -150,7 +79,6 @@ export class TaskCommitter {
         }
       }),
     );
-    taken();
     if (groupOffsets.length > 0) {
       try {
         await this.deps.transport.commitOffsets(groupOffsets);

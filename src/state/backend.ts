@@ -40,18 +40,6 @@ export interface TaskStateBackend {
    * changes are taken from the stores either way.
    */
   commit(offsets: ReadonlyMap<string, number>, applied?: ReadonlyMap<string, string>): Promise<void>;
-  /**
-   * The first half of `commit`, for a commit that overlaps further processing: takes the stores'
-   * pending changes now (encoded as they are now), and writes them later with the offsets and
-   * applied positions of the same moment. Without it, processing waits for each commit.
-   */
-  prepare?(): PreparedCommit;
-}
-
-/** A commit whose state changes were taken (see `TaskStateBackend.prepare`). */
-export interface PreparedCommit {
-  /** Writes the taken changes with these offsets and applied positions, as `commit` does. */
-  write(offsets: ReadonlyMap<string, number>, applied?: ReadonlyMap<string, string>): Promise<void>;
 }
 
 /** Where a running application keeps state between runs (Redis), shared by all its tasks. */

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { FencedError, type PreparedCommit, type RestoreProgress, type RestoredState, type StateBackend, type TaskStateBackend } from './backend.ts';
+import { FencedError, type RestoreProgress, type RestoredState, type StateBackend, type TaskStateBackend } from './backend.ts';
 import { persistedStore, type PersistedStore } from './redis-codec.ts';
 import type { StateStore, StoreSpec } from './store.ts';
 
@@ -200,29 +200,20 @@ class RedisTaskStateBackend implements TaskStateBackend {
     return { epoch: this.epoch, offsets, entries, applied };
   }
 
-  commit(offsets: ReadonlyMap<string, number>, applied?: ReadonlyMap<string, string>): Promise<void> {
-    return this.prepare().write(offsets, applied);
-  }
-
-  prepare(): PreparedCommit {
+  async commit(offsets: ReadonlyMap<string, number>, applied?: ReadonlyMap<string, string>): Promise<void> {
     if (this.epoch === undefined) throw new Error(`task ${this.taskId}: commit before open`);
-    const epoch = this.epoch;
-    const args = new CommitArgs(`${this.prefix}:epoch`, epoch);
+    const args = new CommitArgs(`${this.prefix}:epoch`, this.epoch);
     for (const store of this.stores) this.addChanges(args, store);
     this.expired.clear();
-    return {
-      write: async (offsets, applied) => {
-        const checkpoint: (string | number)[] = [];
-        for (const [partition, offset] of offsets) checkpoint.push(partition, offset);
-        args.add('HSET', `${this.prefix}:checkpoint`, checkpoint);
-        if (applied) args.add('HSET', `${this.prefix}:applied`, [...applied].flat());
-        // Even with nothing to write the script runs: a zombie learns it was fenced at its next commit.
-        // The script is atomic and its writes idempotent: after an outage the same one runs again.
-        const script = [args.keys.length, ...args.keys, ...args.argv];
-        const current = await this.retry.run(() => this.redis.tributaryCommit(script));
-        if (current !== null) throw new FencedError(this.taskId, epoch, Number(current));
-      },
-    };
+    const checkpoint: (string | number)[] = [];
+    for (const [partition, offset] of offsets) checkpoint.push(partition, offset);
+    args.add('HSET', `${this.prefix}:checkpoint`, checkpoint);
+    if (applied) args.add('HSET', `${this.prefix}:applied`, [...applied].flat());
+    // Even with nothing to write the script runs: a zombie learns it was fenced at its next commit.
+    // The script is atomic and its writes idempotent: after an outage the same one runs again.
+    const script = [args.keys.length, ...args.keys, ...args.argv];
+    const current = await this.retry.run(() => this.redis.tributaryCommit(script));
+    if (current !== null) throw new FencedError(this.taskId, this.epoch, Number(current));
   }
 
   private addChanges(args: CommitArgs, store: PersistedStore): void {

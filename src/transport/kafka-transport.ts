@@ -284,12 +284,6 @@ export class KafkaTransport implements Transport {
     this.place(record);
   }
 
-  backlog(): number {
-    let pending = this.unplaced.length;
-    for (const lane of this.lanes) pending += lane.pending;
-    return pending;
-  }
-
   async flush(): Promise<void> {
     while (this.placing) await this.placing;
     if (this.laneShared.failure) throw this.laneShared.failure;

@@ -163,8 +163,6 @@ export interface Transport {
   send(record: OutgoingRecord): void;
   /** Resolves when every record queued so far is acknowledged by the broker; rejects if one could not be sent. */
   flush(): Promise<void>;
-  /** Records queued and not yet acknowledged (the runtime stops processing while too many are). */
-  backlog?(): number;
   /** Commits positions to the consumer group. */
   commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>;
   /**
