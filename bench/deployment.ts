@@ -79,6 +79,10 @@ export interface ModeResult {
     recordsPerSecWithStartup: number;
     startupMs: number;
     modelCallLatencyMs: Percentiles;
+    /** CPU time of this process (the runner: every thread, the Kafka client's and the ONNX workers' too) per record, start-up included. */
+    runnerCpuUsPerRecord: number;
+    /** The share of the saturation phase the runner's main thread was busy (`performance.eventLoopUtilization`). */
+    mainThreadBusy: number;
   };
   fixedLoad: {
     offeredPerSec: number;
@@ -194,8 +198,12 @@ async function measure(mode: Mode, round: number): Promise<ModeResult> {
   try {
     await produceBacklog(input, N, 'payment', 'b');
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
+    const loopBefore = performance.eventLoopUtilization();
     await app.start();
     const { firstAt, doneAt } = await admin.waitForRecords(output, N, { failed });
+    const cpu = process.cpuUsage(cpuBefore);
+    const loop = performance.eventLoopUtilization(loopBefore);
     const offered = await offerLoad({ input, output, rate: RATE, seconds: SECONDS, kind: 'payment', prefix: 'l' });
     await admin.waitForRecords(output, N + offered.sent, { failed, timeoutMs: 30_000 }).catch((error: unknown) => console.error(`  (${mode}) ${String(error)}`));
     await app.close();
@@ -222,6 +230,8 @@ async function measure(mode: Mode, round: number): Promise<ModeResult> {
         recordsPerSecWithStartup: N / ((doneAt - started) / 1000),
         startupMs: firstAt - started,
         modelCallLatencyMs: percentiles(saturationCalls),
+        runnerCpuUsPerRecord: (cpu.user + cpu.system) / N,
+        mainThreadBusy: loop.utilization,
       },
       fixedLoad: {
         offeredPerSec: RATE,
@@ -281,7 +291,8 @@ async function main(): Promise<void> {
       const result = await measure(mode, round);
       results.push(result);
       console.log(
-        `  ${ROUNDS > 1 ? `round ${round} ` : ''}${mode}: ${fmt(result.saturation.recordsPerSec)} records/s at saturation; at ${fmt(RATE)}/s p50 ${fmt(result.fixedLoad.endToEndLatencyMs.p50)} ms p99 ${fmt(result.fixedLoad.endToEndLatencyMs.p99)} ms; ` +
+        `  ${ROUNDS > 1 ? `round ${round} ` : ''}${mode}: ${fmt(result.saturation.recordsPerSec)} records/s at saturation ` +
+          `(runner ${fmt(result.saturation.runnerCpuUsPerRecord, 1)} µs CPU/record, main thread ${fmt(100 * result.saturation.mainThreadBusy)} % busy); at ${fmt(RATE)}/s p50 ${fmt(result.fixedLoad.endToEndLatencyMs.p50)} ms p99 ${fmt(result.fixedLoad.endToEndLatencyMs.p99)} ms; ` +
           `${result.check.allScoredOnce ? 'every record scored once' : `CHECK FAILED ${JSON.stringify(result.check)}`}`,
       );
     }

@@ -1,11 +1,7 @@
-import '../transport/kafkajs-patches.ts';
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Message, type Producer } from 'kafkajs';
 import { ModelError, describeError, relayedModelError, type Model, type ScoreInput, type ScoreOutcome, type ScoreStage } from '../ml/model.ts';
-import { createTopicsAndWait } from '../transport/create-topics.ts';
+import { KafkaClientWorker } from './kafka-client-worker.ts';
 import { defaultBrokers } from './kafka-server.ts';
-import { kafkaLogCreator } from './kafka-log.ts';
 import { remoteDuplicates, remoteRetries } from './metrics.ts';
 import { ServingHeaders, type BatchReply, type ErrorReply } from './protocol.ts';
 import { requestJson } from './request-json.ts';
@@ -34,17 +30,8 @@ export interface RemoteKafkaOptions {
   version?: string;
 }
 
-/** One request record in flight: its correlation id and, once it came, the reply's value. */
-interface Exchange {
-  id: string;
-  replied: boolean;
-  reply: Buffer | null;
-  answered: () => void;
-  done: Promise<void>;
-}
-
 /** What a request got: the reply's value, or why none came. */
-type Answer = { ok: true; value: Buffer | null } | { ok: false; reason: string };
+type Answer = { ok: true; value: string | null } | { ok: false; reason: string };
 
 /**
  * The largest request value: a micro-batch above it goes out as several requests. The broker's
@@ -71,15 +58,12 @@ const isStage = (stage: unknown): stage is ScoreStage => stage === 'validate' ||
  */
 export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
   readonly name: string;
-  private readonly kafka: Kafka;
-  private readonly producer: Producer;
-  private readonly consumer: Consumer;
-  private readonly admin: Admin;
-  private readonly groupId = `tributary-remote-${randomUUID()}`;
-  private readonly waiting = new Map<string, Exchange>();
   private readonly timeoutMs: number;
   private readonly timeoutPerRecordMs: number;
   private readonly retries: number;
+  private readonly headers: Record<string, string> = {};
+  /** The thread holding the Kafka client (producer, reply consumer, correlation, retries). */
+  private client: KafkaClientWorker | undefined;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
 
@@ -88,15 +72,14 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     this.timeoutMs = nonNegative(options.timeoutMs, 5000, 'timeoutMs');
     this.timeoutPerRecordMs = nonNegative(options.timeoutPerRecordMs, 2, 'timeoutPerRecordMs');
     this.retries = options.retries ?? 3;
-    this.kafka = new Kafka({ clientId: `tributary-remote-${this.name}`, brokers: options.brokers ?? defaultBrokers(), logLevel: logLevel.ERROR, logCreator: kafkaLogCreator((line) => console.error(`tributary remoteModel(${this.name}): ${line}`)) });
-    this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 3, initialRetryTime: 100 } });
-    this.consumer = this.kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 50 });
-    this.admin = this.kafka.admin();
+    if (options.model !== undefined) this.headers[ServingHeaders.model] = options.model;
+    if (options.version !== undefined) this.headers[ServingHeaders.version] = options.version;
   }
 
-  /** Connects, creates the reply topic when missing and starts reading replies from its current end. */
+  /** Starts the Kafka client thread: it connects, creates the reply topic when missing and reads replies from its current end. */
   ready(): Promise<void> {
     if (this.closing !== undefined) return Promise.reject(new ModelError('is closed', { model: this.name }));
+    if (this.client !== undefined && !this.client.alive) this.starting = undefined;
     this.starting ??= this.start().catch((error: unknown) => {
       this.starting = undefined;
       throw new ModelError(`cannot reach Kafka for ${this.options.requestTopic}/${this.options.replyTopic}: ${describeError(error)}`, { model: this.name, cause: error });
@@ -132,7 +115,7 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
       }
       let reply: Partial<BatchReply<Out> & ErrorReply>;
       try {
-        reply = JSON.parse(answer.value?.toString('utf8') ?? '') as Partial<BatchReply<Out> & ErrorReply>;
+        reply = JSON.parse(answer.value ?? '') as Partial<BatchReply<Out> & ErrorReply>;
       } catch (error) {
         const failure = this.failure('inference', `the server's reply is not JSON: ${describeError(error)}`);
         for (const i of pending) outcomes[i] = failure;
@@ -158,35 +141,17 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     }
   }
 
-  /** Sends one request until its reply comes, at most `retries` more times, its timeout apart. */
+  /** Sends one request until its reply comes, at most `retries` more times, its timeout apart (in the client thread). */
   private async exchange(value: string, instances: number): Promise<Answer> {
     const waitMs = this.timeoutMs + instances * this.timeoutPerRecordMs;
-    let answered!: () => void;
-    const done = new Promise<void>((resolve) => (answered = resolve));
-    const exchange: Exchange = { id: randomUUID(), replied: false, reply: null, answered, done };
-    this.waiting.set(exchange.id, exchange);
-    const message = this.request(exchange.id, value);
-    let lastError: unknown;
-    try {
-      for (let attempt = 0; attempt <= this.retries && this.closing === undefined && !exchange.replied; attempt++) {
-        if (attempt > 0) remoteRetries.inc({ transport: 'kafka', model: this.name }, instances);
-        try {
-          await this.producer.send({ topic: this.options.requestTopic, acks: -1, messages: [message] });
-        } catch (error) {
-          lastError = error;
-        }
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-        clearTimeout(timer);
-      }
-    } finally {
-      this.waiting.delete(exchange.id);
-    }
-    if (exchange.replied) return { ok: true, value: exchange.reply };
-    if (this.closing !== undefined) return { ok: false, reason: 'closed while waiting for a reply' };
+    const client = this.client;
+    if (client === undefined) return { ok: false, reason: 'closed while waiting for a reply' };
+    const answer = await client.exchange(value, this.headers, instances, waitMs);
+    if (answer.ok) return { ok: true, value: answer.value };
+    if (answer.closed || this.closing !== undefined) return { ok: false, reason: 'closed while waiting for a reply' };
     const attempts = this.retries + 1;
     const budget = `${waitMs} ms (timeoutMs ${this.timeoutMs} + ${instances} record(s) × timeoutPerRecordMs ${this.timeoutPerRecordMs})`;
-    return { ok: false, reason: `no reply on ${this.options.replyTopic} to ${this.options.requestTopic} within ${attempts} attempt(s) of ${budget}${lastError === undefined ? '' : ` (last send error: ${describeError(lastError)})`}` };
+    return { ok: false, reason: `no reply on ${this.options.replyTopic} to ${this.options.requestTopic} within ${attempts} attempt(s) of ${budget}${answer.lastSendError === undefined ? '' : ` (last send error: ${answer.lastSendError})`}` };
   }
 
   /** Splits a batch's serialised values into runs of indices whose request stays under MAX_REQUEST_BYTES. */
@@ -208,60 +173,35 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     return runs;
   }
 
-  /** Fails what waits, leaves and deletes its reply consumer group, disconnects. */
+  /** Fails what waits; the client thread leaves and deletes its reply consumer group and disconnects, then ends. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      for (const waiter of this.waiting.values()) waiter.answered();
       await this.starting?.catch(() => undefined);
-      if (this.starting === undefined) return;
-      await this.consumer.disconnect();
-      await this.admin.deleteGroups([this.groupId]).catch(() => undefined);
-      await Promise.all([this.producer.disconnect(), this.admin.disconnect()]);
+      await this.client?.close();
+      this.client = undefined;
     })();
     return this.closing;
   }
 
   private async start(): Promise<void> {
-    const { replyTopic } = this.options;
-    await Promise.all([this.admin.connect(), this.producer.connect(), this.consumer.connect()]);
-    if (!(await this.admin.listTopics()).includes(replyTopic)) {
-      await createTopicsAndWait(this.admin, [{ topic: replyTopic, numPartitions: 1 }]);
-    }
-    // Replies to our requests land after these offsets: seeking there on join closes the gap
-    // between joining the group and kafkajs resolving "latest" on its first fetch.
-    const ends = await this.admin.fetchTopicOffsets(replyTopic);
-    let seeked = false;
-    const joined = new Promise<void>((resolve) => {
-      this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-        if (!seeked) for (const { partition, high } of ends) this.consumer.seek({ topic: replyTopic, partition, offset: high });
-        seeked = true;
-        resolve();
-      });
-    });
-    await this.consumer.subscribe({ topics: [replyTopic], fromBeginning: false });
-    await this.consumer.run({
-      eachMessage: async ({ message }) => {
-        const raw = message.headers?.[ServingHeaders.correlationId];
-        const id = (Array.isArray(raw) ? raw[0] : raw)?.toString();
-        const exchange = id === undefined ? undefined : this.waiting.get(id);
-        if (exchange === undefined || exchange.replied) {
-          if (id !== undefined) remoteDuplicates.inc({ model: this.name });
-          return;
-        }
-        exchange.replied = true;
-        exchange.reply = message.value;
-        this.waiting.delete(exchange.id);
-        exchange.answered();
+    const previous = this.client;
+    this.client = undefined;
+    await previous?.close();
+    const client = new KafkaClientWorker(
+      { name: this.name, brokers: this.options.brokers ?? defaultBrokers(), requestTopic: this.options.requestTopic, replyTopic: this.options.replyTopic, retries: this.retries },
+      {
+        retried: (instances) => remoteRetries.inc({ transport: 'kafka', model: this.name }, instances),
+        duplicate: () => remoteDuplicates.inc({ model: this.name }),
       },
-    });
-    await joined;
-  }
-
-  private request(id: string, value: string): Message {
-    const headers: IHeaders = { [ServingHeaders.correlationId]: id, [ServingHeaders.replyTo]: this.options.replyTopic };
-    if (this.options.model !== undefined) headers[ServingHeaders.model] = this.options.model;
-    if (this.options.version !== undefined) headers[ServingHeaders.version] = this.options.version;
-    return { key: id, value, headers };
+    );
+    this.client = client;
+    try {
+      await client.started;
+    } catch (error) {
+      this.client = undefined;
+      await client.terminate();
+      throw error;
+    }
   }
 
   private failure(stage: ScoreStage, message: string, cause?: unknown): ScoreOutcome<Out> {
