@@ -29,6 +29,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { KafkaStreams, ModelRegistry, remoteModel, Serdes, StreamsBuilder, type Model, type RegistryOutput } from '../src/index.ts';
 import { deploymentHtml } from './lib/deployment-chart.ts';
@@ -79,7 +80,7 @@ export interface ModeResult {
     recordsPerSecWithStartup: number;
     startupMs: number;
     modelCallLatencyMs: Percentiles;
-    /** CPU time of this process (the runner: every thread, the Kafka client's and the ONNX workers' too) per record, start-up included. */
+    /** CPU time of this process (the runner: every thread, the Kafka client's and the ONNX workers' too) per record during the saturation phase. */
     runnerCpuUsPerRecord: number;
     /** The share of the saturation phase the runner's main thread was busy (`performance.eventLoopUtilization`). */
     mainThreadBusy: number;
@@ -126,6 +127,35 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
   children.delete(child);
+}
+
+/**
+ * Samples this process's CPU time and its main thread's event-loop utilisation every 20 ms, so the
+ * saturation phase (first to last output, known only afterwards) can be cut out of the start-up.
+ */
+class UsageSampler {
+  private readonly samples: { at: number; cpuUs: number; elu: EventLoopUtilization }[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor() {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 20);
+  }
+
+  /** CPU µs, main-thread busy share and length (ms) of the sampled span inside [from, to]. */
+  stop(from: number, to: number): { cpuUs: number; busy: number; ms: number } {
+    clearInterval(this.timer);
+    this.sample();
+    const inside = this.samples.filter((s) => s.at >= from && s.at <= to);
+    const first = inside[0] ?? this.samples[0]!;
+    const last = inside.length > 1 ? inside[inside.length - 1]! : this.samples[this.samples.length - 1]!;
+    return { cpuUs: last.cpuUs - first.cpuUs, busy: performance.eventLoopUtilization(last.elu, first.elu).utilization, ms: last.at - first.at };
+  }
+
+  private sample(): void {
+    const { user, system } = process.cpuUsage();
+    this.samples.push({ at: performance.now(), cpuUs: user + system, elu: performance.eventLoopUtilization() });
+  }
 }
 
 /** The model of a mode, and how to stop what serves it. */
@@ -198,12 +228,10 @@ async function measure(mode: Mode, round: number): Promise<ModeResult> {
   try {
     await produceBacklog(input, N, 'payment', 'b');
     const started = performance.now();
-    const cpuBefore = process.cpuUsage();
-    const loopBefore = performance.eventLoopUtilization();
+    const usage = new UsageSampler();
     await app.start();
     const { firstAt, doneAt } = await admin.waitForRecords(output, N, { failed });
-    const cpu = process.cpuUsage(cpuBefore);
-    const loop = performance.eventLoopUtilization(loopBefore);
+    const { cpuUs, busy, ms } = usage.stop(firstAt, doneAt);
     const offered = await offerLoad({ input, output, rate: RATE, seconds: SECONDS, kind: 'payment', prefix: 'l' });
     await admin.waitForRecords(output, N + offered.sent, { failed, timeoutMs: 30_000 }).catch((error: unknown) => console.error(`  (${mode}) ${String(error)}`));
     await app.close();
@@ -230,8 +258,9 @@ async function measure(mode: Mode, round: number): Promise<ModeResult> {
         recordsPerSecWithStartup: N / ((doneAt - started) / 1000),
         startupMs: firstAt - started,
         modelCallLatencyMs: percentiles(saturationCalls),
-        runnerCpuUsPerRecord: (cpu.user + cpu.system) / N,
-        mainThreadBusy: loop.utilization,
+        // the records of the sampled part of the saturation phase, at its mean rate
+        runnerCpuUsPerRecord: cpuUs / Math.max(1, (N * ms) / Math.max(1, doneAt - firstAt)),
+        mainThreadBusy: busy,
       },
       fixedLoad: {
         offeredPerSec: RATE,

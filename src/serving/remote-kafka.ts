@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { ModelError, describeError, relayedModelError, type Model, type ScoreInput, type ScoreOutcome, type ScoreStage } from '../ml/model.ts';
+import { ModelError, describeError, relayedModelError, type Model, type Prediction, type ScoreInput, type ScoreOutcome, type ScoreStage } from '../ml/model.ts';
 import { KafkaClientWorker } from './kafka-client-worker.ts';
 import { defaultBrokers } from './kafka-server.ts';
 import { remoteDuplicates, remoteRetries } from './metrics.ts';
-import { ServingHeaders, type BatchReply, type ErrorReply } from './protocol.ts';
+import { ServingHeaders, type BatchReply, type CompactBatchReply, type ErrorReply } from './protocol.ts';
 import { requestJson } from './request-json.ts';
 
 /** `remoteModel({ kafka })`: a Kafka-native model server reached through a request and a reply topic. */
@@ -72,6 +72,7 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     this.timeoutMs = nonNegative(options.timeoutMs, 5000, 'timeoutMs');
     this.timeoutPerRecordMs = nonNegative(options.timeoutPerRecordMs, 2, 'timeoutPerRecordMs');
     this.retries = options.retries ?? 3;
+    this.headers[ServingHeaders.replyFormat] = 'compact';
     if (options.model !== undefined) this.headers[ServingHeaders.model] = options.model;
     if (options.version !== undefined) this.headers[ServingHeaders.version] = options.version;
   }
@@ -113,18 +114,30 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
         for (const i of pending) outcomes[i] = failure;
         return;
       }
-      let reply: Partial<BatchReply<Out> & ErrorReply>;
+      let reply: Partial<BatchReply<Out> & CompactBatchReply<Out> & ErrorReply>;
       try {
-        reply = JSON.parse(answer.value ?? '') as Partial<BatchReply<Out> & ErrorReply>;
+        reply = JSON.parse(answer.value ?? '') as Partial<BatchReply<Out> & CompactBatchReply<Out> & ErrorReply>;
       } catch (error) {
         const failure = this.failure('inference', `the server's reply is not JSON: ${describeError(error)}`);
         for (const i of pending) outcomes[i] = failure;
         return;
       }
-      const { predictions } = reply;
+      const predictions = reply.predictions as Record<string, unknown>[] | undefined;
       if (Array.isArray(predictions) && predictions.length === pending.length) {
         const latencyMs = performance.now() - started;
-        for (let k = 0; k < pending.length; k++) outcomes[pending[k]!] = { ok: true, prediction: { ...predictions[k]!, latencyMs } };
+        // a compact reply names its model and version once; an older server's names them in each prediction
+        const { model, version } = reply;
+        const compact = typeof model === 'string' && typeof version === 'string';
+        for (let k = 0; k < pending.length; k++) {
+          // the parsed object is ours: completed in place rather than copied
+          const prediction = predictions[k]!;
+          if (compact) {
+            prediction.model = model;
+            prediction.version = version;
+          }
+          prediction.latencyMs = latencyMs;
+          outcomes[pending[k]!] = { ok: true, prediction: prediction as Prediction<Out> };
+        }
         return;
       }
       const stage = isStage(reply.stage) ? reply.stage : 'inference';

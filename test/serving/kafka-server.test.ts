@@ -7,7 +7,7 @@ import { counter, embedded, holdout, kafka, unique, waitFor, withoutLatency, exp
 
 interface Reply {
   headers: Record<string, string>;
-  value: { prediction?: Prediction<RegistryOutput>; predictions?: Prediction<RegistryOutput>[]; error?: string; stage?: string; instance?: number };
+  value: { prediction?: Prediction<RegistryOutput>; predictions?: Prediction<RegistryOutput>[]; model?: string; version?: string; error?: string; stage?: string; instance?: number };
 }
 
 const groupId = unique('group');
@@ -93,6 +93,22 @@ describe('ModelKafkaServer', () => {
     const [answer] = await request(requestTopic, [{ value: JSON.stringify(records), headers: { version: '1' } }]);
     expectSamePredictions(answer!.value.predictions!, await embedded(registry, '1', records));
     expect(answer!.headers.version).toBe('1');
+  });
+
+  it('with reply-format: compact a batch reply names the model and version once, not in every prediction', async () => {
+    const records = holdout('2').slice(0, 5);
+    const [compact, full] = await request(requestTopic, [
+      { value: JSON.stringify(records), headers: { 'reply-format': 'compact' } },
+      { value: JSON.stringify(records) },
+    ]);
+    expect(Object.keys(compact!.value).sort()).toEqual(['model', 'predictions', 'version']);
+    expect(compact!.value).toMatchObject({ model: 'fraud', version: '2' });
+    const expected = await embedded(registry, '2', records);
+    for (const prediction of compact!.value.predictions!) expect(Object.keys(prediction).sort()).toEqual(['label', 'labelIndex', 'probabilities', 'score']);
+    expectSamePredictions(compact!.value.predictions!.map((p) => ({ ...p, model: 'fraud', version: '2', latencyMs: 0 })), expected);
+    // without the header (an older client) every prediction still carries them
+    expectSamePredictions(full!.value.predictions!, expected);
+    expect(full!.value.model).toBeUndefined();
   });
 
   it('on the shared topic the model header names the model', async () => {
