@@ -26,7 +26,7 @@ export type FromClientThread =
   | { op: 'started' }
   | { op: 'failed'; message: string }
   /** The reply's value (null for a reply without one), or that none came: closed meanwhile, or every attempt timed out. */
-  | { op: 'answer'; id: number; ok: true; value: string | null }
+  | { op: 'answer'; id: number; ok: true; value: string | null; accepts: string | undefined }
   | { op: 'answer'; id: number; ok: false; closed: boolean; lastSendError: string | undefined }
   /** An exchange of `instances` records was sent again (counted in remoteRetries). */
   | { op: 'retried'; instances: number }

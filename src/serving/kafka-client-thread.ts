@@ -20,6 +20,8 @@ interface Exchange {
   id: string;
   replied: boolean;
   reply: Buffer | null;
+  /** The reply's `accepts` header. */
+  accepts: string | undefined;
   answered: () => void;
 }
 
@@ -70,6 +72,8 @@ class KafkaClientThread {
         }
         exchange.replied = true;
         exchange.reply = message.value;
+        const accepts = message.headers?.[ServingHeaders.accepts];
+        exchange.accepts = (Array.isArray(accepts) ? accepts[0] : accepts)?.toString();
         this.waiting.delete(exchange.id);
         exchange.answered();
       },
@@ -81,7 +85,7 @@ class KafkaClientThread {
   async exchange(request: Extract<ToClientThread, { op: 'exchange' }>): Promise<void> {
     let answered!: () => void;
     const done = new Promise<void>((resolve) => (answered = resolve));
-    const exchange: Exchange = { id: randomUUID(), replied: false, reply: null, answered };
+    const exchange: Exchange = { id: randomUUID(), replied: false, reply: null, accepts: undefined, answered };
     this.waiting.set(exchange.id, exchange);
     const headers: IHeaders = { ...request.headers, [ServingHeaders.correlationId]: exchange.id, [ServingHeaders.replyTo]: this.settings.replyTopic };
     const value = typeof request.value === 'string' ? request.value : Buffer.from(request.value.buffer, request.value.byteOffset, request.value.byteLength);
@@ -102,7 +106,7 @@ class KafkaClientThread {
     } finally {
       this.waiting.delete(exchange.id);
     }
-    if (exchange.replied) this.post({ op: 'answer', id: request.id, ok: true, value: exchange.reply?.toString('utf8') ?? null });
+    if (exchange.replied) this.post({ op: 'answer', id: request.id, ok: true, value: exchange.reply?.toString('utf8') ?? null, accepts: exchange.accepts });
     else this.post({ op: 'answer', id: request.id, ok: false, closed: this.closing !== undefined, lastSendError: lastError === undefined ? undefined : describeError(lastError) });
   }
 

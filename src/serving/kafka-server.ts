@@ -7,6 +7,7 @@ import type { ModelRegistry } from '../ml/registry.ts';
 import type { Prediction } from '../ml/model.ts';
 import type { RecordValue, RegistryOutput } from '../ml/registry-mapping.ts';
 import { createTopicsAndWait } from '../transport/create-topics.ts';
+import { COLUMNS_CONTENT_TYPE, decodeColumns } from './column-batch.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { servingDeadLetters, servingRequests } from './metrics.ts';
 import { ModelPool, predictionsOf, type BatchingOptions } from './model-pool.ts';
@@ -265,7 +266,7 @@ export class ModelKafkaServer {
         }
         const { value, version } = await this.reply(message, model);
         servingRequests.inc({ transport: 'kafka', model: this.pool.label(model), outcome: 'error' in value ? 'error' : 'ok' });
-        const headers: IHeaders = { [ServingHeaders.server]: this.id };
+        const headers: IHeaders = { [ServingHeaders.server]: this.id, [ServingHeaders.accepts]: COLUMNS_CONTENT_TYPE };
         if (correlationId !== undefined) headers[ServingHeaders.correlationId] = correlationId;
         if (model !== undefined) headers[ServingHeaders.model] = model;
         if (version !== undefined) headers[ServingHeaders.version] = version;
@@ -281,10 +282,19 @@ export class ModelKafkaServer {
     try {
       if (model === undefined) throw new ServingError(`no ${ServingHeaders.model} header: requests on a shared topic must name their model`, 400);
       let instance: unknown;
-      try {
-        instance = JSON.parse(message.value?.toString('utf8') ?? '');
-      } catch (error) {
-        throw new ServingError(`the request value is not JSON: ${describeError(error)}`, 400);
+      const contentType = headerText(message.headers, ServingHeaders.contentType);
+      if (contentType === COLUMNS_CONTENT_TYPE) {
+        try {
+          instance = decodeColumns(message.value ?? new Uint8Array(0));
+        } catch (error) {
+          throw new ServingError(`the request value is not a column batch: ${describeError(error)}`, 400);
+        }
+      } else {
+        try {
+          instance = JSON.parse(message.value?.toString('utf8') ?? '');
+        } catch (error) {
+          throw new ServingError(`the request value is not JSON: ${describeError(error)}`, 400);
+        }
       }
       const key = message.key?.toString('utf8') ?? null;
       const batch = Array.isArray(instance);

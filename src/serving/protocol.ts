@@ -20,6 +20,10 @@ export const ServingHeaders = {
    * answers a `BatchReply`, which a client that sends it reads too.
    */
   replyFormat: 'reply-format',
+  /** On a request: `application/vnd.tributary.columns` for a column batch (column-batch.ts); absent for JSON. */
+  contentType: 'content-type',
+  /** On a reply: the request content types the server reads besides JSON, so a client can switch to them. */
+  accepts: 'accepts',
 } as const;
 
 /** Where a request failed: the request itself (not JSON, unknown model, ...) or a model stage. */

@@ -4,6 +4,7 @@ import { KafkaClientWorker } from './kafka-client-worker.ts';
 import { defaultBrokers } from './kafka-server.ts';
 import { remoteDuplicates, remoteRetries } from './metrics.ts';
 import { ServingHeaders, type BatchReply, type CompactBatchReply, type ErrorReply } from './protocol.ts';
+import { COLUMNS_CONTENT_TYPE, encodeColumns } from './column-batch.ts';
 import { requestJson } from './request-json.ts';
 
 /** `remoteModel({ kafka })`: a Kafka-native model server reached through a request and a reply topic. */
@@ -33,6 +34,12 @@ export interface RemoteKafkaOptions {
 /** What a request got: the reply's value, or why none came. */
 type Answer = { ok: true; value: string | null } | { ok: false; reason: string };
 
+/** One request's value, and its content type when it is not JSON. */
+interface RequestValue {
+  value: string | Uint8Array;
+  contentType: string | undefined;
+}
+
 /**
  * The largest request value: a micro-batch above it goes out as several requests. The broker's
  * default `message.max.bytes` is 1 MiB; half of it leaves room for headers and batch overhead.
@@ -48,13 +55,17 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
 const isStage = (stage: unknown): stage is ScoreStage => stage === 'validate' || stage === 'features' || stage === 'inference';
 
 /**
- * A model behind a Kafka-native model server: one request record per micro-batch (a JSON array
- * of the batch's values, split when it would exceed 512 KiB) with a unique `correlation-id`, keyed
- * by that id so its retries land on the same partition, and a `reply-to` header; replies read by
- * its own consumer (a unique group, from the latest offset) and matched by correlation id. A
- * request unanswered after its timeout (`timeoutMs` + `timeoutPerRecordMs` per record) is sent
- * again (same correlation id) up to `retries` times; duplicate replies are ignored. An instance the server rejects (an error naming it, stage
- * `validate` or `features`) fails alone and the rest of the batch is sent again, as over HTTP.
+ * A model behind a Kafka-native model server: one request record per micro-batch with a unique
+ * `correlation-id`, keyed by that id so its retries land on the same partition, and a `reply-to`
+ * header. The value is a JSON array of the batch's values (split when it would exceed 512 KiB)
+ * until a reply's `accepts` header says the server reads column batches; then a column batch
+ * (column-batch.ts) when the values share their keys and it fits in 512 KiB. The Kafka client
+ * (producer, reply consumer of a unique group from the latest offset, correlation, timeouts and
+ * retries, duplicate replies) runs on its own worker thread (kafka-client-thread.ts). A request
+ * unanswered after its timeout (`timeoutMs` + `timeoutPerRecordMs` per record) is sent again (same
+ * correlation id) up to `retries` times; duplicate replies are ignored. An instance the server
+ * rejects (an error naming it, stage `validate` or `features`) fails alone and the rest of the
+ * batch is sent again, as over HTTP.
  */
 export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
   readonly name: string;
@@ -62,6 +73,10 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
   private readonly timeoutPerRecordMs: number;
   private readonly retries: number;
   private readonly headers: Record<string, string> = {};
+  /** The headers of a column batch request (`headers` and its content type). */
+  private readonly columnHeaders: Record<string, string>;
+  /** The server said (an `accepts` header on a reply) that it reads column batches. */
+  private columns = false;
   /** The thread holding the Kafka client (producer, reply consumer, correlation, retries). */
   private client: KafkaClientWorker | undefined;
   private starting: Promise<void> | undefined;
@@ -75,6 +90,7 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     this.headers[ServingHeaders.replyFormat] = 'compact';
     if (options.model !== undefined) this.headers[ServingHeaders.model] = options.model;
     if (options.version !== undefined) this.headers[ServingHeaders.version] = options.version;
+    this.columnHeaders = { ...this.headers, [ServingHeaders.contentType]: COLUMNS_CONTENT_TYPE };
   }
 
   /** Starts the Kafka client thread: it connects, creates the reply topic when missing and reads replies from its current end. */
@@ -97,18 +113,37 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
       return inputs.map(() => failure);
     }
     const outcomes = new Array<ScoreOutcome<Out> | undefined>(inputs.length);
+    if (this.columns) {
+      const values = inputs.map((input) => input.value);
+      const encode = (indices: readonly number[]): RequestValue | undefined => {
+        const bytes = encodeColumns(indices.length === values.length ? values : indices.map((i) => values[i]));
+        return bytes === undefined || bytes.byteLength > MAX_REQUEST_BYTES ? undefined : { value: bytes, contentType: COLUMNS_CONTENT_TYPE };
+      };
+      const all = inputs.map((_, i) => i);
+      const first = encode(all);
+      // values of different shapes, or too many for one request, go as JSON
+      if (first !== undefined) {
+        await this.scoreRequest(all, outcomes, (indices) => (indices === all ? first : encode(indices) ?? this.json(indices.map((i) => requestJson(values[i])))));
+        return outcomes as ScoreOutcome<Out>[];
+      }
+    }
     // each value is serialised once; a request is these strings joined, and a resend reuses them
     const values = inputs.map((input) => requestJson(input.value));
-    await Promise.all(this.pack(values).map((indices) => this.scoreRequest(values, indices, outcomes)));
+    await Promise.all(this.pack(values).map((indices) => this.scoreRequest(indices, outcomes, (pending) => this.json(pending.map((i) => values[i]!)))));
     return outcomes as ScoreOutcome<Out>[];
   }
 
-  /** Scores some of a batch's values in one request; rejected instances fail alone and the rest is sent again. */
-  private async scoreRequest(values: readonly string[], indices: number[], outcomes: (ScoreOutcome<Out> | undefined)[]): Promise<void> {
+  /** A JSON array request of values already serialised. */
+  private json(values: readonly string[]): RequestValue {
+    return { value: `[${values.join(',')}]`, contentType: undefined };
+  }
+
+  /** Scores some of a batch's values in one request (`encode` makes it); rejected instances fail alone and the rest is sent again. */
+  private async scoreRequest(indices: number[], outcomes: (ScoreOutcome<Out> | undefined)[], encode: (indices: number[]) => RequestValue): Promise<void> {
     let pending = indices;
     while (pending.length > 0) {
       const started = performance.now();
-      const answer = await this.exchange(`[${pending.map((i) => values[i]!).join(',')}]`, pending.length);
+      const answer = await this.exchange(encode(pending), pending.length);
       if (!answer.ok) {
         const failure = this.failure('inference', answer.reason);
         for (const i of pending) outcomes[i] = failure;
@@ -155,12 +190,15 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
   }
 
   /** Sends one request until its reply comes, at most `retries` more times, its timeout apart (in the client thread). */
-  private async exchange(value: string, instances: number): Promise<Answer> {
+  private async exchange(request: RequestValue, instances: number): Promise<Answer> {
     const waitMs = this.timeoutMs + instances * this.timeoutPerRecordMs;
     const client = this.client;
     if (client === undefined) return { ok: false, reason: 'closed while waiting for a reply' };
-    const answer = await client.exchange(value, this.headers, instances, waitMs);
-    if (answer.ok) return { ok: true, value: answer.value };
+    const answer = await client.exchange(request.value, request.contentType === undefined ? this.headers : this.columnHeaders, instances, waitMs);
+    if (answer.ok) {
+      if (answer.accepts?.split(',').some((type) => type.trim() === COLUMNS_CONTENT_TYPE)) this.columns = true;
+      return { ok: true, value: answer.value };
+    }
     if (answer.closed || this.closing !== undefined) return { ok: false, reason: 'closed while waiting for a reply' };
     const attempts = this.retries + 1;
     const budget = `${waitMs} ms (timeoutMs ${this.timeoutMs} + ${instances} record(s) × timeoutPerRecordMs ${this.timeoutPerRecordMs})`;

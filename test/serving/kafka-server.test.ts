@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Consumer, IHeaders, Producer } from 'kafkajs';
 import { ModelKafkaServer, ModelRegistry, type Prediction, type RegistryOutput } from 'tributary';
+import { encodeColumns } from '../../src/serving/column-batch.ts';
 import { createTopicsAndWait } from '../../src/transport/create-topics.ts';
 import { counter, embedded, holdout, kafka, unique, waitFor, withoutLatency, expectSamePredictions } from './helpers.ts';
 
@@ -41,7 +42,7 @@ function startServer(): Promise<ModelKafkaServer> {
 }
 
 /** Sends requests (value, headers) and resolves with their replies by correlation id. */
-async function request(topic: string, requests: { key?: string; value: string; headers?: Record<string, string> }[]): Promise<Reply[]> {
+async function request(topic: string, requests: { key?: string; value: string | Buffer; headers?: Record<string, string> }[]): Promise<Reply[]> {
   const ids = requests.map(() => randomUUID());
   await producer.send({
     topic,
@@ -109,6 +110,18 @@ describe('ModelKafkaServer', () => {
     // without the header (an older client) every prediction still carries them
     expectSamePredictions(full!.value.predictions!, expected);
     expect(full!.value.model).toBeUndefined();
+  });
+
+  it('a column batch (content-type application/vnd.tributary.columns) is scored as its JSON array is; replies advertise it in accepts', async () => {
+    const records = holdout('2').slice(0, 20);
+    const [columns, malformed] = await request(requestTopic, [
+      { value: Buffer.from(encodeColumns(records.map((r, i) => ({ paymentId: `p${i}`, ...r })))!), headers: { 'content-type': 'application/vnd.tributary.columns' } },
+      { value: 'not a column batch', headers: { 'content-type': 'application/vnd.tributary.columns' } },
+    ]);
+    expectSamePredictions(columns!.value.predictions!, await embedded(registry, '2', records));
+    expect(columns!.headers.accepts).toBe('application/vnd.tributary.columns');
+    expect(malformed!.value).toMatchObject({ stage: 'request' });
+    expect(malformed!.value.error).toMatch(/^the request value is not a column batch: /);
   });
 
   it('on the shared topic the model header names the model', async () => {
