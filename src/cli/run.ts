@@ -24,6 +24,7 @@ export const RUN_USAGE = `tributary run <topology.ts> [options]
   --cache-max-entries <n>     table updates merged per key until each commit, per task (env TRIBUTARY_CACHE_MAX_ENTRIES, default 10000; 0: every update is sent)
   --repartition-purge-interval <ms>
                               how often committed records are deleted from the repartition topics (env TRIBUTARY_REPARTITION_PURGE_INTERVAL_MS, default 30000)
+  --producer-lanes <n>        idempotent producers sharing the output partitions, one request in flight each (env TRIBUTARY_PRODUCER_LANES, default 2)
   --max-record-bytes <n>      larger output records go to the dead-letter topic (env TRIBUTARY_MAX_RECORD_BYTES, default 1048076: the broker's default limit)
   --processes <n>             run n processes in one consumer group, to use n cores (env TRIBUTARY_PROCESSES, default 1; needs --brokers)
   --create-topics             create missing input/output topics (development)
@@ -47,6 +48,7 @@ export interface RunSettings {
   maxRecordBytes: number | undefined;
   cacheMaxEntries: number | undefined;
   repartitionPurgeIntervalMs: number | undefined;
+  producerLanes: number | undefined;
   /** Runner processes in one group (`--processes`); 1 runs here. */
   processes: number;
   redisOutageTimeoutMs: number | undefined;
@@ -82,6 +84,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
         'max-record-bytes': { type: 'string' },
         'cache-max-entries': { type: 'string' },
         'repartition-purge-interval': { type: 'string' },
+        'producer-lanes': { type: 'string' },
         processes: { type: 'string' },
         'redis-outage-timeout': { type: 'string' },
         'create-topics': { type: 'boolean' },
@@ -120,6 +123,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     maxRecordBytes: integer(values['max-record-bytes'] ?? env.TRIBUTARY_MAX_RECORD_BYTES, '--max-record-bytes'),
     cacheMaxEntries: integer(values['cache-max-entries'] ?? env.TRIBUTARY_CACHE_MAX_ENTRIES, '--cache-max-entries'),
     repartitionPurgeIntervalMs: integer(values['repartition-purge-interval'] ?? env.TRIBUTARY_REPARTITION_PURGE_INTERVAL_MS, '--repartition-purge-interval'),
+    producerLanes: integer(values['producer-lanes'] ?? env.TRIBUTARY_PRODUCER_LANES, '--producer-lanes'),
     processes: processCount(values.processes ?? env.TRIBUTARY_PROCESSES, brokersText !== undefined),
     redisOutageTimeoutMs: integer(values['redis-outage-timeout'] ?? env.TRIBUTARY_REDIS_OUTAGE_TIMEOUT_MS, '--redis-outage-timeout'),
     createTopics: values['create-topics'] ?? false,
@@ -174,6 +178,7 @@ export async function runTopology(module: TopologyModule, settings: RunSettings,
     ...(settings.maxRecordBytes !== undefined ? { maxRecordBytes: settings.maxRecordBytes } : {}),
     ...(settings.cacheMaxEntries !== undefined ? { cacheMaxEntries: settings.cacheMaxEntries } : {}),
     ...(settings.repartitionPurgeIntervalMs !== undefined ? { repartitionPurgeIntervalMs: settings.repartitionPurgeIntervalMs } : {}),
+    ...(settings.producerLanes !== undefined ? { producerLanes: settings.producerLanes } : {}),
     ...(settings.redisOutageTimeoutMs !== undefined ? { redisOutageTimeoutMs: settings.redisOutageTimeoutMs } : {}),
     errorHandling: 'dead-letter',
     ...(definition.config.topics ? { topics: definition.config.topics } : {}),

@@ -8,6 +8,8 @@ import type { Serde } from '../serdes/serde.ts';
 import type { TopicNameExtractor } from '../topology/nodes.ts';
 import { filterProcessor as keepNonNullKeys } from '../processors/stateless.ts';
 import { tableSourceProcessor } from '../processors/table-source.ts';
+import { versionedTableSourceProcessor } from '../processors/versioned-table-source.ts';
+import { versionedSource } from '../processors/versioned-read-through.ts';
 import { predictProcessor, type PredictOptions } from '../processors/predict.ts';
 import type { Model, Prediction } from '../ml/model.ts';
 import type { InternalBuilder } from './internal-builder.ts';
@@ -167,12 +169,16 @@ export class KStream<K, V> {
     return new KGroupedStream<K2, V>(rekeyed, grouped);
   }
 
-  /** The stream as a table: the latest value per key; a `null` value deletes the key. */
+  /**
+   * The stream as a table: the latest value per key; a `null` value deletes the key. Materialized
+   * as a versioned store it keeps each key's history, as `builder.table` does.
+   */
   toTable(materialized?: Materialized<K, V>): KTable<K, V> {
-    const storeName = addTableStore(this.builder, materialized, 'KSTREAM-TOTABLE-STATE-STORE-', this.keySerde, this.valueSerde);
+    const storeName = addTableStore(this.builder, materialized, 'KSTREAM-TOTABLE-STATE-STORE-', this.keySerde, this.valueSerde, true);
     const name = this.builder.newName('KSTREAM-TOTABLE-');
-    this.builder.addProcessor(name, [this.nodeName], tableSourceProcessor(storeName), [storeName]);
-    return new KTable<K, V>(this.builder, name, materialized?.keySerde ?? this.keySerde, materialized?.valueSerde ?? this.valueSerde, storeName);
+    const versioned = materialized?.versioned !== undefined;
+    this.builder.addProcessor(name, [this.nodeName], versioned ? versionedTableSourceProcessor(storeName) : tableSourceProcessor(storeName), [storeName]);
+    return new KTable<K, V>(this.builder, name, materialized?.keySerde ?? this.keySerde, materialized?.valueSerde ?? this.valueSerde, storeName, versioned ? versionedSource<K, V>(storeName) : undefined);
   }
 
   /**

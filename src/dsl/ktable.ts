@@ -17,18 +17,20 @@ type TableJoinArgument<K, V> = (value: V, other: never, key: K) => unknown;
 import { suppressTable, type Suppressed } from './suppressed.ts';
 import { versionedSpec } from './stores.ts';
 import { TopologyError } from '../topology/errors.ts';
-import { derivedReadThrough, type VersionedReadThrough } from '../processors/versioned-read-through.ts';
+import { derivedReadThrough, transformedReadThrough, versionedSource, type VersionedReadThrough } from '../processors/versioned-read-through.ts';
 
 /**
- * @internal Adds a timestamped key-value store for a table and returns its name. Only source
- * tables (`allowVersioned`) may keep history: the other table operators write latest values only.
+ * @internal Adds a timestamped key-value store for a table and returns its name. Only the tables
+ * whose processors put through Kafka Streams' `KeyValueStoreWrapper` semantics here
+ * (`allowVersioned`: sources, filter, mapValues, transformValues, table-table join results) may
+ * keep history in a versioned store.
  */
 export function addTableStore<K, V>(builder: InternalBuilder, materialized: Materialized<K, V> | undefined, prefix: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined, allowVersioned = false): string {
   const storeName = materialized?.storeName ?? builder.newName(prefix);
   const ks = materialized?.keySerde ?? keySerde;
   const vs = materialized?.valueSerde ?? valueSerde;
   if (materialized?.versioned && !allowVersioned) {
-    throw new TopologyError(`store '${storeName}': a versioned store can materialize a source table only (builder.table(topic, consumed, { versioned: { historyRetention } })); materialize this table without 'versioned' (without a store name, a filter or mapValues of a versioned table is versioned already: it reads the source's history)`);
+    throw new TopologyError(`store '${storeName}': a versioned store can materialize a source table (builder.table, KStream.toTable), a filter, filterNot, mapValues or transformValues of a table, or a table-table join's result only, not an aggregation; materialize this table without 'versioned'`);
   }
   builder.addStore({
     name: storeName,
@@ -61,60 +63,77 @@ export class KTable<K, V> {
     /** @internal */ readonly valueSerde: Serde<V> | undefined,
     /** The store holding this table. */ readonly storeName: string,
     /**
-     * @internal Set when this table answers reads as of a time: a versioned source table, or an
-     * unmaterialized `filter`/`mapValues` of one, which reads through to the source's history.
+     * @internal Set when this table answers reads as of a time: a table materialized as a versioned
+     * store, or an unmaterialized `filter`/`mapValues`/`transformValues` of one, which reads through
+     * to its history.
      */
     readonly versionedReadThrough?: VersionedReadThrough<K, V>,
   ) {}
 
   /**
-   * @internal A child table computed by a processor with its own store. Without a store name it
-   * is unmaterialized as Kafka Streams counts it: for a versioned parent, as-of reads go through
-   * to the parent's history with `step` applied (Kafka Streams' `view()` value getters).
+   * @internal How a child table of this one keeps history. Materialized as a versioned store
+   * (`Materialized.as(Stores.persistentVersionedKeyValueStore(...))`), it has its own: as-of reads
+   * go to its store. Without a store name it is unmaterialized as Kafka Streams counts it: for a
+   * versioned parent, as-of reads go through to the parent's history with `step` applied (Kafka
+   * Streams' `view()` value getters), and out-of-order updates pass through (`passOutOfOrder`).
    */
-  protected deriveTable<V2>(prefix: string, materialized: Materialized<K, V2> | undefined, make: (storeName: string, versioned: boolean) => ProcessorSupplier, valueSerde: Serde<V2> | undefined, step: (key: K, value: V) => V2 | null): KTable<K, V2> {
+  private childHistory<V2>(materialized: Materialized<K, V2> | undefined, storeName: string, step: ((key: K, value: V) => V2 | null) | undefined): { passOutOfOrder: boolean; readThrough: VersionedReadThrough<K, V2> | undefined } {
+    if (materialized?.versioned) return { passOutOfOrder: false, readThrough: versionedSource<K, V2>(storeName) };
+    const inherits = this.versionedReadThrough !== undefined && materialized?.storeName === undefined;
+    const readThrough = inherits && step && this.versionedReadThrough ? derivedReadThrough(this.versionedReadThrough, step) : undefined;
+    return { passOutOfOrder: inherits, readThrough };
+  }
+
+  /** @internal A child table computed by a processor with its own store (see {@link childHistory}). */
+  protected deriveTable<V2>(prefix: string, materialized: Materialized<K, V2> | undefined, make: (storeName: string, passOutOfOrder: boolean) => ProcessorSupplier, valueSerde: Serde<V2> | undefined, step: (key: K, value: V) => V2 | null): KTable<K, V2> {
     const name = this.builder.newName(prefix);
-    const storeName = addTableStore(this.builder, materialized, 'KTABLE-STATE-STORE-', this.keySerde, valueSerde);
-    const versioned = this.versionedReadThrough !== undefined && materialized?.storeName === undefined;
-    this.builder.addProcessor(name, [this.nodeName], make(storeName, versioned), [storeName]);
-    const readThrough = versioned && this.versionedReadThrough ? derivedReadThrough(this.versionedReadThrough, step) : undefined;
+    const storeName = addTableStore(this.builder, materialized, 'KTABLE-STATE-STORE-', this.keySerde, valueSerde, true);
+    const { passOutOfOrder, readThrough } = this.childHistory(materialized, storeName, step);
+    this.builder.addProcessor(name, [this.nodeName], make(storeName, passOutOfOrder), [storeName]);
     return new KTable<K, V2>(this.builder, name, this.keySerde, materialized?.valueSerde ?? valueSerde, storeName, readThrough);
   }
 
   /**
    * Keeps rows for which `predicate` is true; other rows become tombstones downstream. Without a
    * store name in `materialized`, the filter of a versioned table is versioned too: a join reads
-   * the source's history and applies `predicate` to the value as of the time.
+   * the source's history and applies `predicate` to the value as of the time. With
+   * `Materialized.as(Stores.persistentVersionedKeyValueStore(name, retention))` it keeps a history
+   * of its own: updates are put at their timestamps, an out-of-order one is forwarded with
+   * `isLatest: false`, one older than the retention is dropped.
    */
   filter(predicate: (key: K, value: V) => boolean, materialized?: Materialized<K, V>): KTable<K, V> {
-    return this.deriveTable('KTABLE-FILTER-', materialized, (store, versioned) => tableFilterProcessor(store, predicate, false, versioned), this.valueSerde, (key, value) => (predicate(key, value) ? value : null));
+    return this.deriveTable('KTABLE-FILTER-', materialized, (store, passOutOfOrder) => tableFilterProcessor(store, predicate, false, passOutOfOrder), this.valueSerde, (key, value) => (predicate(key, value) ? value : null));
   }
 
-  /** Keeps rows for which `predicate` is false (versioned as `filter` is). */
+  /** Keeps rows for which `predicate` is false (versioned, or materialized as a versioned store, as `filter` is). */
   filterNot(predicate: (key: K, value: V) => boolean, materialized?: Materialized<K, V>): KTable<K, V> {
-    return this.deriveTable('KTABLE-FILTER-', materialized, (store, versioned) => tableFilterProcessor(store, predicate, true, versioned), this.valueSerde, (key, value) => (predicate(key, value) ? null : value));
+    return this.deriveTable('KTABLE-FILTER-', materialized, (store, passOutOfOrder) => tableFilterProcessor(store, predicate, true, passOutOfOrder), this.valueSerde, (key, value) => (predicate(key, value) ? null : value));
   }
 
   /**
    * Maps each row's value; the mapper never sees a tombstone. Without a store name in
    * `materialized`, the mapped table of a versioned table is versioned too (as-of reads map the
-   * source's value as of the time).
+   * source's value as of the time); it may also be materialized as a versioned store, as `filter`.
    */
   mapValues<V2>(mapper: (value: V, key: K) => V2, materialized?: Materialized<K, V2>): KTable<K, V2> {
-    return this.deriveTable<V2>('KTABLE-MAPVALUES-', materialized, (store, versioned) => tableMapValuesProcessor(store, mapper, versioned), undefined, (key, value) => mapper(value, key) ?? null);
+    return this.deriveTable<V2>('KTABLE-MAPVALUES-', materialized, (store, passOutOfOrder) => tableMapValuesProcessor(store, mapper, passOutOfOrder), undefined, (key, value) => mapper(value, key) ?? null);
   }
 
   /**
    * Transforms each row's value with access to state stores (Kafka Streams' `transformValues` with a
    * `ValueTransformerWithKey`): `transform(key, value)` gives the new value, also for a deleted row
    * (`value` null). Name the stores it reads in `storeNames` (added with `builder.addStateStore`).
+   * It may be materialized as a versioned store, as `filter`.
    */
   transformValues<VR>(supplier: ValueTransformerWithKeySupplier<K, V, VR>, materialized?: Materialized<K, VR>, ...storeNames: string[]): KTable<K, VR> {
     const name = this.builder.newName('KTABLE-TRANSFORMVALUES-');
-    const storeName = addTableStore(this.builder, materialized, 'KTABLE-STATE-STORE-', this.keySerde, materialized?.valueSerde);
-    const versioned = this.versionedReadThrough !== undefined && materialized?.storeName === undefined;
-    this.builder.addProcessor(name, [this.nodeName], tableTransformValuesProcessor(storeName, supplier, versioned), [storeName, ...storeNames]);
-    return new KTable<K, VR>(this.builder, name, this.keySerde, materialized?.valueSerde, storeName);
+    const storeName = addTableStore(this.builder, materialized, 'KTABLE-STATE-STORE-', this.keySerde, materialized?.valueSerde, true);
+    const { passOutOfOrder, readThrough: own } = this.childHistory<VR>(materialized, storeName, undefined);
+    // Unmaterialized below a versioned table, as-of reads run a transformer of their own on the
+    // historical value (Kafka Streams' KTableTransformValuesGetter).
+    const readThrough = own ?? (passOutOfOrder && this.versionedReadThrough ? transformedReadThrough(this.versionedReadThrough, supplier, storeNames) : undefined);
+    this.builder.addProcessor(name, [this.nodeName], tableTransformValuesProcessor(storeName, supplier, passOutOfOrder), [storeName, ...storeNames]);
+    return new KTable<K, VR>(this.builder, name, this.keySerde, materialized?.valueSerde, storeName, readThrough);
   }
 
   /** The name of the store that holds this table, for interactive queries (`app.store(name)`); every Tributary table has one. */

@@ -46,11 +46,11 @@ function joinStreamTable<K, V, VT, VR>(stream: KStream<K, V>, table: KTable<K, V
   const valueSerde = options.valueSerde ?? stream.valueSerde;
   const input = stream.repartitionRequired ? stream.repartitionForGrouping(name, keySerde, valueSerde) : stream;
   const grace = options.gracePeriod === undefined ? undefined : graceBuffer(builder, table, name, toMillis(options.gracePeriod, `gracePeriod of join '${name}'`), keySerde, valueSerde);
-  // A versioned table, or an unmaterialized filter/mapValues of one, is read as of each record's time in the source's store.
+  // A versioned table, or an unmaterialized filter/mapValues/transformValues of one, is read as of each record's time in the source's store.
   const readThrough = table.versionedReadThrough;
   const tableStore = readThrough?.storeName ?? table.storeName;
-  const stores = grace ? [tableStore, grace.bufferStoreName] : [tableStore];
-  builder.addProcessor(name, [input.nodeName], streamTableJoinProcessor(tableStore, joiner, leftJoin, grace, readThrough?.view), stores);
+  const stores = [tableStore, ...(readThrough?.storeNames ?? []), ...(grace ? [grace.bufferStoreName] : [])];
+  builder.addProcessor(name, [input.nodeName], streamTableJoinProcessor(tableStore, joiner, leftJoin, grace, readThrough ? (context) => readThrough.open(context) : undefined), stores);
   builder.copartition([input.nodeName, table.nodeName]);
   return new KStream<K, VR>(builder, name, keySerde, undefined, false);
 }

@@ -81,6 +81,10 @@ function upstreamWindowCloseDelay(builder: InternalBuilder, nodeName: string): n
 /** @internal `KTable.suppress`: a processor with its buffer store after the table's node. */
 export function suppressTable<K, V>(table: KTable<K, V>, suppressed: Suppressed): KTable<K, V> {
   const builder = table.builder;
+  if (table.versionedReadThrough !== undefined) {
+    // Kafka Streams' InternalStreamsBuilder refuses it too: a versioned table's out-of-order updates cannot be buffered as latest values.
+    throw new TopologyError('suppress() is only supported for non-versioned KTables (note that version semantics might be inherited from upstream): suppress the table it derives from, or materialize the derived table without a versioned store');
+  }
   let waitMs = suppressed.timeLimitMs;
   if (suppressed.kind === 'untilWindowCloses') {
     const delay = upstreamWindowCloseDelay(builder, table.nodeName);

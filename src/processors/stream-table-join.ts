@@ -2,6 +2,7 @@ import type { GraceBufferedRecord } from '../serdes/grace-buffer.ts';
 import { compareKeys } from '../state/key-id.ts';
 import { isVersionedStore, type KeyValueStore, type ValueAndTimestamp, type VersionedKeyValueStore, type WindowStore } from '../state/store.ts';
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
+import type { OpenedView } from './versioned-read-through.ts';
 
 /** Combines a stream value with the table value of its key (`null` when a left join finds none). */
 export type StreamTableJoiner<K, V, TV, VR> = (value: V, tableValue: TV | null, key: K) => VR;
@@ -29,19 +30,21 @@ export const GRACE_NEEDS_VERSIONED_TABLE = 'KTable must be versioned to use a gr
  * left join emits `joiner(value, null)` for it. The inner join emits nothing when the key is not in
  * the table; the left join emits `joiner(value, null)`.
  *
- * `view` reads a filtered or mapped table of a versioned table through the source's store: the
- * source value as of the record's time, filtered and mapped (Kafka Streams' value getters).
+ * `openView` reads a filtered, mapped or transformed table of a versioned table through the
+ * source's store: the source value as of the record's time (`null` when none), filtered, mapped
+ * and transformed by a view opened per task (Kafka Streams' value getters).
  *
  * With a grace period (versioned tables only) records wait in a buffer until stream time (the
  * largest timestamp buffered) has passed them by the grace period, then join in timestamp order;
  * a record already older than that joins at once. As Kafka Streams' buffer, it is never flushed
  * early: records wait for later ones.
  */
-export function streamTableJoinProcessor<K, V, TV, VR>(tableStoreName: string, joiner: StreamTableJoiner<K, V, TV, VR>, leftJoin: boolean, grace?: StreamTableGrace, view?: (key: K, sourceValue: unknown) => TV | null): ProcessorSupplier {
+export function streamTableJoinProcessor<K, V, TV, VR>(tableStoreName: string, joiner: StreamTableJoiner<K, V, TV, VR>, leftJoin: boolean, grace?: StreamTableGrace, openView?: (context: ProcessorContext) => OpenedView<K, TV>): ProcessorSupplier {
   return () => {
     let ctx: ProcessorContext;
     let lookup: (key: K, timestamp: number) => TV | null;
     let buffer: WindowStore<K, GraceBufferedRecord> | undefined;
+    let view: OpenedView<K, TV> | undefined;
     /** The buffer's stream time: the largest timestamp buffered, as Kafka's time-ordered buffer keeps it. */
     const bufferTime = (): number => (buffer as unknown as { observedStreamTime?: number }).observedStreamTime ?? -1;
 
@@ -57,11 +60,10 @@ export function streamTableJoinProcessor<K, V, TV, VR>(tableStoreName: string, j
         const store = context.getStateStore(tableStoreName);
         if (isVersionedStore(store)) {
           const versioned = store as VersionedKeyValueStore<K, unknown>;
-          lookup = view
-            ? (key, timestamp) => {
-                const found = versioned.get(key, timestamp);
-                return found === undefined ? null : view(key, found.value);
-              }
+          view = openView?.(context);
+          const read = view?.read;
+          lookup = read
+            ? (key, timestamp) => read(key, versioned.get(key, timestamp)?.value ?? null)
             : (key, timestamp) => (versioned.get(key, timestamp)?.value as TV | undefined) ?? null;
         } else {
           if (grace) throw new TypeError(`${GRACE_NEEDS_VERSIONED_TABLE} Store '${tableStoreName}' is not versioned: materialize the table with { versioned: { historyRetention } }`);
@@ -101,6 +103,9 @@ export function streamTableJoinProcessor<K, V, TV, VR>(tableStoreName: string, j
         // The put advances the buffer's time, which expires (deletes) every record at or before the bound.
         buffer.put(record.key, { value: record.value, headers: record.headers }, record.timestamp);
         for (const d of due) join(d.key, d.value, d.timestamp, d.headers);
+      },
+      close() {
+        view?.close();
       },
     };
   };

@@ -1,4 +1,4 @@
-import type { KeyValueStore, ValueAndTimestamp } from '../state/store.ts';
+import { isVersionedStore, PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UNDEFINED, type KeyValueStore, type ValueAndTimestamp, type VersionedKeyValueStore } from '../state/store.ts';
 import { tableValueGetter, type TableValueGetter } from './table-value-getter.ts';
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 import { change, isLatestChange, type Change } from './change.ts';
@@ -70,14 +70,27 @@ export function tableJoinResultProcessor<K, VR>(storeName: string): ProcessorSup
   return () => {
     let ctx: ProcessorContext;
     let store: KeyValueStore<K, ValueAndTimestamp<VR>>;
+    let versions: VersionedKeyValueStore<K, VR> | undefined;
     return {
       init(context) {
         ctx = context;
         store = context.getStateStore(storeName);
+        versions = isVersionedStore(store) ? (store as unknown as VersionedKeyValueStore<K, VR>) : undefined;
       },
       process(record: StreamRecord<K, Change<VR>>) {
-        const old = store.get(record.key)?.value ?? null;
         const value = record.value.newValue;
+        if (versions) {
+          // KTableKTableJoinMerger over a versioned store: put at the record's time; refused puts are
+          // not forwarded; the rest carry the join's old value and isLatest from the put.
+          const validTo = versions.put(record.key, value, record.timestamp);
+          if (validTo === PUT_RETURN_CODE_NOT_PUT) {
+            ctx.recordDropped(`older than the history retention of versioned store '${storeName}'`);
+            return;
+          }
+          ctx.forward({ ...record, value: change(value, record.value.oldValue, validTo === PUT_RETURN_CODE_VALID_TO_UNDEFINED) });
+          return;
+        }
+        const old = store.get(record.key)?.value ?? null;
         store.put(record.key, value === null ? null : { value, timestamp: record.timestamp });
         ctx.forward({ ...record, value: change(value, old) });
       },

@@ -1,6 +1,6 @@
-import type { KeyValueStore, ValueAndTimestamp } from '../state/store.ts';
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
-import { change, isLatestChange, type Change } from './change.ts';
+import type { Change } from './change.ts';
+import { tableRowWriter, type TableRowWriter } from './table-row-writer.ts';
 
 /** Kafka Streams' `ValueTransformerWithKey`: a new value per key and value, with the task's stores through `init`'s context. */
 export interface ValueTransformerWithKey<K, V, VR> {
@@ -15,30 +15,21 @@ export type ValueTransformerWithKeySupplier<K, V, VR> = () => ValueTransformerWi
 
 /**
  * `KTable.transformValues`: each change's new value goes through the transformer; the result is
- * stored and forwarded with the old one. Below an unmaterialized versioned table (`versioned`), an
- * out-of-order update is transformed and passed on with `isLatest: false`, its store left alone
- * (Kafka Streams' KTableTransformValues, KIP-914).
+ * stored and forwarded with the old one, as {@link tableRowWriter} does: in a versioned store of its
+ * own at the record's timestamp, or, below an unmaterialized versioned table (`passOutOfOrder`),
+ * out-of-order updates passed on with `isLatest: false` (Kafka Streams' KTableTransformValues, KIP-914).
  */
-export function tableTransformValuesProcessor<K, V, VR>(storeName: string, supplier: ValueTransformerWithKeySupplier<K, V, VR>, versioned = false): ProcessorSupplier {
+export function tableTransformValuesProcessor<K, V, VR>(storeName: string, supplier: ValueTransformerWithKeySupplier<K, V, VR>, passOutOfOrder = false): ProcessorSupplier {
   return () => {
     const transformer = supplier();
-    let ctx: ProcessorContext;
-    let store: KeyValueStore<K, ValueAndTimestamp<VR>>;
+    let write: TableRowWriter<K, VR>;
     return {
       init(context) {
-        ctx = context;
-        store = context.getStateStore(storeName);
+        write = tableRowWriter<K, VR>(context, storeName, passOutOfOrder);
         transformer.init?.(context as unknown as ProcessorContext<K, VR>);
       },
       process(record: StreamRecord<K, Change<V>>) {
-        const newValue = transformer.transform(record.key, record.value.newValue) ?? null;
-        const old = store.get(record.key)?.value ?? null;
-        if (versioned && !isLatestChange(record.value)) {
-          ctx.forward({ key: record.key, value: change(newValue, old, false) });
-          return;
-        }
-        store.put(record.key, newValue === null ? null : { value: newValue, timestamp: record.timestamp });
-        ctx.forward({ key: record.key, value: change(newValue, old) });
+        write(record, transformer.transform(record.key, record.value.newValue) ?? null);
       },
       close() {
         transformer.close?.();

@@ -131,7 +131,7 @@ export class KafkaStreams {
     if (config.transport) {
       this.transport = config.transport;
     } else if (brokers && brokers.length > 0) {
-      this.transport = new KafkaTransport({ brokers, clientId: this.applicationId });
+      this.transport = new KafkaTransport({ brokers, clientId: this.applicationId, ...(config.producerLanes !== undefined ? { producerLanes: config.producerLanes } : {}) });
     } else {
       this.broker = config.broker ?? new InMemoryBroker({ defaultPartitions: config.embeddedPartitions ?? 1 });
       this.transport = new InMemoryTransport(this.broker);

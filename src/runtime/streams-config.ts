@@ -67,6 +67,12 @@ export interface KafkaStreamsConfig {
    */
   repartitionPurgeIntervalMs?: number;
   /**
+   * Idempotent producers on Kafka, each owning a fixed share of the output partitions (default 2).
+   * kafkajs keeps one produce request in flight per producer; with two, one request's wait for its
+   * acknowledgement does not hold up the other partitions' records. Ignored on the in-memory broker.
+   */
+  producerLanes?: number;
+  /**
    * The record cache (Kafka Streams' `statestore.cache.max.bytes`, counted in entries here): per
    * task, up to this many table updates of aggregations (`count`, `reduce`, `aggregate`, windowed
    * or not, and table aggregations) are merged per key and sent at the commit, so a key updated a

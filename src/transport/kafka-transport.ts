@@ -10,7 +10,6 @@ import {
   type IHeaders,
   type logCreator,
   type Message,
-  type Producer,
   type TopicMessages,
 } from 'kafkajs';
 import type { Headers } from '../util/headers.ts';
@@ -18,6 +17,7 @@ import { BATCH_OVERHEAD_BYTES, chunkEnd, type ChunkLimits } from './chunks.ts';
 import { copartitionedAssigner } from './copartitioned-assigner.ts';
 import { createTopicsAndWait } from './create-topics.ts';
 import { KafkaTransactionalProducer, readCommitted } from './kafka-transactional.ts';
+import { laneOf, ProducerLane, topicSpread, type LaneShared, type PlacedRecord } from './producer-lanes.ts';
 import { partitionForKey } from './partitioner.ts';
 import type { ConsumerHandlers, SubscribeOptions, TopicLimits, TopicPartition, TopicPartitionOffset, TopicSpec, TransactionalProducer, Transport } from './transport.ts';
 import { tpKey } from './transport.ts';
@@ -38,6 +38,12 @@ export interface KafkaTransportOptions {
   maxWaitTimeMs?: number;
   /** Upper bound of the bytes sent in one produce request (default 512 KiB). */
   maxBatchBytes?: number;
+  /**
+   * Idempotent producers, each owning a fixed share of the partitions (default 2): kafkajs lets
+   * one have a single produce request in flight, so with several one request's wait for its
+   * acknowledgement no longer holds up every other partition's records.
+   */
+  producerLanes?: number;
 }
 
 /** Kafka could not be reached at `connect`. */
@@ -55,12 +61,6 @@ export class KafkaUnreachableError extends Error {
   }
 }
 
-interface FlushWaiter {
-  upTo: number;
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 /**
  * kafkajs's ConfigResourceTypes.TOPIC. The enum is not imported as a value: Node cannot see it among
  * the named exports of kafkajs (CommonJS) when this file runs compiled.
@@ -69,6 +69,7 @@ const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 const MAX_BATCH_RECORDS = 10_000;
 const DEFAULT_MAX_BATCH_BYTES = 512 * 1024;
+const DEFAULT_PRODUCER_LANES = 2;
 /** Messages about normal operation (a rebalance), not a problem. */
 const ROUTINE_MESSAGES = ['The group is rebalancing, re-joining'];
 
@@ -83,13 +84,14 @@ const compactLogger: logCreator =
   };
 
 /**
- * A `Transport` on a Kafka cluster through kafkajs: an idempotent producer that batches in the
- * background, a consumer group member with the co-partitioning assignor, and the admin client.
+ * A `Transport` on a Kafka cluster through kafkajs: idempotent producers that batch in the
+ * background (see `ProducerLane`), a consumer group member with the co-partitioning assignor, and the admin client.
  */
 export class KafkaTransport implements Transport {
   private readonly kafka: Kafka;
   private readonly admin: Admin;
-  private readonly producer: Producer;
+  private readonly lanes: ProducerLane[];
+  private readonly laneShared: LaneShared;
   private connecting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private closed = false;
@@ -100,13 +102,11 @@ export class KafkaTransport implements Transport {
   /** `max.message.bytes` of the topics `topicLimits` described: a request keeps each topic's records under it. */
   private readonly maxMessageBytes = new Map<string, number>();
   private readonly roundRobin = new Map<string, number>();
-  private readonly outbox: OutgoingRecord[] = [];
-  private queued = 0;
-  private settled = 0;
-  private sendFailure: Error | undefined;
-  private readonly flushWaiters: FlushWaiter[] = [];
-  private draining: Promise<void> | undefined;
-  private drainScheduled = false;
+  /** Records of topics whose partition count is not known yet, in the order sent (all later ones wait behind them). */
+  private unplaced: OutgoingRecord[] = [];
+  private placing: Promise<void> | undefined;
+  /** `topicSpread` per topic, computed once (it is read for every record sent). */
+  private readonly spreads = new Map<string, number>();
 
   private consumer: Consumer | undefined;
   private handlers: ConsumerHandlers | undefined;
@@ -128,12 +128,21 @@ export class KafkaTransport implements Transport {
       logCreator: compactLogger,
     });
     this.admin = this.kafka.admin();
-    this.producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    this.laneShared = {
+      failure: undefined,
+      chunkLimits: () => this.chunkLimits(),
+      topicMessages: (chunk) => this.placedTopicMessages(chunk),
+    };
+    const lanes = options.producerLanes ?? DEFAULT_PRODUCER_LANES;
+    if (!Number.isInteger(lanes) || lanes < 1) throw new Error(`producerLanes must be an integer >= 1, got ${lanes}`);
+    this.lanes = Array.from(
+      { length: lanes },
+      () =>
+        new ProducerLane(
+          this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner }),
+          this.laneShared,
+        ),
+    );
   }
 
   connect(): Promise<void> {
@@ -267,15 +276,51 @@ export class KafkaTransport implements Transport {
 
   send(record: OutgoingRecord): void {
     if (this.closed) throw new Error(`cannot send to '${record.topic}': the Kafka transport is closed`);
-    this.outbox.push(record);
-    this.queued++;
-    this.scheduleDrain();
+    if (this.unplaced.length > 0 || (record.partition === undefined && !this.partitionCache.has(record.topic))) {
+      this.unplaced.push(record);
+      this.placing ??= this.placeWaiting().finally(() => (this.placing = undefined));
+      return;
+    }
+    this.place(record);
   }
 
-  flush(): Promise<void> {
-    const upTo = this.queued;
-    if (this.settled >= upTo) return this.sendFailure ? Promise.reject(this.sendFailure) : Promise.resolve();
-    return new Promise((resolve, reject) => this.flushWaiters.push({ upTo, resolve, reject }));
+  async flush(): Promise<void> {
+    while (this.placing) await this.placing;
+    if (this.laneShared.failure) throw this.laneShared.failure;
+    await Promise.all(this.lanes.map((lane) => lane.flush()));
+  }
+
+  /** Gives the record its partition (kept on the record) and queues it on that partition's lane. */
+  private place(record: OutgoingRecord): void {
+    const partition = (record.partition ??= this.partitionOf(record));
+    let spread = this.spreads.get(record.topic);
+    if (spread === undefined) this.spreads.set(record.topic, (spread = topicSpread(record.topic)));
+    this.lanes[laneOf(spread, partition, this.lanes.length)]!.send(record as PlacedRecord);
+  }
+
+  /** Learns the partition counts the waiting records need, then places them in the order they were sent. */
+  private async placeWaiting(): Promise<void> {
+    const asked = new Set<string>();
+    while (this.unplaced.length > 0) {
+      const unknown = [...new Set(this.unplaced.filter((r) => r.partition === undefined && !this.partitionCache.has(r.topic)).map((r) => r.topic))];
+      try {
+        if (unknown.length > 0) await this.partitionCounts(unknown);
+      } catch (error) {
+        this.laneShared.failure ??= new Error(`sending records to Kafka failed: ${errorText(error)}`, { cause: error });
+      }
+      for (const topic of unknown) asked.add(topic);
+      let next = 0;
+      for (; next < this.unplaced.length; next++) {
+        const record = this.unplaced[next]!;
+        if (record.partition === undefined && !this.partitionCache.has(record.topic)) {
+          // Sent while the counts were asked for: ask again. Asked and still unknown: it does not exist.
+          if (!asked.has(record.topic)) break;
+          this.laneShared.failure ??= new Error(`sending records to Kafka failed: topic '${record.topic}' does not exist`);
+        }
+        if (!this.laneShared.failure) this.place(record);
+      }
+      this.unplaced = this.unplaced.slice(next);
+    }
   }
 
   async commitOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
@@ -330,7 +375,7 @@ export class KafkaTransport implements Transport {
       await probe.disconnect().catch(() => undefined);
     }
     await this.admin.connect();
-    await this.producer.connect();
+    await Promise.all(this.lanes.map((lane) => lane.producer.connect()));
   }
 
   private async shutdown(): Promise<void> {
@@ -346,8 +391,8 @@ export class KafkaTransport implements Transport {
     };
     if (this.consumer) await attempt(() => this.consumer!.disconnect());
     // Records queued before close still go out (the caller normally flushed already).
-    if (this.settled < this.queued) await attempt(() => this.flush());
-    await attempt(() => this.producer.disconnect());
+    if (this.placing || this.lanes.some((lane) => lane.pending > 0)) await attempt(() => this.flush());
+    for (const lane of this.lanes) await attempt(() => lane.producer.disconnect());
     await attempt(() => this.admin.disconnect());
     if (errors.length > 0) throw errors[0];
   }
@@ -445,45 +490,6 @@ export class KafkaTransport implements Transport {
 
   // --- producer ---
 
-  private scheduleDrain(): void {
-    if (this.draining || this.drainScheduled) return;
-    this.drainScheduled = true;
-    // setImmediate, not a timer: records sent in the same turn share a request, none waits longer.
-    setImmediate(() => {
-      this.drainScheduled = false;
-      this.draining = this.drain().finally(() => {
-        this.draining = undefined;
-        if (this.outbox.length > 0) this.scheduleDrain();
-      });
-    });
-  }
-
-  private async drain(): Promise<void> {
-    while (this.outbox.length > 0) {
-      const chunk = this.takeChunk();
-      // After a failed send nothing more goes out: a later record must never reach a partition
-      // ahead of an earlier one that did not (the reader of a repartition topic skips positions
-      // at or below the highest it applied). The owner stops and replays from its checkpoint.
-      if (this.sendFailure) {
-        this.settled += chunk.length;
-        this.settleFlushes();
-        continue;
-      }
-      try {
-        await this.sendChunk(chunk);
-      } catch (error) {
-        const cause = error instanceof Error ? error.message : String(error);
-        this.sendFailure ??= new Error(`sending records to Kafka failed: ${cause}`, { cause: error });
-      }
-      this.settled += chunk.length;
-      this.settleFlushes();
-    }
-  }
-
-  private takeChunk(): OutgoingRecord[] {
-    return this.outbox.splice(0, chunkEnd(this.outbox, 0, this.chunkLimits()));
-  }
-
   private chunkLimits(): ChunkLimits {
     const maxBytes = this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     return {
@@ -496,14 +502,15 @@ export class KafkaTransport implements Transport {
     };
   }
 
-  private async sendChunk(chunk: OutgoingRecord[]): Promise<void> {
-    await this.producer.sendBatch({ topicMessages: await this.topicMessages(chunk) });
-  }
-
-  /** Records as kafkajs messages by topic, each placed in its partition. */
+  /** Records as kafkajs messages by topic, each placed in its partition (learning partition counts it does not know). */
   private async topicMessages(chunk: OutgoingRecord[]): Promise<TopicMessages[]> {
     const unknown = new Set(chunk.filter((r) => r.partition === undefined && !this.partitionCache.has(r.topic)).map((r) => r.topic));
     if (unknown.size > 0) await this.partitionCounts([...unknown]);
+    return this.placedTopicMessages(chunk);
+  }
+
+  /** Records as kafkajs messages by topic; a record without a partition gets it from its key (the count must be known). */
+  private placedTopicMessages(chunk: OutgoingRecord[]): TopicMessages[] {
     const byTopic = new Map<string, Message[]>();
     for (const record of chunk) {
       const messages = byTopic.get(record.topic) ?? [];
@@ -526,16 +533,6 @@ export class KafkaTransport implements Transport {
     const next = this.roundRobin.get(record.topic) ?? 0;
     this.roundRobin.set(record.topic, next + 1);
     return next % count;
-  }
-
-  private settleFlushes(): void {
-    for (let i = this.flushWaiters.length - 1; i >= 0; i--) {
-      const waiter = this.flushWaiters[i]!;
-      if (waiter.upTo > this.settled) continue;
-      this.flushWaiters.splice(i, 1);
-      if (this.sendFailure) waiter.reject(this.sendFailure);
-      else waiter.resolve();
-    }
   }
 }
 
@@ -589,4 +586,8 @@ export function fromKafkaHeaders(headers: IHeaders | undefined): Headers {
     out[name] = Buffer.isBuffer(last) ? last.toString('utf8') : last;
   }
   return out;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -3,12 +3,16 @@
  * grace period, stopped and restarted mid-stream (the table's history and the records waiting in
  * the grace buffer come back from Redis), gives exactly what the test driver gives for the same
  * input, and the restored history answers `app.versionedStore(name)`'s as-of and multi-version
- * reads; and Kafka's VersionedKeyValueStoreIntegrationTest.shouldRestore.
+ * reads; the same through a derived table (mapValues of an unversioned table) materialized as a
+ * versioned store, whose history also answers the HTTP interactive query; and Kafka's
+ * VersionedKeyValueStoreIntegrationTest.shouldRestore.
  */
+import { createServer, type Server } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Serdes, Stores, StreamsBuilder, TopologyTestDriver, type KafkaStreams, type Topology } from 'tributary';
+import { Materialized, Serdes, Stores, StreamsBuilder, TopologyTestDriver, type KafkaStreams, type Topology } from 'tributary';
+import { queryRoutes } from '../../src/runtime/query-server.ts';
 import { DataTracker, DELETE_VALUE_KEYWORD, versionedStoreContentChecker } from '../processors/versioned-store-checker.ts';
-import { createTopic, produce, readAll, testApps, unique, waitUntil, type TestMessage } from './kafka-helpers.ts';
+import { createTopic, freePort, produce, readAll, testApps, unique, waitUntil, type TestMessage } from './kafka-helpers.ts';
 
 const apps = testApps();
 afterAll(() => apps.closeAll());
@@ -20,6 +24,17 @@ function pricedOrders(prices: string, orders: string, output: string): Topology 
   const table = builder.table<string, string>(prices, strings, { storeName: 'prices', versioned: { historyRetention: '1h' } });
   builder.stream<string, string>(orders, strings)
     .leftJoin(table, (order, price) => `${order}@${price}`, { name: 'priced', gracePeriod: 100 })
+    .to(output, strings);
+  return builder.build();
+}
+
+/** The same join against `raw.mapValues(toUpperCase, Materialized.as(Stores.persistentVersionedKeyValueStore('price-history', 1h)))`, `raw` unversioned. */
+function pricedOrdersThroughDerivedHistory(prices: string, orders: string, output: string): Topology {
+  const builder = new StreamsBuilder();
+  const history = builder.table<string, string>(prices, strings, { storeName: 'raw-prices' })
+    .mapValues((v) => v.toUpperCase(), Materialized.as(Stores.persistentVersionedKeyValueStore('price-history', '1h')));
+  builder.stream<string, string>(orders, strings)
+    .leftJoin(history, (order, price) => `${order}@${price}`, { name: 'priced', gracePeriod: 100 })
     .to(output, strings);
   return builder.build();
 }
@@ -90,6 +105,57 @@ describe('versioned tables on Kafka and Redis', () => {
     expect(history.get('pear')).toBeUndefined();
     expect(history.getVersions('pear', { fromTime: 2_500 })).toEqual([]);
     expect(() => second.versionedStore('priced-Buffer')).toThrow(/is a window store/);
+    await produce(orders, secondOrders);
+    await produce(orders, [0, 1].map((partition) => ({ key: 'flush', value: 'f', timestamp: 1_000_000, partition })));
+    await waitUntil('every order joined', async () => (await readAll(output)).length >= expected.length);
+    await second.close();
+    const actual = (await readAll(output)).map((m) => ({ key: m.key!, value: m.value!, timestamp: m.timestamp }));
+    expect(sorted(actual)).toEqual(expected);
+  });
+
+  it('a mapValues materialized as a versioned store: its history survives a restart in Redis, a grace join reads it as the driver does, and the HTTP query answers ?asOf', async () => {
+    const [prices, orders, output] = [unique('derived-prices'), unique('derived-orders'), unique('derived-priced')];
+    await Promise.all([createTopic(prices, 2), createTopic(orders, 2), createTopic(output, 2)]);
+    const expected = sorted(await driverOutput(pricedOrdersThroughDerivedHistory('prices-in', 'orders-in', 'out')));
+    // o3 (2050) meets A2, an out-of-order update kept in the derived history; kiwi's late price reaches o8.
+    expect(expected).toContainEqual({ key: 'apple', value: 'o3@A2', timestamp: 2_050 });
+    expect(expected).toContainEqual({ key: 'kiwi', value: 'o8@K1', timestamp: 4_000 });
+
+    const id = unique('derived-versioned-join');
+    const latest = (streams: KafkaStreams, key: string) => streams.versionedStore<string, string>('price-history').get(key)?.value;
+    await produce(prices, priceHistory);
+    const first = apps.app(pricedOrdersThroughDerivedHistory(prices, orders, output), id);
+    await first.start();
+    await waitUntil('the derived history loaded', () => latest(first, 'apple') === 'A3' && latest(first, 'plum') === 'U1' && first.store<string, string>('raw-prices').get('apple') === 'a2');
+    await produce(orders, firstOrders);
+    await waitUntil('the first orders joined', async () => (await readAll(output)).length >= 6);
+    await first.close();
+
+    await produce(prices, latePrice);
+    const second = apps.app(pricedOrdersThroughDerivedHistory(prices, orders, output), id);
+    await second.start();
+    await waitUntil('the late price applied', () => latest(second, 'kiwi') === 'K1');
+    const history = second.versionedStore<string, string>('price-history');
+    expect(history.getVersions('apple', { order: 'ascending' })).toEqual([
+      { value: 'A1', timestamp: 1_000, validTo: 2_000 }, { value: 'A2', timestamp: 2_000, validTo: 3_000 }, { value: 'A3', timestamp: 3_000 },
+    ]);
+    expect(history.get('pear', 2_000)).toEqual({ value: 'P1', timestamp: 1_500, validTo: 2_500 });
+    expect(history.get('pear')).toBeUndefined();
+
+    const port = await freePort();
+    const routes = queryRoutes(second);
+    const server: Server = createServer((request, response) => {
+      if (!routes(request, response)) response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/stores/price-history/apple?asOf=2500`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ store: 'price-history', key: 'apple', value: 'A2', timestamp: 2_000, validTo: 3_000 });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+
     await produce(orders, secondOrders);
     await produce(orders, [0, 1].map((partition) => ({ key: 'flush', value: 'f', timestamp: 1_000_000, partition })));
     await waitUntil('every order joined', async () => (await readAll(output)).length >= expected.length);

@@ -1,13 +1,14 @@
 /*
- * Kafka Streams: an unmaterialized filter or mapValues of a versioned table is versioned too; its
- * value getter reads the source's history and applies the filter or mapper to the value as of the
- * time (KTableFilter/KTableMapValues view()). Ported from KStreamKTableJoinTest:
+ * Kafka Streams: an unmaterialized filter, mapValues or transformValues of a versioned table is
+ * versioned too; its value getter reads the source's history and applies the filter, mapper or
+ * (a transformer of its own) to the value as of the time (KTableFilter/KTableMapValues/
+ * KTableTransformValues view()). Ported from KStreamKTableJoinTest:
  * shouldNotFailIfTableIsVersionedButMaterializationIsInherited,
  * shouldFailIfGracePeriodIsLongerThanHistoryRetentionAndInheritedStore, and shouldDelayJoinByGracePeriod
  * run through a pass-all filter (its value getter returns the parent's: same expected output).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Joined, Materialized, Stores, TopologyTestDriver, type KTable, type TestInputTopic, type TestOutputTopic } from 'tributary';
+import { Joined, Materialized, Stores, TopologyTestDriver, type KeyValueStore, type KTable, type TestInputTopic, type TestOutputTopic } from 'tributary';
 import { consumed, drain, expectedKeys, intKeys, kvt, newBuilder, nullableIntKeys, strings, toStringJoiner } from './join-test-utils.ts';
 
 let driver: TopologyTestDriver | undefined;
@@ -104,6 +105,50 @@ describe('a derived table of a versioned table reads through to its history (por
     await s.table.pipeInput(0, 'late', 95);
     await s.stream.pipeInput(1, 'tick', 110);
     expect(drain(s.output)).toEqual([kvt(0, 'x+<late>', 100)]);
+  });
+
+  it('an unmaterialized transformValues reads through too: its own transformer transforms the value as of the record, a missing row as null', async () => {
+    let closed = 0;
+    const s = makeJoin((t) => t.transformValues<string>(() => ({ transform: (_k, v) => (v === null ? 'none' : `[${v}]`), close: () => { closed++; } })), { gracePeriod: 10 });
+    await s.table.pipeInput(0, 'old', 10);
+    await s.table.pipeInput(0, 'new', 30);
+    await s.stream.pipeInput(0, 'x', 31);
+    await s.stream.pipeInput(0, 'y', 11);
+    await s.stream.pipeInput(0, 'z', 5);
+    await s.stream.pipeInput(1, 'tick', 100);
+    // y and z are older than stream time 31 - grace 10: they join at once; x waits for the tick.
+    expect(drain(s.output)).toEqual([kvt(0, 'y+[old]', 11), kvt(0, 'z+none', 5), kvt(0, 'x+[new]', 31)]);
+    await driver!.close();
+    driver = undefined;
+    expect(closed).toBe(2); // the table's transformer and the join's
+  });
+
+  it('the read-through transformer gets the stores transformValues names, connected to the join', async () => {
+    const builder = newBuilder();
+    builder.addStateStore({ name: 'suffixes', type: 'key-value', keySerde: intKeys, valueSerde: strings });
+    const table = builder.table<number, string>('tableTopic2', consumed, { versioned: { historyRetention: '5m' } })
+      .transformValues<string>(() => {
+        let suffixes: KeyValueStore<number, string>;
+        return {
+          init: (ctx) => { suffixes = ctx.getStateStore('suffixes'); },
+          transform: (key, v) => (v === null ? null : `${v}${suffixes.get(key) ?? ''}`),
+        };
+      }, undefined, 'suffixes');
+    const stream = builder.stream<number, string>('streamTopic', consumed);
+    stream
+      .process(() => {
+        let suffixes: KeyValueStore<number, string>;
+        return {
+          init: (ctx) => { suffixes = ctx.getStateStore('suffixes'); },
+          process: (record) => { suffixes.put(record.key, '!'); },
+        };
+      }, 'suffixes');
+    stream.join(table, toStringJoiner, { name: 'j', gracePeriod: 0 }).to('output', { keySerde: intKeys, valueSerde: strings });
+    expect(builder.build().describe()).toContain('Processor: j (stores: [tableTopic2-STATE-STORE-0000000001, suffixes, j-Buffer])');
+    driver = new TopologyTestDriver(builder.build());
+    await driver.createInputTopic('tableTopic2', intKeys, strings).pipeInput(0, 'v', 0);
+    await driver.createInputTopic('streamTopic', intKeys, strings).pipeInput(0, 'x', 10);
+    expect(drain(driver.createOutputTopic('output', nullableIntKeys, strings))).toEqual([kvt(0, 'x+v!', 10)]);
   });
 
   it('a derived table given a store name is materialized, so it is not versioned and refuses a grace period', () => {

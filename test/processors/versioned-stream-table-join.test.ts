@@ -105,10 +105,10 @@ describe('KStream-KTable join with a grace period (ported from KStreamKTableJoin
     expect(topology.describe()).toContain('Processor: Grace (stores: [tableTopic2-STATE-STORE-0000000001, Grace-Buffer])');
   });
 
-  it('a versioned table materialized on a derived table fails fast with what to change', () => {
+  it('an aggregation materialized as a versioned store fails fast with what to change', () => {
     const builder = newBuilder();
-    const table = builder.table('topic2', consumed);
-    expect(() => table.filter(() => true, { versioned: { historyRetention: '1m' } })).toThrow(/a versioned store can materialize a source table only/);
+    const grouped = builder.table('topic2', consumed).groupBy((k, v) => [k, v] as const);
+    expect(() => grouped.count({ storeName: 'counts', versioned: { historyRetention: '1m' } })).toThrow(/a versioned store can materialize a source table \(builder.table, KStream.toTable\), a filter, filterNot, mapValues or transformValues of a table, or a table-table join's result only, not an aggregation/);
   });
 });
 

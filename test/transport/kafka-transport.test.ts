@@ -117,6 +117,36 @@ describe('KafkaTransport', () => {
     );
   });
 
+  it('keeps each partition in send order across producer lanes, and flush waits for every lane', async () => {
+    const topic = await createTopic(6, 'lanes');
+    const laned = new KafkaTransport({ brokers, clientId: `transport-test-${runId}`, producerLanes: 3, maxBatchBytes: 4_096 });
+    opened.push(laned);
+    await laned.connect();
+    // Small requests (4 KiB), so each lane sends many while the others are in flight; some records
+    // of a topic whose partition count the transport does not know yet come first (they wait, and
+    // everything after them waits behind them).
+    const sent = 6_000;
+    for (let i = 0; i < sent; i++) laned.send(record(topic, `k${i % 97}`, String(i)));
+    await laned.flush();
+    const range = await laned.offsetRange([topic]);
+    expect([...range.values()].reduce((n, r) => n + r.high, 0)).toBe(sent);
+
+    const consumer = member(open());
+    await consumer.transport.subscribe({ groupId: unique('group'), topics: [topic], copartitionGroups: [], ...FAST_GROUP }, consumer.handlers);
+    await waitFor('every record', () => consumer.records.length === sent, 30_000);
+    const byPartition = new Map<number, number[]>();
+    for (const rec of consumer.records) byPartition.set(rec.partition, [...(byPartition.get(rec.partition) ?? []), Number(rec.value!.toString())]);
+    expect(byPartition.size).toBe(6);
+    for (const [partition, order] of byPartition) {
+      expect(order, `partition ${partition}`).toEqual([...order].sort((a, b) => a - b));
+      for (const i of order) expect(partitionForKey(Buffer.from(`k${i % 97}`), 6)).toBe(partition);
+    }
+  });
+
+  it('rejects a lane count that is not a positive integer', () => {
+    expect(() => new KafkaTransport({ brokers, producerLanes: 0 })).toThrow(/producerLanes must be an integer >= 1, got 0/);
+  });
+
   it('round-trips keys, values, headers and timestamps, placing keyed records by murmur2', async () => {
     const topic = await createTopic(4);
     const keys = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi'];

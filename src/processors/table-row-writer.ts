@@ -1,0 +1,43 @@
+import { isVersionedStore, PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UNDEFINED, type KeyValueStore, type StateStore, type ValueAndTimestamp, type VersionedKeyValueStore } from '../state/store.ts';
+import type { ProcessorContext, StreamRecord } from './api.ts';
+import { change, isLatestChange, type Change } from './change.ts';
+
+/** Stores a derived table's new row for the record that produced it and forwards the change. */
+export type TableRowWriter<K, V> = (record: StreamRecord<K, Change<unknown>>, newValue: V | null) => void;
+
+/**
+ * How a derived table (filter, mapValues, transformValues) keeps its store, as Kafka Streams'
+ * `KeyValueStoreWrapper` and the processors around it do (KIP-914):
+ * - a versioned store of its own: the row is put at the record's timestamp; a put older than the
+ *   history retention is refused and nothing is forwarded; any other is forwarded with the key's
+ *   latest value as the old one and `isLatest` from the put (false for an out-of-order update,
+ *   which only changed the history);
+ * - a timestamped store below an unmaterialized versioned parent (`passOutOfOrder`): an
+ *   out-of-order update is passed on with `isLatest: false` and the store left alone;
+ * - otherwise the row replaces the stored one and is forwarded as latest.
+ */
+export function tableRowWriter<K, V>(context: ProcessorContext, storeName: string, passOutOfOrder: boolean): TableRowWriter<K, V> {
+  const store: StateStore = context.getStateStore(storeName);
+  if (isVersionedStore(store)) {
+    const versions = store as unknown as VersionedKeyValueStore<K, V>;
+    return (record, newValue) => {
+      const old = versions.get(record.key)?.value ?? null;
+      const validTo = versions.put(record.key, newValue, record.timestamp);
+      if (validTo === PUT_RETURN_CODE_NOT_PUT) {
+        context.recordDropped(`older than the history retention of versioned store '${storeName}'`);
+        return;
+      }
+      context.forward({ key: record.key, value: change(newValue, old, validTo === PUT_RETURN_CODE_VALID_TO_UNDEFINED) });
+    };
+  }
+  const rows = store as KeyValueStore<K, ValueAndTimestamp<V>>;
+  return (record, newValue) => {
+    const old = rows.get(record.key)?.value ?? null;
+    if (passOutOfOrder && !isLatestChange(record.value)) {
+      context.forward({ key: record.key, value: change(newValue, old, false) });
+      return;
+    }
+    rows.put(record.key, newValue === null ? null : { value: newValue, timestamp: record.timestamp });
+    context.forward({ key: record.key, value: change(newValue, old) });
+  };
+}
