@@ -64,7 +64,6 @@ export function encodeColumns(values: readonly unknown[]): Uint8Array | undefine
   const layout = requestJson({ rows, columns: names.map((name, c) => [name, kinds[c]]), json } satisfies Layout);
   const layoutBytes = Buffer.byteLength(layout);
   const dataStart = Math.ceil((4 + layoutBytes) / 8) * 8;
-  // its own ArrayBuffer (not Node's shared pool): it is transferred to the Kafka client thread
   const bytes = new Uint8Array(dataStart + 8 * numeric * rows);
   new DataView(bytes.buffer).setUint32(0, layoutBytes, true);
   new TextEncoder().encodeInto(layout, bytes.subarray(4, 4 + layoutBytes));

@@ -1,7 +1,11 @@
+import '../transport/kafkajs-patches.ts';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Message, type Producer } from 'kafkajs';
 import { ModelError, describeError, relayedModelError, type Model, type Prediction, type ScoreInput, type ScoreOutcome, type ScoreStage } from '../ml/model.ts';
-import { KafkaClientWorker } from './kafka-client-worker.ts';
+import { createTopicsAndWait } from '../transport/create-topics.ts';
 import { defaultBrokers } from './kafka-server.ts';
+import { kafkaLogCreator } from './kafka-log.ts';
 import { remoteDuplicates, remoteRetries } from './metrics.ts';
 import { ServingHeaders, type BatchReply, type CompactBatchReply, type ErrorReply } from './protocol.ts';
 import { COLUMNS_CONTENT_TYPE, encodeColumns } from './column-batch.ts';
@@ -31,8 +35,16 @@ export interface RemoteKafkaOptions {
   version?: string;
 }
 
+/** One request record in flight: its correlation id and, once it came, the reply's value. */
+interface Exchange {
+  id: string;
+  replied: boolean;
+  reply: Buffer | null;
+  answered: () => void;
+}
+
 /** What a request got: the reply's value, or why none came. */
-type Answer = { ok: true; value: string | null } | { ok: false; reason: string };
+type Answer = { ok: true; value: Buffer | null } | { ok: false; reason: string };
 
 /** One request's value, and its content type when it is not JSON. */
 interface RequestValue {
@@ -59,9 +71,8 @@ const isStage = (stage: unknown): stage is ScoreStage => stage === 'validate' ||
  * `correlation-id`, keyed by that id so its retries land on the same partition, and a `reply-to`
  * header. The value is a JSON array of the batch's values (split when it would exceed 512 KiB)
  * until a reply's `accepts` header says the server reads column batches; then a column batch
- * (column-batch.ts) when the values share their keys and it fits in 512 KiB. The Kafka client
- * (producer, reply consumer of a unique group from the latest offset, correlation, timeouts and
- * retries, duplicate replies) runs on its own worker thread (kafka-client-thread.ts). A request
+ * (column-batch.ts) when the values share their keys and it fits in 512 KiB. Replies are read
+ * by a consumer of a unique group from the reply topic's latest offset. A request
  * unanswered after its timeout (`timeoutMs` + `timeoutPerRecordMs` per record) is sent again (same
  * correlation id) up to `retries` times; duplicate replies are ignored. An instance the server
  * rejects (an error naming it, stage `validate` or `features`) fails alone and the rest of the
@@ -77,8 +88,12 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
   private readonly columnHeaders: Record<string, string>;
   /** The server said (an `accepts` header on a reply) that it reads column batches. */
   private columns = false;
-  /** The thread holding the Kafka client (producer, reply consumer, correlation, retries). */
-  private client: KafkaClientWorker | undefined;
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly consumer: Consumer;
+  private readonly admin: Admin;
+  private readonly groupId = `tributary-remote-${randomUUID()}`;
+  private readonly waiting = new Map<string, Exchange>();
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
 
@@ -91,12 +106,15 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     if (options.model !== undefined) this.headers[ServingHeaders.model] = options.model;
     if (options.version !== undefined) this.headers[ServingHeaders.version] = options.version;
     this.columnHeaders = { ...this.headers, [ServingHeaders.contentType]: COLUMNS_CONTENT_TYPE };
+    this.kafka = new Kafka({ clientId: `tributary-remote-${this.name}`, brokers: options.brokers ?? defaultBrokers(), logLevel: logLevel.ERROR, logCreator: kafkaLogCreator((line) => console.error(`tributary remoteModel(${this.name}): ${line}`)) });
+    this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 3, initialRetryTime: 100 } });
+    this.consumer = this.kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 50 });
+    this.admin = this.kafka.admin();
   }
 
-  /** Starts the Kafka client thread: it connects, creates the reply topic when missing and reads replies from its current end. */
+  /** Connects, creates the reply topic when missing and starts reading replies from its current end. */
   ready(): Promise<void> {
     if (this.closing !== undefined) return Promise.reject(new ModelError('is closed', { model: this.name }));
-    if (this.client !== undefined && !this.client.alive) this.starting = undefined;
     this.starting ??= this.start().catch((error: unknown) => {
       this.starting = undefined;
       throw new ModelError(`cannot reach Kafka for ${this.options.requestTopic}/${this.options.replyTopic}: ${describeError(error)}`, { model: this.name, cause: error });
@@ -151,7 +169,7 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
       }
       let reply: Partial<BatchReply<Out> & CompactBatchReply<Out> & ErrorReply>;
       try {
-        reply = JSON.parse(answer.value ?? '') as Partial<BatchReply<Out> & CompactBatchReply<Out> & ErrorReply>;
+        reply = JSON.parse(answer.value?.toString('utf8') ?? '') as Partial<BatchReply<Out> & CompactBatchReply<Out> & ErrorReply>;
       } catch (error) {
         const failure = this.failure('inference', `the server's reply is not JSON: ${describeError(error)}`);
         for (const i of pending) outcomes[i] = failure;
@@ -189,20 +207,37 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     }
   }
 
-  /** Sends one request until its reply comes, at most `retries` more times, its timeout apart (in the client thread). */
+  /** Sends one request until its reply comes, at most `retries` more times, its timeout apart. */
   private async exchange(request: RequestValue, instances: number): Promise<Answer> {
     const waitMs = this.timeoutMs + instances * this.timeoutPerRecordMs;
-    const client = this.client;
-    if (client === undefined) return { ok: false, reason: 'closed while waiting for a reply' };
-    const answer = await client.exchange(request.value, request.contentType === undefined ? this.headers : this.columnHeaders, instances, waitMs);
-    if (answer.ok) {
-      if (answer.accepts?.split(',').some((type) => type.trim() === COLUMNS_CONTENT_TYPE)) this.columns = true;
-      return { ok: true, value: answer.value };
+    let answered!: () => void;
+    const done = new Promise<void>((resolve) => (answered = resolve));
+    const exchange: Exchange = { id: randomUUID(), replied: false, reply: null, answered };
+    this.waiting.set(exchange.id, exchange);
+    const headers: IHeaders = { ...(request.contentType === undefined ? this.headers : this.columnHeaders), [ServingHeaders.correlationId]: exchange.id, [ServingHeaders.replyTo]: this.options.replyTopic };
+    const value = typeof request.value === 'string' ? request.value : Buffer.from(request.value.buffer, request.value.byteOffset, request.value.byteLength);
+    const message: Message = { key: exchange.id, value, headers };
+    let lastError: unknown;
+    try {
+      for (let attempt = 0; attempt <= this.retries && this.closing === undefined && !exchange.replied; attempt++) {
+        if (attempt > 0) remoteRetries.inc({ transport: 'kafka', model: this.name }, instances);
+        try {
+          await this.producer.send({ topic: this.options.requestTopic, acks: -1, messages: [message] });
+        } catch (error) {
+          lastError = error;
+        }
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+        clearTimeout(timer);
+      }
+    } finally {
+      this.waiting.delete(exchange.id);
     }
-    if (answer.closed || this.closing !== undefined) return { ok: false, reason: 'closed while waiting for a reply' };
+    if (exchange.replied) return { ok: true, value: exchange.reply };
+    if (this.closing !== undefined) return { ok: false, reason: 'closed while waiting for a reply' };
     const attempts = this.retries + 1;
     const budget = `${waitMs} ms (timeoutMs ${this.timeoutMs} + ${instances} record(s) × timeoutPerRecordMs ${this.timeoutPerRecordMs})`;
-    return { ok: false, reason: `no reply on ${this.options.replyTopic} to ${this.options.requestTopic} within ${attempts} attempt(s) of ${budget}${answer.lastSendError === undefined ? '' : ` (last send error: ${answer.lastSendError})`}` };
+    return { ok: false, reason: `no reply on ${this.options.replyTopic} to ${this.options.requestTopic} within ${attempts} attempt(s) of ${budget}${lastError === undefined ? '' : ` (last send error: ${describeError(lastError)})`}` };
   }
 
   /** Splits a batch's serialised values into runs of indices whose request stays under MAX_REQUEST_BYTES. */
@@ -224,35 +259,55 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     return runs;
   }
 
-  /** Fails what waits; the client thread leaves and deletes its reply consumer group and disconnects, then ends. */
+  /** Fails what waits, leaves and deletes its reply consumer group, disconnects. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      for (const waiter of this.waiting.values()) waiter.answered();
       await this.starting?.catch(() => undefined);
-      await this.client?.close();
-      this.client = undefined;
+      if (this.starting === undefined) return;
+      await this.consumer.disconnect();
+      await this.admin.deleteGroups([this.groupId]).catch(() => undefined);
+      await Promise.all([this.producer.disconnect(), this.admin.disconnect()]);
     })();
     return this.closing;
   }
 
   private async start(): Promise<void> {
-    const previous = this.client;
-    this.client = undefined;
-    await previous?.close();
-    const client = new KafkaClientWorker(
-      { name: this.name, brokers: this.options.brokers ?? defaultBrokers(), requestTopic: this.options.requestTopic, replyTopic: this.options.replyTopic, retries: this.retries },
-      {
-        retried: (instances) => remoteRetries.inc({ transport: 'kafka', model: this.name }, instances),
-        duplicate: () => remoteDuplicates.inc({ model: this.name }),
-      },
-    );
-    this.client = client;
-    try {
-      await client.started;
-    } catch (error) {
-      this.client = undefined;
-      await client.terminate();
-      throw error;
+    const { replyTopic } = this.options;
+    await Promise.all([this.admin.connect(), this.producer.connect(), this.consumer.connect()]);
+    if (!(await this.admin.listTopics()).includes(replyTopic)) {
+      await createTopicsAndWait(this.admin, [{ topic: replyTopic, numPartitions: 1 }]);
     }
+    // Replies to our requests land after these offsets: seeking there on join closes the gap
+    // between joining the group and kafkajs resolving "latest" on its first fetch.
+    const ends = await this.admin.fetchTopicOffsets(replyTopic);
+    let seeked = false;
+    const joined = new Promise<void>((resolve) => {
+      this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        if (!seeked) for (const { partition, high } of ends) this.consumer.seek({ topic: replyTopic, partition, offset: high });
+        seeked = true;
+        resolve();
+      });
+    });
+    await this.consumer.subscribe({ topics: [replyTopic], fromBeginning: false });
+    await this.consumer.run({
+      eachMessage: async ({ message }) => {
+        const raw = message.headers?.[ServingHeaders.correlationId];
+        const id = (Array.isArray(raw) ? raw[0] : raw)?.toString();
+        const exchange = id === undefined ? undefined : this.waiting.get(id);
+        if (exchange === undefined || exchange.replied) {
+          if (id !== undefined) remoteDuplicates.inc({ model: this.name });
+          return;
+        }
+        const accepts = message.headers?.[ServingHeaders.accepts];
+        if ((Array.isArray(accepts) ? accepts[0] : accepts)?.toString().split(',').some((type) => type.trim() === COLUMNS_CONTENT_TYPE)) this.columns = true;
+        exchange.replied = true;
+        exchange.reply = message.value;
+        this.waiting.delete(exchange.id);
+        exchange.answered();
+      },
+    });
+    await joined;
   }
 
   private failure(stage: ScoreStage, message: string, cause?: unknown): ScoreOutcome<Out> {
