@@ -22,13 +22,24 @@
  * throughput, and the Kafka-native / embedded ratio is the median of the per-round ratios.
  *
  *   npx tsx bench/deployment.ts [--records 50000] [--rate 1000] [--seconds 10] [--partitions 4] [--modes embedded,http,kafka] [--rounds 1] [--short]
+ *       [--profile-dir dir]   (V8 CPU profiles of the saturation phase: the runner's main thread through
+ *                              node:inspector, the server with node --cpu-prof; summarise them with
+ *                              `npx tsx bench/lib/profile-summary.ts dir/<mode>-r<round>`)
+ *       [--broker-pid pid]    (the broker's CPU per record is read from /proc/<pid>/stat; default: the
+ *                              java process whose command line names kafka, when there is one)
+ *
+ * CPU per record is reported per process over the saturation phase: the runner (this process, all
+ * its threads), the server (its child process) and the broker, and their total; on a machine whose
+ * cores all three share, the total bounds the throughput.
  *
  * Prints a table and writes bench/results/deployment.json and bench/results/deployment.html (inline
  * SVG charts). Needs Kafka (`tributary services up`; KAFKA_BROKERS is honoured).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { dirname, join, resolve } from 'node:path';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { KafkaStreams, ModelRegistry, remoteModel, Serdes, StreamsBuilder, type Model, type RegistryOutput } from '../src/index.ts';
 import { deploymentHtml } from './lib/deployment-chart.ts';
@@ -44,6 +55,8 @@ const { values: args } = parseArgs({
     modes: { type: 'string', default: 'embedded,http,kafka' },
     rounds: { type: 'string', default: '1' },
     short: { type: 'boolean', default: false },
+    'profile-dir': { type: 'string' },
+    'broker-pid': { type: 'string' },
     json: { type: 'string', default: 'bench/results/deployment.json' },
     html: { type: 'string', default: 'bench/results/deployment.html' },
   },
@@ -57,6 +70,41 @@ export type Mode = 'embedded' | 'http' | 'kafka';
 const MODES = args.modes.split(',') as Mode[];
 const ROUNDS = Math.max(1, Number(args.rounds));
 const MODEL = 'fraud';
+const PROFILE_DIR = args['profile-dir'] === undefined ? undefined : resolve(args['profile-dir']);
+const CLOCK_TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100);
+
+/** The broker's pid: `--broker-pid`, else the one java process whose command line names kafka. */
+function brokerPid(): number | undefined {
+  if (args['broker-pid'] !== undefined) return Number(args['broker-pid']);
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.startsWith('java') && /kafka/i.test(cmdline) && /Kafka\b|kafka\.Kafka|server\.properties/.test(cmdline)) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found.length === 1 ? found[0] : undefined;
+}
+const BROKER_PID = brokerPid();
+
+/** CPU time (user + system, µs) of another process from /proc/<pid>/stat; undefined when unreadable. */
+function processCpuUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_US;
+  } catch {
+    return undefined;
+  }
+}
+
+/** performance.now() (ms) as CLOCK_MONOTONIC µs, the clock of V8's CPU profiles. */
+const monotonicOffsetUs = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
+const monotonicUs = (at: number): number => Math.round(at * 1000 + monotonicOffsetUs);
 
 const admin = new BenchAdmin();
 const benchRun = unique('bench-deploy');
@@ -79,6 +127,14 @@ export interface ModeResult {
     recordsPerSecWithStartup: number;
     startupMs: number;
     modelCallLatencyMs: Percentiles;
+    /** CPU time of this process (the runner: every thread, the Kafka client's and the ONNX workers' too) per record during the saturation phase. */
+    runnerCpuUsPerRecord: number;
+    /** The share of the saturation phase the runner's main thread was busy (`performance.eventLoopUtilization`). */
+    mainThreadBusy: number;
+    /** CPU time of the server's process per record (http, kafka), from /proc. */
+    serverCpuUsPerRecord?: number;
+    /** CPU time of the broker's process per record, from /proc (when its pid is known). */
+    brokerCpuUsPerRecord?: number;
   };
   fixedLoad: {
     offeredPerSec: number;
@@ -99,8 +155,9 @@ export interface ModeResult {
 }
 
 /** Starts `tributary serve` in a child process and resolves once `ready` matches its output. */
-async function serve(serveArgs: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, ['bin/tributary.js', 'serve', 'models', ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function serve(serveArgs: string[], ready: RegExp, profileDir?: string): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const child = spawn(process.execPath, [...profile, 'bin/tributary.js', 'serve', 'models', ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -124,24 +181,79 @@ async function stopChild(child: ChildProcess): Promise<void> {
   children.delete(child);
 }
 
+/**
+ * Samples the CPU time of this process, of the server's and of the broker's, and this process's
+ * main-thread event-loop utilisation every 20 ms, so the saturation phase (first to last output,
+ * known only afterwards) can be cut out of the start-up.
+ */
+class UsageSampler {
+  private readonly samples: { at: number; cpuUs: number; serverUs: number | undefined; brokerUs: number | undefined; elu: EventLoopUtilization }[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly serverPid: number | undefined) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 20);
+  }
+
+  /** CPU µs of each process, main-thread busy share and length (ms) of the sampled span inside [from, to]. */
+  stop(from: number, to: number): { cpuUs: number; serverUs: number | undefined; brokerUs: number | undefined; busy: number; ms: number } {
+    clearInterval(this.timer);
+    this.sample();
+    const inside = this.samples.filter((s) => s.at >= from && s.at <= to);
+    const first = inside[0] ?? this.samples[0]!;
+    const last = inside.length > 1 ? inside[inside.length - 1]! : this.samples[this.samples.length - 1]!;
+    const delta = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : b - a);
+    return {
+      cpuUs: last.cpuUs - first.cpuUs,
+      serverUs: delta(first.serverUs, last.serverUs),
+      brokerUs: delta(first.brokerUs, last.brokerUs),
+      busy: performance.eventLoopUtilization(last.elu, first.elu).utilization,
+      ms: last.at - first.at,
+    };
+  }
+
+  private sample(): void {
+    const { user, system } = process.cpuUsage();
+    this.samples.push({ at: performance.now(), cpuUs: user + system, serverUs: processCpuUs(this.serverPid), brokerUs: processCpuUs(BROKER_PID), elu: performance.eventLoopUtilization() });
+  }
+}
+
+/** With --profile-dir: the runner's main thread profiled through node:inspector (started and stopped around the saturation phase). */
+class RunnerProfile {
+  private readonly session = new Session();
+
+  async start(): Promise<void> {
+    this.session.connect();
+    await this.session.post('Profiler.enable');
+    await this.session.post('Profiler.start');
+  }
+
+  async stop(file: string): Promise<void> {
+    const { profile } = await this.session.post('Profiler.stop');
+    this.session.disconnect();
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(profile));
+  }
+}
+
 /** The model of a mode, and how to stop what serves it. */
-async function modelFor(mode: Mode, run: string): Promise<{ model: Model<Payment, RegistryOutput>; stop: () => Promise<void> }> {
+async function modelFor(mode: Mode, run: string, profileDir?: string): Promise<{ model: Model<Payment, RegistryOutput>; stop: () => Promise<void>; serverPid?: number }> {
   if (mode === 'embedded') {
     const registry = await ModelRegistry.open('models', { pollIntervalMs: 0 });
     const model = registry.model<Payment>(MODEL);
     return { model, stop: async () => { await model.close(); await registry.close(); } };
   }
   if (mode === 'http') {
-    const { child, match } = await serve(['--http', '0', '--host', '127.0.0.1'], /http listening on (http:\/\/\S+)/);
+    const { child, match } = await serve(['--http', '0', '--host', '127.0.0.1'], /http listening on (http:\/\/\S+)/, profileDir);
     const model = remoteModel<Payment>({ http: `${match[1]}/v1/models/${MODEL}:predict` });
-    return { model, stop: async () => { await model.close(); await stopChild(child); } };
+    return { model, stop: async () => { await model.close(); await stopChild(child); }, serverPid: child.pid };
   }
   const group = `${run}-server`;
   const requestTopic = `${run}-{model}-requests`;
   admin.forget({ groups: [group], topics: [`${group}-dlq`, `${run}-${MODEL}-replies`, ...(await modelNames()).map((m) => requestTopic.replace('{model}', m))] });
-  const { child } = await serve(['--kafka', '--brokers', brokers.join(','), '--group', group, '--request-topic', requestTopic], /kafka group \S+ on/);
+  const { child } = await serve(['--kafka', '--brokers', brokers.join(','), '--group', group, '--request-topic', requestTopic], /kafka group \S+ on/, profileDir);
   const model = remoteModel<Payment>({ kafka: { brokers, requestTopic: requestTopic.replace('{model}', MODEL), replyTopic: `${run}-${MODEL}-replies` } });
-  return { model, stop: async () => { await model.close(); await stopChild(child); } };
+  return { model, stop: async () => { await model.close(); await stopChild(child); }, serverPid: child.pid };
 }
 
 async function modelNames(): Promise<string[]> {
@@ -181,7 +293,8 @@ async function measure(mode: Mode, round: number): Promise<ModeResult> {
   const input = `${run}-${mode}-payments`;
   const output = `${run}-${mode}-scored`;
   await admin.createTopics([input, output], PARTITIONS);
-  const { model, stop } = await modelFor(mode, run);
+  const profileDir = PROFILE_DIR === undefined ? undefined : join(PROFILE_DIR, `${mode}-r${round}`);
+  const { model, stop, serverPid } = await modelFor(mode, run, profileDir === undefined ? undefined : join(profileDir, 'server'));
   const applicationId = `${run}-${mode}`;
   admin.forget({ groups: [applicationId], topics: [`${applicationId}-dlq`] });
   const builder = new StreamsBuilder();
@@ -194,8 +307,19 @@ async function measure(mode: Mode, round: number): Promise<ModeResult> {
   try {
     await produceBacklog(input, N, 'payment', 'b');
     const started = performance.now();
+    const usage = new UsageSampler(serverPid);
+    const profile = profileDir === undefined ? undefined : new RunnerProfile();
+    await profile?.start();
     await app.start();
     const { firstAt, doneAt } = await admin.waitForRecords(output, N, { failed });
+    const { cpuUs, serverUs, brokerUs, busy, ms } = usage.stop(firstAt, doneAt);
+    if (profileDir !== undefined) {
+      await profile!.stop(join(profileDir, 'runner', 'runner.cpuprofile'));
+      // the saturation phase on the profiles' clock, and its records, for profile-summary.ts
+      writeFileSync(join(profileDir, 'window.json'), `${JSON.stringify({ mode, round, fromUs: monotonicUs(firstAt), toUs: monotonicUs(doneAt), records: N - 1 })}\n`);
+    }
+    // the records of the sampled part of the saturation phase, at its mean rate
+    const sampledRecords = Math.max(1, (N * ms) / Math.max(1, doneAt - firstAt));
     const offered = await offerLoad({ input, output, rate: RATE, seconds: SECONDS, kind: 'payment', prefix: 'l' });
     await admin.waitForRecords(output, N + offered.sent, { failed, timeoutMs: 30_000 }).catch((error: unknown) => console.error(`  (${mode}) ${String(error)}`));
     await app.close();
@@ -222,6 +346,10 @@ async function measure(mode: Mode, round: number): Promise<ModeResult> {
         recordsPerSecWithStartup: N / ((doneAt - started) / 1000),
         startupMs: firstAt - started,
         modelCallLatencyMs: percentiles(saturationCalls),
+        runnerCpuUsPerRecord: cpuUs / sampledRecords,
+        mainThreadBusy: busy,
+        serverCpuUsPerRecord: serverUs === undefined ? undefined : serverUs / sampledRecords,
+        brokerCpuUsPerRecord: brokerUs === undefined ? undefined : brokerUs / sampledRecords,
       },
       fixedLoad: {
         offeredPerSec: RATE,
@@ -244,6 +372,16 @@ async function measure(mode: Mode, round: number): Promise<ModeResult> {
     if (app.state !== 'NOT_RUNNING' && app.state !== 'ERROR') await app.close().catch(() => undefined);
     await stop();
   }
+}
+
+/** µs CPU per record of each process measured and their total. */
+function cpuLine(result: ModeResult): string {
+  const { runnerCpuUsPerRecord: runner, serverCpuUsPerRecord: server, brokerCpuUsPerRecord: broker } = result.saturation;
+  const parts = [`runner ${fmt(runner, 1)}`];
+  if (server !== undefined) parts.push(`server ${fmt(server, 1)}`);
+  if (broker !== undefined) parts.push(`broker ${fmt(broker, 1)}`);
+  const total = runner + (server ?? 0) + (broker ?? 0);
+  return `µs CPU/record: ${parts.join(' + ')} = ${fmt(total, 1)}`;
 }
 
 /** The middle value (the lower middle of an even count). */
@@ -281,7 +419,8 @@ async function main(): Promise<void> {
       const result = await measure(mode, round);
       results.push(result);
       console.log(
-        `  ${ROUNDS > 1 ? `round ${round} ` : ''}${mode}: ${fmt(result.saturation.recordsPerSec)} records/s at saturation; at ${fmt(RATE)}/s p50 ${fmt(result.fixedLoad.endToEndLatencyMs.p50)} ms p99 ${fmt(result.fixedLoad.endToEndLatencyMs.p99)} ms; ` +
+        `  ${ROUNDS > 1 ? `round ${round} ` : ''}${mode}: ${fmt(result.saturation.recordsPerSec)} records/s at saturation ` +
+          `(${cpuLine(result)}, runner main thread ${fmt(100 * result.saturation.mainThreadBusy)} % busy); at ${fmt(RATE)}/s p50 ${fmt(result.fixedLoad.endToEndLatencyMs.p50)} ms p99 ${fmt(result.fixedLoad.endToEndLatencyMs.p99)} ms; ` +
           `${result.check.allScoredOnce ? 'every record scored once' : `CHECK FAILED ${JSON.stringify(result.check)}`}`,
       );
     }

@@ -4,13 +4,15 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, type Admin, type Batch, type Consumer, type IHeaders, type KafkaMessage, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { describeError } from '../ml/model.ts';
 import type { ModelRegistry } from '../ml/registry.ts';
-import type { RecordValue } from '../ml/registry-mapping.ts';
+import type { Prediction } from '../ml/model.ts';
+import type { RecordValue, RegistryOutput } from '../ml/registry-mapping.ts';
 import { createTopicsAndWait } from '../transport/create-topics.ts';
+import { COLUMNS_CONTENT_TYPE, decodeColumns } from './column-batch.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { servingDeadLetters, servingRequests } from './metrics.ts';
 import { ModelPool, predictionsOf, type BatchingOptions } from './model-pool.ts';
 import { PartitionLane } from './partition-lane.ts';
-import { ServingError, ServingHeaders, type ErrorReply } from './protocol.ts';
+import { ServingError, ServingHeaders, type CompactBatchReply, type ErrorReply } from './protocol.ts';
 
 export interface ModelKafkaServerOptions extends BatchingOptions {
   /** Default: `KAFKA_BROKERS` (comma-separated) or `localhost:9092`. */
@@ -42,6 +44,18 @@ function headerText(headers: IHeaders | undefined, name: string): string | undef
   const value = headers?.[name];
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined ? undefined : first.toString();
+}
+
+/** The predictions as a CompactBatchReply, or undefined when they were not all scored by one model version. */
+function compactReply(predictions: readonly Prediction<RegistryOutput>[]): CompactBatchReply<RegistryOutput> | undefined {
+  const { model, version } = predictions[0]!;
+  const out = new Array<RegistryOutput>(predictions.length);
+  for (let i = 0; i < predictions.length; i++) {
+    const { model: m, version: v, latencyMs: _latency, ...rest } = predictions[i]!;
+    if (m !== model || v !== version) return undefined;
+    out[i] = rest;
+  }
+  return { model, version, predictions: out };
 }
 
 /** Brokers from `KAFKA_BROKERS`, else `localhost:9092`. */
@@ -252,7 +266,7 @@ export class ModelKafkaServer {
         }
         const { value, version } = await this.reply(message, model);
         servingRequests.inc({ transport: 'kafka', model: this.pool.label(model), outcome: 'error' in value ? 'error' : 'ok' });
-        const headers: IHeaders = { [ServingHeaders.server]: this.id };
+        const headers: IHeaders = { [ServingHeaders.server]: this.id, [ServingHeaders.accepts]: COLUMNS_CONTENT_TYPE };
         if (correlationId !== undefined) headers[ServingHeaders.correlationId] = correlationId;
         if (model !== undefined) headers[ServingHeaders.model] = model;
         if (version !== undefined) headers[ServingHeaders.version] = version;
@@ -268,17 +282,32 @@ export class ModelKafkaServer {
     try {
       if (model === undefined) throw new ServingError(`no ${ServingHeaders.model} header: requests on a shared topic must name their model`, 400);
       let instance: unknown;
-      try {
-        instance = JSON.parse(message.value?.toString('utf8') ?? '');
-      } catch (error) {
-        throw new ServingError(`the request value is not JSON: ${describeError(error)}`, 400);
+      const contentType = headerText(message.headers, ServingHeaders.contentType);
+      if (contentType === COLUMNS_CONTENT_TYPE) {
+        try {
+          instance = decodeColumns(message.value ?? new Uint8Array(0));
+        } catch (error) {
+          throw new ServingError(`the request value is not a column batch: ${describeError(error)}`, 400);
+        }
+      } else {
+        try {
+          instance = JSON.parse(message.value?.toString('utf8') ?? '');
+        } catch (error) {
+          throw new ServingError(`the request value is not JSON: ${describeError(error)}`, 400);
+        }
       }
       const key = message.key?.toString('utf8') ?? null;
       const batch = Array.isArray(instance);
       const values = (batch ? instance : [instance]) as RecordValue[];
       if (values.length === 0) throw new ServingError('the request holds an empty batch', 400);
       const predictions = predictionsOf(await this.pool.score(model, pinned, values.map((value) => ({ key, value }))), batch);
-      return { value: batch ? { predictions } : { prediction: predictions[0]! }, version: predictions[0]!.version };
+      const version = predictions[0]!.version;
+      if (!batch) return { value: { prediction: predictions[0]! }, version };
+      if (headerText(message.headers, ServingHeaders.replyFormat) === 'compact') {
+        const compact = compactReply(predictions);
+        if (compact !== undefined) return { value: compact, version };
+      }
+      return { value: { predictions }, version };
     } catch (error) {
       const failure: ErrorReply = error instanceof ServingError ? error.toReply() : { error: describeError(error), stage: 'inference' };
       return { value: failure, version: pinned };

@@ -14,6 +14,16 @@ export const ServingHeaders = {
   server: 'server',
   /** On a dead-lettered request: why it could not be answered. */
   error: 'error',
+  /**
+   * On a request: `compact` asks for a batch reply that names the model and version once
+   * (`CompactBatchReply`) instead of in every prediction. A server that does not know the header
+   * answers a `BatchReply`, which a client that sends it reads too.
+   */
+  replyFormat: 'reply-format',
+  /** On a request: `application/vnd.tributary.columns` for a column batch (column-batch.ts); absent for JSON. */
+  contentType: 'content-type',
+  /** On a reply: the request content types the server reads besides JSON, so a client can switch to them. */
+  accepts: 'accepts',
 } as const;
 
 /** Where a request failed: the request itself (not JSON, unknown model, ...) or a model stage. */
@@ -27,6 +37,17 @@ export interface PredictionReply<Out> {
 /** The reply to a request for a batch of instances (a JSON array value). */
 export interface BatchReply<Out> {
   predictions: Prediction<Out>[];
+}
+
+/**
+ * The reply to a batch request with `reply-format: compact`: the model and version that scored
+ * every instance once, and each prediction without them (and without the server's `latencyMs`,
+ * which the client replaces by its round trip).
+ */
+export interface CompactBatchReply<Out> {
+  model: string;
+  version: string;
+  predictions: Out[];
 }
 
 /** The reply to a request that could not be scored; `instance` is the index of the failing instance of a batch. */

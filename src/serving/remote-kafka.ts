@@ -2,12 +2,13 @@ import '../transport/kafkajs-patches.ts';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type IHeaders, type Message, type Producer } from 'kafkajs';
-import { ModelError, describeError, relayedModelError, type Model, type ScoreInput, type ScoreOutcome, type ScoreStage } from '../ml/model.ts';
+import { ModelError, describeError, relayedModelError, type Model, type Prediction, type ScoreInput, type ScoreOutcome, type ScoreStage } from '../ml/model.ts';
 import { createTopicsAndWait } from '../transport/create-topics.ts';
 import { defaultBrokers } from './kafka-server.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { remoteDuplicates, remoteRetries } from './metrics.ts';
-import { ServingHeaders, type BatchReply, type ErrorReply } from './protocol.ts';
+import { ServingHeaders, type BatchReply, type CompactBatchReply, type ErrorReply } from './protocol.ts';
+import { COLUMNS_CONTENT_TYPE, encodeColumns } from './column-batch.ts';
 import { requestJson } from './request-json.ts';
 
 /** `remoteModel({ kafka })`: a Kafka-native model server reached through a request and a reply topic. */
@@ -40,11 +41,16 @@ interface Exchange {
   replied: boolean;
   reply: Buffer | null;
   answered: () => void;
-  done: Promise<void>;
 }
 
 /** What a request got: the reply's value, or why none came. */
 type Answer = { ok: true; value: Buffer | null } | { ok: false; reason: string };
+
+/** One request's value, and its content type when it is not JSON. */
+interface RequestValue {
+  value: string | Uint8Array;
+  contentType: string | undefined;
+}
 
 /**
  * The largest request value: a micro-batch above it goes out as several requests. The broker's
@@ -61,25 +67,33 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
 const isStage = (stage: unknown): stage is ScoreStage => stage === 'validate' || stage === 'features' || stage === 'inference';
 
 /**
- * A model behind a Kafka-native model server: one request record per micro-batch (a JSON array
- * of the batch's values, split when it would exceed 512 KiB) with a unique `correlation-id`, keyed
- * by that id so its retries land on the same partition, and a `reply-to` header; replies read by
- * its own consumer (a unique group, from the latest offset) and matched by correlation id. A
- * request unanswered after its timeout (`timeoutMs` + `timeoutPerRecordMs` per record) is sent
- * again (same correlation id) up to `retries` times; duplicate replies are ignored. An instance the server rejects (an error naming it, stage
- * `validate` or `features`) fails alone and the rest of the batch is sent again, as over HTTP.
+ * A model behind a Kafka-native model server: one request record per micro-batch with a unique
+ * `correlation-id`, keyed by that id so its retries land on the same partition, and a `reply-to`
+ * header. The value is a JSON array of the batch's values (split when it would exceed 512 KiB)
+ * until a reply's `accepts` header says the server reads column batches; then a column batch
+ * (column-batch.ts) when the values share their keys and it fits in 512 KiB. Replies are read
+ * by a consumer of a unique group from the reply topic's latest offset. A request
+ * unanswered after its timeout (`timeoutMs` + `timeoutPerRecordMs` per record) is sent again (same
+ * correlation id) up to `retries` times; duplicate replies are ignored. An instance the server
+ * rejects (an error naming it, stage `validate` or `features`) fails alone and the rest of the
+ * batch is sent again, as over HTTP.
  */
 export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
   readonly name: string;
+  private readonly timeoutMs: number;
+  private readonly timeoutPerRecordMs: number;
+  private readonly retries: number;
+  private readonly headers: Record<string, string> = {};
+  /** The headers of a column batch request (`headers` and its content type). */
+  private readonly columnHeaders: Record<string, string>;
+  /** The server said (an `accepts` header on a reply) that it reads column batches. */
+  private columns = false;
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   private readonly groupId = `tributary-remote-${randomUUID()}`;
   private readonly waiting = new Map<string, Exchange>();
-  private readonly timeoutMs: number;
-  private readonly timeoutPerRecordMs: number;
-  private readonly retries: number;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
 
@@ -88,6 +102,10 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     this.timeoutMs = nonNegative(options.timeoutMs, 5000, 'timeoutMs');
     this.timeoutPerRecordMs = nonNegative(options.timeoutPerRecordMs, 2, 'timeoutPerRecordMs');
     this.retries = options.retries ?? 3;
+    this.headers[ServingHeaders.replyFormat] = 'compact';
+    if (options.model !== undefined) this.headers[ServingHeaders.model] = options.model;
+    if (options.version !== undefined) this.headers[ServingHeaders.version] = options.version;
+    this.columnHeaders = { ...this.headers, [ServingHeaders.contentType]: COLUMNS_CONTENT_TYPE };
     this.kafka = new Kafka({ clientId: `tributary-remote-${this.name}`, brokers: options.brokers ?? defaultBrokers(), logLevel: logLevel.ERROR, logCreator: kafkaLogCreator((line) => console.error(`tributary remoteModel(${this.name}): ${line}`)) });
     this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 3, initialRetryTime: 100 } });
     this.consumer = this.kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 50 });
@@ -113,35 +131,66 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
       return inputs.map(() => failure);
     }
     const outcomes = new Array<ScoreOutcome<Out> | undefined>(inputs.length);
+    if (this.columns) {
+      const values = inputs.map((input) => input.value);
+      const encode = (indices: readonly number[]): RequestValue | undefined => {
+        const bytes = encodeColumns(indices.length === values.length ? values : indices.map((i) => values[i]));
+        return bytes === undefined || bytes.byteLength > MAX_REQUEST_BYTES ? undefined : { value: bytes, contentType: COLUMNS_CONTENT_TYPE };
+      };
+      const all = inputs.map((_, i) => i);
+      const first = encode(all);
+      // values of different shapes, or too many for one request, go as JSON
+      if (first !== undefined) {
+        await this.scoreRequest(all, outcomes, (indices) => (indices === all ? first : encode(indices) ?? this.json(indices.map((i) => requestJson(values[i])))));
+        return outcomes as ScoreOutcome<Out>[];
+      }
+    }
     // each value is serialised once; a request is these strings joined, and a resend reuses them
     const values = inputs.map((input) => requestJson(input.value));
-    await Promise.all(this.pack(values).map((indices) => this.scoreRequest(values, indices, outcomes)));
+    await Promise.all(this.pack(values).map((indices) => this.scoreRequest(indices, outcomes, (pending) => this.json(pending.map((i) => values[i]!)))));
     return outcomes as ScoreOutcome<Out>[];
   }
 
-  /** Scores some of a batch's values in one request; rejected instances fail alone and the rest is sent again. */
-  private async scoreRequest(values: readonly string[], indices: number[], outcomes: (ScoreOutcome<Out> | undefined)[]): Promise<void> {
+  /** A JSON array request of values already serialised. */
+  private json(values: readonly string[]): RequestValue {
+    return { value: `[${values.join(',')}]`, contentType: undefined };
+  }
+
+  /** Scores some of a batch's values in one request (`encode` makes it); rejected instances fail alone and the rest is sent again. */
+  private async scoreRequest(indices: number[], outcomes: (ScoreOutcome<Out> | undefined)[], encode: (indices: number[]) => RequestValue): Promise<void> {
     let pending = indices;
     while (pending.length > 0) {
       const started = performance.now();
-      const answer = await this.exchange(`[${pending.map((i) => values[i]!).join(',')}]`, pending.length);
+      const answer = await this.exchange(encode(pending), pending.length);
       if (!answer.ok) {
         const failure = this.failure('inference', answer.reason);
         for (const i of pending) outcomes[i] = failure;
         return;
       }
-      let reply: Partial<BatchReply<Out> & ErrorReply>;
+      let reply: Partial<BatchReply<Out> & CompactBatchReply<Out> & ErrorReply>;
       try {
-        reply = JSON.parse(answer.value?.toString('utf8') ?? '') as Partial<BatchReply<Out> & ErrorReply>;
+        reply = JSON.parse(answer.value?.toString('utf8') ?? '') as Partial<BatchReply<Out> & CompactBatchReply<Out> & ErrorReply>;
       } catch (error) {
         const failure = this.failure('inference', `the server's reply is not JSON: ${describeError(error)}`);
         for (const i of pending) outcomes[i] = failure;
         return;
       }
-      const { predictions } = reply;
+      const predictions = reply.predictions as Record<string, unknown>[] | undefined;
       if (Array.isArray(predictions) && predictions.length === pending.length) {
         const latencyMs = performance.now() - started;
-        for (let k = 0; k < pending.length; k++) outcomes[pending[k]!] = { ok: true, prediction: { ...predictions[k]!, latencyMs } };
+        // a compact reply names its model and version once; an older server's names them in each prediction
+        const { model, version } = reply;
+        const compact = typeof model === 'string' && typeof version === 'string';
+        for (let k = 0; k < pending.length; k++) {
+          // the parsed object is ours: completed in place rather than copied
+          const prediction = predictions[k]!;
+          if (compact) {
+            prediction.model = model;
+            prediction.version = version;
+          }
+          prediction.latencyMs = latencyMs;
+          outcomes[pending[k]!] = { ok: true, prediction: prediction as Prediction<Out> };
+        }
         return;
       }
       const stage = isStage(reply.stage) ? reply.stage : 'inference';
@@ -159,13 +208,15 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
   }
 
   /** Sends one request until its reply comes, at most `retries` more times, its timeout apart. */
-  private async exchange(value: string, instances: number): Promise<Answer> {
+  private async exchange(request: RequestValue, instances: number): Promise<Answer> {
     const waitMs = this.timeoutMs + instances * this.timeoutPerRecordMs;
     let answered!: () => void;
     const done = new Promise<void>((resolve) => (answered = resolve));
-    const exchange: Exchange = { id: randomUUID(), replied: false, reply: null, answered, done };
+    const exchange: Exchange = { id: randomUUID(), replied: false, reply: null, answered };
     this.waiting.set(exchange.id, exchange);
-    const message = this.request(exchange.id, value);
+    const headers: IHeaders = { ...(request.contentType === undefined ? this.headers : this.columnHeaders), [ServingHeaders.correlationId]: exchange.id, [ServingHeaders.replyTo]: this.options.replyTopic };
+    const value = typeof request.value === 'string' ? request.value : Buffer.from(request.value.buffer, request.value.byteOffset, request.value.byteLength);
+    const message: Message = { key: exchange.id, value, headers };
     let lastError: unknown;
     try {
       for (let attempt = 0; attempt <= this.retries && this.closing === undefined && !exchange.replied; attempt++) {
@@ -248,6 +299,8 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
           if (id !== undefined) remoteDuplicates.inc({ model: this.name });
           return;
         }
+        const accepts = message.headers?.[ServingHeaders.accepts];
+        if ((Array.isArray(accepts) ? accepts[0] : accepts)?.toString().split(',').some((type) => type.trim() === COLUMNS_CONTENT_TYPE)) this.columns = true;
         exchange.replied = true;
         exchange.reply = message.value;
         this.waiting.delete(exchange.id);
@@ -255,13 +308,6 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
       },
     });
     await joined;
-  }
-
-  private request(id: string, value: string): Message {
-    const headers: IHeaders = { [ServingHeaders.correlationId]: id, [ServingHeaders.replyTo]: this.options.replyTopic };
-    if (this.options.model !== undefined) headers[ServingHeaders.model] = this.options.model;
-    if (this.options.version !== undefined) headers[ServingHeaders.version] = this.options.version;
-    return { key: id, value, headers };
   }
 
   private failure(stage: ScoreStage, message: string, cause?: unknown): ScoreOutcome<Out> {

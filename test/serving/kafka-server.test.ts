@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Consumer, IHeaders, Producer } from 'kafkajs';
 import { ModelKafkaServer, ModelRegistry, type Prediction, type RegistryOutput } from 'tributary';
+import { encodeColumns } from '../../src/serving/column-batch.ts';
 import { createTopicsAndWait } from '../../src/transport/create-topics.ts';
 import { counter, embedded, holdout, kafka, unique, waitFor, withoutLatency, expectSamePredictions } from './helpers.ts';
 
 interface Reply {
   headers: Record<string, string>;
-  value: { prediction?: Prediction<RegistryOutput>; predictions?: Prediction<RegistryOutput>[]; error?: string; stage?: string; instance?: number };
+  value: { prediction?: Prediction<RegistryOutput>; predictions?: Prediction<RegistryOutput>[]; model?: string; version?: string; error?: string; stage?: string; instance?: number };
 }
 
 const groupId = unique('group');
@@ -41,7 +42,7 @@ function startServer(): Promise<ModelKafkaServer> {
 }
 
 /** Sends requests (value, headers) and resolves with their replies by correlation id. */
-async function request(topic: string, requests: { key?: string; value: string; headers?: Record<string, string> }[]): Promise<Reply[]> {
+async function request(topic: string, requests: { key?: string; value: string | Buffer; headers?: Record<string, string> }[]): Promise<Reply[]> {
   const ids = requests.map(() => randomUUID());
   await producer.send({
     topic,
@@ -93,6 +94,34 @@ describe('ModelKafkaServer', () => {
     const [answer] = await request(requestTopic, [{ value: JSON.stringify(records), headers: { version: '1' } }]);
     expectSamePredictions(answer!.value.predictions!, await embedded(registry, '1', records));
     expect(answer!.headers.version).toBe('1');
+  });
+
+  it('with reply-format: compact a batch reply names the model and version once, not in every prediction', async () => {
+    const records = holdout('2').slice(0, 5);
+    const [compact, full] = await request(requestTopic, [
+      { value: JSON.stringify(records), headers: { 'reply-format': 'compact' } },
+      { value: JSON.stringify(records) },
+    ]);
+    expect(Object.keys(compact!.value).sort()).toEqual(['model', 'predictions', 'version']);
+    expect(compact!.value).toMatchObject({ model: 'fraud', version: '2' });
+    const expected = await embedded(registry, '2', records);
+    for (const prediction of compact!.value.predictions!) expect(Object.keys(prediction).sort()).toEqual(['label', 'labelIndex', 'probabilities', 'score']);
+    expectSamePredictions(compact!.value.predictions!.map((p) => ({ ...p, model: 'fraud', version: '2', latencyMs: 0 })), expected);
+    // without the header (an older client) every prediction still carries them
+    expectSamePredictions(full!.value.predictions!, expected);
+    expect(full!.value.model).toBeUndefined();
+  });
+
+  it('a column batch (content-type application/vnd.tributary.columns) is scored as its JSON array is; replies advertise it in accepts', async () => {
+    const records = holdout('2').slice(0, 20);
+    const [columns, malformed] = await request(requestTopic, [
+      { value: Buffer.from(encodeColumns(records.map((r, i) => ({ paymentId: `p${i}`, ...r })))!), headers: { 'content-type': 'application/vnd.tributary.columns' } },
+      { value: 'not a column batch', headers: { 'content-type': 'application/vnd.tributary.columns' } },
+    ]);
+    expectSamePredictions(columns!.value.predictions!, await embedded(registry, '2', records));
+    expect(columns!.headers.accepts).toBe('application/vnd.tributary.columns');
+    expect(malformed!.value).toMatchObject({ stage: 'request' });
+    expect(malformed!.value.error).toMatch(/^the request value is not a column batch: /);
   });
 
   it('on the shared topic the model header names the model', async () => {

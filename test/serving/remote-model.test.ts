@@ -50,6 +50,22 @@ async function records(topic: string): Promise<number> {
   }
 }
 
+/** The content type of each request record on `topic` ('json' without the header), in the order they were produced. */
+async function contentTypes(topic: string): Promise<string[]> {
+  const expected = await records(topic);
+  const seen: { at: number; type: string }[] = [];
+  const consumer = kafka.consumer({ groupId: unique('request-reader'), maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push({ at: Number(message.timestamp), type: message.headers?.['content-type']?.toString() ?? 'json' }) });
+    await waitFor('the request records', () => seen.length >= expected);
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen.sort((a, b) => a.at - b.at).map((s) => s.type);
+}
+
 async function kafkaServer(groupId: string, requestTopic: string): Promise<ModelKafkaServer> {
   const server = await ModelKafkaServer.start(registry, { groupId, models: ['fraud'], requestTopic: () => requestTopic, partitions: 2, maxDelayMs: 2 });
   closers.push(() => server.close());
@@ -123,27 +139,34 @@ describe('remoteModel over Kafka', () => {
     expectSamePredictions(scored.map((r) => r.value.prediction), await embedded(registry, '2', records));
   });
 
-  it('a micro-batch travels as one request record, and one above 512 KiB as several; every record is scored once', async () => {
+  it('a micro-batch travels as one request record: JSON until a reply says the server reads column batches, then a column batch; one above 512 KiB as several JSON ones; every record is scored once', async () => {
     const requestTopic = unique('fraud-requests');
     await kafkaServer(unique('group'), requestTopic);
     const small = holdout('2').slice(0, 100);
-    // A generous timeout: a loaded machine takes seconds to score 4 500 records, and a retry would add request records.
+    // A generous timeout: a loaded machine takes seconds to score 10 000 records, and a retry would add request records.
     const model = remoteModel<Payment>({ kafka: { requestTopic, replyTopic: unique('replies'), timeoutMs: 120_000 } });
     // A batch goes only when full (a long maxDelayMs), so a loaded machine cannot cut it in two.
     const first = await predictThrough(model, small, { maxBatchSize: 100, maxDelayMs: 10_000 });
     expect(first.dlq).toEqual([]);
-    expect(await records(requestTopic)).toBe(1);
+    expect(await contentTypes(requestTopic)).toEqual(['json']);
+    // as JSON above 512 KiB, as columns (7 float64 per record) below it: one request
     const large = Array.from({ length: 4500 }, (_, i) => holdout('2')[i % 200]!);
-    const bytes = Buffer.byteLength(JSON.stringify(large));
-    expect(bytes).toBeGreaterThan(512 * 1024);
-    expect(bytes).toBeLessThan(1024 * 1024);
+    expect(Buffer.byteLength(JSON.stringify(large))).toBeGreaterThan(512 * 1024);
     const second = await predictThrough(model, large, { maxBatchSize: 4500, maxDelayMs: 10_000 });
-    await model.close();
     expect(second.dlq).toEqual([]);
     expect(second.scored.map((r) => r.key)).toEqual(large.map((_, i) => `p${i}`));
     expectSamePredictions(second.scored.map((r) => r.value.prediction), await embedded(registry, '2', large));
-    expect(await records(requestTopic)).toBe(1 + 2);
-  }, 180_000);
+    expect(await contentTypes(requestTopic)).toEqual(['json', 'application/vnd.tributary.columns']);
+    // above 512 KiB even as columns: JSON requests, each under 512 KiB
+    const huge = Array.from({ length: 10_000 }, (_, i) => holdout('2')[i % 200]!);
+    const third = await predictThrough(model, huge, { maxBatchSize: 10_000, maxDelayMs: 10_000 });
+    await model.close();
+    expect(third.dlq).toEqual([]);
+    expect(third.scored).toHaveLength(huge.length);
+    const types = await contentTypes(requestTopic);
+    expect(types.length).toBeGreaterThanOrEqual(2 + Math.ceil(Buffer.byteLength(JSON.stringify(huge)) / (512 * 1024)));
+    expect(types.slice(2).every((t) => t === 'json')).toBe(true);
+  }, 240_000);
 
   it('an input failing the schema goes to the dead-letter topic with stage validate', async () => {
     const requestTopic = unique('fraud-requests');
