@@ -73,7 +73,7 @@ export class StreamsBuilder {
    */
   table<K = string, V = unknown>(topic: string, consumed: Consumed<K, V> = {}, materialized?: Materialized<K, V>): KTable<K, V> {
     const stream = this.stream<K, V>(topic, consumed);
-    const storeName = addTableStore(this.internal, materialized, `${topic}-STATE-STORE-`, consumed.keySerde, consumed.valueSerde, true);
+    const storeName = addTableStore(this.internal, materialized, `${topic}-STATE-STORE-`, consumed.keySerde, consumed.valueSerde);
     const name = this.internal.newName('KTABLE-SOURCE-');
     const processor = materialized?.versioned ? versionedTableSourceProcessor(storeName) : tableSourceProcessor(storeName);
     this.internal.addProcessor(name, [stream.nodeName], processor, [storeName]);

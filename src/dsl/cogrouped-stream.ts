@@ -1,6 +1,7 @@
 import { streamAggregateProcessor } from '../processors/aggregate.ts';
 import type { ProcessorSupplier } from '../processors/api.ts';
-import { cachedPassThroughProcessor } from '../processors/stateless.ts';
+import { cachedPassThroughProcessor, passThroughProcessor } from '../processors/stateless.ts';
+import { versionedSource } from '../processors/versioned-read-through.ts';
 import type { Serde } from '../serdes/serde.ts';
 import type { KGroupedStream } from './kgrouped-stream.ts';
 import type { KStream } from './kstream.ts';
@@ -34,6 +35,8 @@ export function buildCogroup<K, VOut>(
   named: Named | undefined,
   supplierFor: (aggregator: CogroupAggregator<K, VOut>) => ProcessorSupplier,
   onAggregateNode: (name: string) => void = () => undefined,
+  /** A versioned store is not cached (Kafka Streams' versioned stores have no cache): the merge node forwards at once. */
+  versioned = false,
 ): string {
   const first = [...inputs.keys()][0]!;
   const builder = first.stream.builder;
@@ -57,7 +60,7 @@ export function buildCogroup<K, VOut>(
     return name;
   });
   const mergeName = builder.name(named?.name !== undefined ? `${named.name}-cogroup-merge` : undefined, 'COGROUPKSTREAM-MERGE-');
-  builder.addProcessor(mergeName, aggregateNodes, cachedPassThroughProcessor());
+  builder.addProcessor(mergeName, aggregateNodes, versioned ? passThroughProcessor() : cachedPassThroughProcessor());
   return mergeName;
 }
 
@@ -108,7 +111,8 @@ export class CogroupedKStream<K, VOut> {
   /**
    * Aggregates every input into one table, starting each key from `initializer()`; records with a
    * `null` key or value are dropped. Name the nodes with `Named` (`<name>-cogroup-agg-<i>`,
-   * `<name>-cogroup-merge`) and the store with `Materialized`.
+   * `<name>-cogroup-merge`) and the store with `Materialized`; a versioned store keeps the
+   * aggregate's history, as `KGroupedStream.aggregate`'s.
    */
   aggregate(initializer: () => VOut, materialized?: Materialized<K, VOut>): KTable<K, VOut>;
   aggregate(initializer: () => VOut, named: Named, materialized?: Materialized<K, VOut>): KTable<K, VOut>;
@@ -118,7 +122,8 @@ export class CogroupedKStream<K, VOut> {
     const builder = [...this.inputs.keys()][0]!.stream.builder;
     const keySerde = cogroupKeySerde(this.inputs, materialized);
     const storeName = addTableStore(builder, materialized, 'COGROUPKSTREAM-AGGREGATE-STATE-STORE-', keySerde, materialized?.valueSerde);
-    const mergeName = buildCogroup(this.inputs, storeName, named, (aggregator) => streamAggregateProcessor(storeName, initializer, aggregator, false));
-    return new KTable<K, VOut>(builder, mergeName, keySerde, materialized?.valueSerde, storeName);
+    const versioned = materialized?.versioned !== undefined;
+    const mergeName = buildCogroup(this.inputs, storeName, named, (aggregator) => streamAggregateProcessor(storeName, initializer, aggregator, false), undefined, versioned);
+    return new KTable<K, VOut>(builder, mergeName, keySerde, materialized?.valueSerde, storeName, versioned ? versionedSource<K, VOut>(storeName) : undefined);
   }
 }

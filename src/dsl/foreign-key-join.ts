@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { foreignTableJoinProcessor, responseJoinProcessor, subscriptionJoinProcessor, subscriptionReceiveProcessor, subscriptionSendProcessor, type ForeignKeyExtractor } from '../processors/foreign-key-join.ts';
-import { tableJoinResultProcessor } from '../processors/table-table-join.ts';
+import { tableSourceResultProcessor } from '../processors/table-row-writer.ts';
+import { versionedSource } from '../processors/versioned-read-through.ts';
 import type { Serde } from '../serdes/serde.ts';
 import { combinedKeySerde, subscriptionResponseSerde, subscriptionWrapperSerde, type SubscriptionResponse, type SubscriptionWrapper } from '../serdes/subscription.ts';
 import { keyId } from '../state/key-id.ts';
@@ -103,8 +104,10 @@ export function joinOnForeignKey<K, V, FK, VO, VR>(
 
   const resolver = named('-subscription-response-resolver', 'KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR-');
   builder.addProcessor(resolver, [responseSource], responseJoinProcessor<K, V, VO, VR>(left.storeName, joiner, hasher, leftJoin), [left.storeName]);
+  // The result may be a versioned store, as Kafka Streams' doJoinOnForeignKey allows (its KTableSource puts through KeyValueStoreWrapper).
   const storeName = addTableStore(builder, materialized, 'KTABLE-FK-JOIN-OUTPUT-STATE-STORE-', left.keySerde, materialized?.valueSerde);
   const result = named('-result', 'KTABLE-FK-JOIN-OUTPUT-');
-  builder.addProcessor(result, [resolver], tableJoinResultProcessor(storeName), [storeName]);
-  return new KTable<K, VR>(builder, result, materialized?.keySerde ?? left.keySerde, materialized?.valueSerde, storeName);
+  builder.addProcessor(result, [resolver], tableSourceResultProcessor<K, VR>(storeName), [storeName]);
+  const readThrough = materialized?.versioned ? versionedSource<K, VR>(storeName) : undefined;
+  return new KTable<K, VR>(builder, result, materialized?.keySerde ?? left.keySerde, materialized?.valueSerde, storeName, readThrough);
 }

@@ -8,6 +8,7 @@ import { SessionWindowedKStream } from './session-windowed-stream.ts';
 import { TimeWindowedKStream } from './time-windowed-stream.ts';
 import { SessionWindows, type SlidingWindows, type TimeWindows, type UnlimitedWindows } from './windows.ts';
 import { CogroupedKStream } from './cogrouped-stream.ts';
+import { versionedSource } from '../processors/versioned-read-through.ts';
 
 /** A stream grouped by key, ready to aggregate (and repartitioned first if its key changed). */
 export class KGroupedStream<K, V> {
@@ -56,7 +57,12 @@ export class KGroupedStream<K, V> {
     return CogroupedKStream.of(this, aggregator);
   }
 
-  /** Aggregates the values of each key, starting from `initializer()`. */
+  /**
+   * Aggregates the values of each key, starting from `initializer()`. Materialized as a versioned
+   * store (`Materialized.as(Stores.persistentVersionedKeyValueStore(name, retention))`), the
+   * aggregate keeps its history: joins with a grace period read it as of a time, and a record older
+   * than the retention is dropped (as Kafka Streams' KStreamAggregate over a versioned store).
+   */
   aggregate<A>(initializer: () => A, aggregator: (key: K, value: V, aggregate: A) => A, materialized?: Materialized<K, A>): KTable<K, A> {
     const builder = this.stream.builder;
     const storeName = materialized?.storeName ?? builder.newName('KSTREAM-AGGREGATE-STATE-STORE-');
@@ -65,6 +71,6 @@ export class KGroupedStream<K, V> {
     addTableStore(builder, { ...materialized, storeName }, '', keySerde, materialized?.valueSerde);
     const name = builder.newName('KSTREAM-AGGREGATE-');
     builder.addProcessor(name, [input.nodeName], streamAggregateProcessor(storeName, initializer, aggregator), [storeName]);
-    return new KTable<K, A>(builder, name, keySerde, materialized?.valueSerde, storeName);
+    return new KTable<K, A>(builder, name, keySerde, materialized?.valueSerde, storeName, materialized?.versioned ? versionedSource<K, A>(storeName) : undefined);
   }
 }

@@ -5,6 +5,7 @@ import { Serdes } from '../serdes/serdes.ts';
 import type { InternalBuilder } from './internal-builder.ts';
 import { addTableStore, KTable } from './ktable.ts';
 import type { Materialized } from './options.ts';
+import { versionedSource } from '../processors/versioned-read-through.ts';
 
 /** A re-keyed table, ready to aggregate with an adder and a subtractor. */
 export class KGroupedTable<K, V> {
@@ -34,7 +35,10 @@ export class KGroupedTable<K, V> {
     return table as KTable<K, V>;
   }
 
-  /** Aggregates rows per key with an initializer, an adder and a subtractor. */
+  /**
+   * Aggregates rows per key with an initializer, an adder and a subtractor. It may be materialized
+   * as a versioned store, as `KGroupedStream.aggregate` (Kafka Streams' KTableAggregate).
+   */
   aggregate<A>(initializer: () => A, adder: (key: K, value: V, aggregate: A) => A, subtractor: (key: K, value: V, aggregate: A) => A, materialized?: Materialized<K, A>): KTable<K, A> {
     const storeName = materialized?.storeName ?? this.builder.newName('KTABLE-AGGREGATE-STATE-STORE-');
     const base = this.groupName ?? storeName;
@@ -54,6 +58,6 @@ export class KGroupedTable<K, V> {
     addTableStore(this.builder, { ...materialized, storeName }, '', this.keySerde, materialized?.valueSerde);
     const name = this.builder.newName('KTABLE-AGGREGATE-');
     this.builder.addProcessor(name, [sourceName], tableAggregateProcessor(storeName, initializer, adder, subtractor), [storeName]);
-    return new KTable<K, A>(this.builder, name, this.keySerde, materialized?.valueSerde, storeName);
+    return new KTable<K, A>(this.builder, name, this.keySerde, materialized?.valueSerde, storeName, materialized?.versioned ? versionedSource<K, A>(storeName) : undefined);
   }
 }

@@ -174,7 +174,7 @@ export class KStream<K, V> {
    * as a versioned store it keeps each key's history, as `builder.table` does.
    */
   toTable(materialized?: Materialized<K, V>): KTable<K, V> {
-    const storeName = addTableStore(this.builder, materialized, 'KSTREAM-TOTABLE-STATE-STORE-', this.keySerde, this.valueSerde, true);
+    const storeName = addTableStore(this.builder, materialized, 'KSTREAM-TOTABLE-STATE-STORE-', this.keySerde, this.valueSerde);
     const name = this.builder.newName('KSTREAM-TOTABLE-');
     const versioned = materialized?.versioned !== undefined;
     this.builder.addProcessor(name, [this.nodeName], versioned ? versionedTableSourceProcessor(storeName) : tableSourceProcessor(storeName), [storeName]);

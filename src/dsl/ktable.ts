@@ -16,22 +16,18 @@ import type { TableTableJoiner } from '../processors/table-table-join.ts';
 type TableJoinArgument<K, V> = (value: V, other: never, key: K) => unknown;
 import { suppressTable, type Suppressed } from './suppressed.ts';
 import { versionedSpec } from './stores.ts';
-import { TopologyError } from '../topology/errors.ts';
 import { derivedReadThrough, transformedReadThrough, versionedSource, type VersionedReadThrough } from '../processors/versioned-read-through.ts';
 
 /**
- * @internal Adds a timestamped key-value store for a table and returns its name. Only the tables
- * whose processors put through Kafka Streams' `KeyValueStoreWrapper` semantics here
- * (`allowVersioned`: sources, filter, mapValues, transformValues, table-table join results) may
- * keep history in a versioned store.
+ * @internal Adds a table's key-value store and returns its name: timestamped, or versioned when
+ * `materialized.versioned` is set (every table processor here puts through Kafka Streams'
+ * `KeyValueStoreWrapper` semantics: sources, filter, mapValues, transformValues, joins,
+ * aggregations, cogroups, foreign-key join results).
  */
-export function addTableStore<K, V>(builder: InternalBuilder, materialized: Materialized<K, V> | undefined, prefix: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined, allowVersioned = false): string {
+export function addTableStore<K, V>(builder: InternalBuilder, materialized: Materialized<K, V> | undefined, prefix: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined): string {
   const storeName = materialized?.storeName ?? builder.newName(prefix);
   const ks = materialized?.keySerde ?? keySerde;
   const vs = materialized?.valueSerde ?? valueSerde;
-  if (materialized?.versioned && !allowVersioned) {
-    throw new TopologyError(`store '${storeName}': a versioned store can materialize a source table (builder.table, KStream.toTable), a filter, filterNot, mapValues or transformValues of a table, or a table-table join's result only, not an aggregation; materialize this table without 'versioned'`);
-  }
   builder.addStore({
     name: storeName,
     type: 'key-value',
@@ -41,6 +37,12 @@ export function addTableStore<K, V>(builder: InternalBuilder, materialized: Mate
     ...(vs ? { valueSerde: vs as Serde<unknown> } : {}),
   });
   return storeName;
+}
+
+/** Whether a foreign-key join's fourth argument is a `Materialized` (Kafka Streams' `join(other, fk, joiner, materialized)`) rather than a `TableJoined`. */
+function isMaterialized<K, VR>(value: object | undefined): value is Materialized<K, VR> {
+  if (value === undefined || 'name' in value || 'partitioner' in value || 'otherPartitioner' in value) return false;
+  return 'storeName' in value || 'keySerde' in value || 'valueSerde' in value || 'versioned' in value || 'retention' in value;
 }
 
 /** Options of `KTable.toStream()`. */
@@ -87,7 +89,7 @@ export class KTable<K, V> {
   /** @internal A child table computed by a processor with its own store (see {@link childHistory}). */
   protected deriveTable<V2>(prefix: string, materialized: Materialized<K, V2> | undefined, make: (storeName: string, passOutOfOrder: boolean) => ProcessorSupplier, valueSerde: Serde<V2> | undefined, step: (key: K, value: V) => V2 | null): KTable<K, V2> {
     const name = this.builder.newName(prefix);
-    const storeName = addTableStore(this.builder, materialized, 'KTABLE-STATE-STORE-', this.keySerde, valueSerde, true);
+    const storeName = addTableStore(this.builder, materialized, 'KTABLE-STATE-STORE-', this.keySerde, valueSerde);
     const { passOutOfOrder, readThrough } = this.childHistory(materialized, storeName, step);
     this.builder.addProcessor(name, [this.nodeName], make(storeName, passOutOfOrder), [storeName]);
     return new KTable<K, V2>(this.builder, name, this.keySerde, materialized?.valueSerde ?? valueSerde, storeName, readThrough);
@@ -127,7 +129,7 @@ export class KTable<K, V> {
    */
   transformValues<VR>(supplier: ValueTransformerWithKeySupplier<K, V, VR>, materialized?: Materialized<K, VR>, ...storeNames: string[]): KTable<K, VR> {
     const name = this.builder.newName('KTABLE-TRANSFORMVALUES-');
-    const storeName = addTableStore(this.builder, materialized, 'KTABLE-STATE-STORE-', this.keySerde, materialized?.valueSerde, true);
+    const storeName = addTableStore(this.builder, materialized, 'KTABLE-STATE-STORE-', this.keySerde, materialized?.valueSerde);
     const { passOutOfOrder, readThrough: own } = this.childHistory<VR>(materialized, storeName, undefined);
     // Unmaterialized below a versioned table, as-of reads run a transformer of their own on the
     // historical value (Kafka Streams' KTableTransformValuesGetter).
@@ -174,25 +176,29 @@ export class KTable<K, V> {
    *
    * With a `foreignKeyExtractor`, a foreign-key join instead: each row joins the other table's row
    * whose key `foreignKeyExtractor(value, key)` gives, `joiner(value, foreignValue)`; either table's
-   * updates trigger it, and the tables need not be co-partitioned (see `TableJoined`).
+   * updates trigger it, and the tables need not be co-partitioned (see `TableJoined`). As in Kafka
+   * Streams, `Materialized` may come fourth (without `TableJoined`) or fifth.
    */
+  join<FK, VO, VR>(other: KTable<FK, VO>, foreignKeyExtractor: (value: V, key: K) => FK | null | undefined, joiner: (value: V, foreignValue: VO) => VR, materialized: Materialized<K, VR>): KTable<K, VR>;
   join<FK, VO, VR>(other: KTable<FK, VO>, foreignKeyExtractor: (value: V, key: K) => FK | null | undefined, joiner: (value: V, foreignValue: VO) => VR, tableJoined?: TableJoined<K, FK>, materialized?: Materialized<K, VR>): KTable<K, VR>;
   join<VO, VR>(other: KTable<K, VO>, joiner: (value: V, otherValue: VO, key: K) => VR, materialized?: Materialized<K, VR>): KTable<K, VR>;
-  join<FK, VO, VR>(other: KTable<FK, VO> | KTable<K, VO>, second: TableJoinArgument<K, V>, third?: TableJoinArgument<K, V> | Materialized<K, VR>, tableJoined?: TableJoined<K, FK>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+  join<FK, VO, VR>(other: KTable<FK, VO> | KTable<K, VO>, second: TableJoinArgument<K, V>, third?: TableJoinArgument<K, V> | Materialized<K, VR>, tableJoined?: TableJoined<K, FK> | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
     return this.joinEither<FK, VO, VR>(other, second, third, tableJoined, materialized, false);
   }
 
   /** Like `join`, and every row of this table gives a result, with `null` for a missing other (or foreign) row. */
+  leftJoin<FK, VO, VR>(other: KTable<FK, VO>, foreignKeyExtractor: (value: V, key: K) => FK | null | undefined, joiner: (value: V, foreignValue: VO | null) => VR, materialized: Materialized<K, VR>): KTable<K, VR>;
   leftJoin<FK, VO, VR>(other: KTable<FK, VO>, foreignKeyExtractor: (value: V, key: K) => FK | null | undefined, joiner: (value: V, foreignValue: VO | null) => VR, tableJoined?: TableJoined<K, FK>, materialized?: Materialized<K, VR>): KTable<K, VR>;
   leftJoin<VO, VR>(other: KTable<K, VO>, joiner: (value: V, otherValue: VO | null, key: K) => VR, materialized?: Materialized<K, VR>): KTable<K, VR>;
-  leftJoin<FK, VO, VR>(other: KTable<FK, VO> | KTable<K, VO>, second: TableJoinArgument<K, V>, third?: TableJoinArgument<K, V> | Materialized<K, VR>, tableJoined?: TableJoined<K, FK>, materialized?: Materialized<K, VR>): KTable<K, VR> {
+  leftJoin<FK, VO, VR>(other: KTable<FK, VO> | KTable<K, VO>, second: TableJoinArgument<K, V>, third?: TableJoinArgument<K, V> | Materialized<K, VR>, tableJoined?: TableJoined<K, FK> | Materialized<K, VR>, materialized?: Materialized<K, VR>): KTable<K, VR> {
     return this.joinEither<FK, VO, VR>(other, second, third, tableJoined, materialized, true);
   }
 
   /** A function third argument makes it a foreign-key join (extractor, joiner); otherwise a key join (joiner, materialized). */
-  private joinEither<FK, VO, VR>(other: KTable<FK, VO> | KTable<K, VO>, second: TableJoinArgument<K, V>, third: TableJoinArgument<K, V> | Materialized<K, VR> | undefined, tableJoined: TableJoined<K, FK> | undefined, materialized: Materialized<K, VR> | undefined, left: boolean): KTable<K, VR> {
+  private joinEither<FK, VO, VR>(other: KTable<FK, VO> | KTable<K, VO>, second: TableJoinArgument<K, V>, third: TableJoinArgument<K, V> | Materialized<K, VR> | undefined, fourth: TableJoined<K, FK> | Materialized<K, VR> | undefined, materialized: Materialized<K, VR> | undefined, left: boolean): KTable<K, VR> {
     if (typeof third === 'function') {
-      return joinOnForeignKey<K, V, FK, VO, VR>(this, other as KTable<FK, VO>, second as (value: V, key: K) => FK | null, third as (value: V, foreignValue: VO | null) => VR, left, tableJoined ?? {}, materialized);
+      const [tableJoined, resultStore] = materialized === undefined && isMaterialized(fourth) ? [{}, fourth] : [(fourth ?? {}) as TableJoined<K, FK>, materialized];
+      return joinOnForeignKey<K, V, FK, VO, VR>(this, other as KTable<FK, VO>, second as (value: V, key: K) => FK | null, third as (value: V, foreignValue: VO | null) => VR, left, tableJoined, resultStore);
     }
     return joinTables<K, V, VO, VR>(this, other as KTable<K, VO>, second as TableTableJoiner<K, V, VO, VR>, left ? 'left' : 'inner', third);
   }

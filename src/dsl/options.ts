@@ -30,7 +30,7 @@ export interface Materialized<K, V> {
   keySerde?: Serde<K>;
   valueSerde?: Serde<V>;
   retention?: Duration;
-  /** A source table (`builder.table`) kept with its history, for joins as of each record's time (Kafka Streams' versioned stores). */
+  /** A table kept with its history, for joins and reads as of a time (Kafka Streams' versioned stores): any non-windowed table, source, derived, join result or aggregation. */
   versioned?: VersionedOptions;
 }
 

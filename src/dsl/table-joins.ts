@@ -14,7 +14,7 @@ export function joinTables<K, V1, V2, VR>(left: KTable<K, V1>, right: KTable<K, 
   const otherJoin = builder.newName('KTABLE-JOINOTHER-');
   const merge = builder.newName('KTABLE-MERGE-');
   const keySerde = left.keySerde ?? right.keySerde;
-  const storeName = addTableStore(builder, materialized, 'KTABLE-MERGE-STATE-STORE-', keySerde, materialized?.valueSerde, true);
+  const storeName = addTableStore(builder, materialized, 'KTABLE-MERGE-STATE-STORE-', keySerde, materialized?.valueSerde);
   builder.addProcessor(thisJoin, [left.nodeName], tableTableJoinProcessor('left', kind, right.storeName, joiner), [right.storeName]);
   builder.addProcessor(otherJoin, [right.nodeName], tableTableJoinProcessor('right', kind, left.storeName, joiner), [left.storeName]);
   builder.addProcessor(merge, [thisJoin, otherJoin], tableJoinResultProcessor(storeName), [storeName]);

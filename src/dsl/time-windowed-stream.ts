@@ -34,8 +34,15 @@ export function windowedInput<K, V>(grouped: KGroupedStream<K, V>, storeName: st
   };
 }
 
-/** @internal The store retention: `materialized.retention` if given (at least `minimum`), else `minimum`. */
+/**
+ * @internal The store retention: `materialized.retention` if given (at least `minimum`), else
+ * `minimum`. A windowed aggregation's store is a window or session store, never a versioned one
+ * (Kafka Streams' `Materialized<K, V, WindowStore>` cannot take a versioned supplier).
+ */
 export function windowRetention(materialized: Materialized<unknown, unknown> | undefined, minimum: number, storeName: string): number {
+  if (materialized?.versioned) {
+    throw new TopologyError(`store '${storeName}': a windowed aggregation is kept in a window or session store, which cannot be versioned (versioned stores are key-value stores, as in Kafka Streams); materialize it without 'versioned'`);
+  }
   if (materialized?.retention === undefined) return minimum;
   const retention = toMillis(materialized.retention, `retention of store '${storeName}'`);
   if (retention < minimum) {

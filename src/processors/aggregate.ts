@@ -1,11 +1,13 @@
-import type { KeyValueStore, ValueAndTimestamp } from '../state/store.ts';
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 import { change } from './change.ts';
+import { keyValueStoreWrapper, PUT_RETURN_CODE_IS_LATEST, PUT_RETURN_CODE_NOT_PUT, type KeyValueStoreWrapper } from './key-value-store-wrapper.ts';
 
 /**
  * The grouped-stream aggregation behind `count`, `reduce` and `aggregate`: records with a `null`
  * key or value are dropped; the result's timestamp is the max of the record's and the previous
- * aggregate's. Forwards `Change(new, old)` for every update.
+ * aggregate's. Forwards `Change(new, old)` for every update. In a versioned store (Kafka Streams'
+ * KStreamAggregate over `KeyValueStoreWrapper`) a put the store refuses as older than its history
+ * retention is neither aggregated nor forwarded, and forwards are not cached.
  */
 export function streamAggregateProcessor<K, V, A>(
   storeName: string,
@@ -16,11 +18,11 @@ export function streamAggregateProcessor<K, V, A>(
 ): ProcessorSupplier {
   return () => {
     let ctx: ProcessorContext;
-    let store: KeyValueStore<K, ValueAndTimestamp<A>>;
+    let store: KeyValueStoreWrapper<K, A>;
     return {
       init(context) {
         ctx = context;
-        store = context.getStateStore(storeName);
+        store = keyValueStoreWrapper(context, storeName);
       },
       process(record: StreamRecord<K, V>) {
         if (record.key == null || record.value == null) {
@@ -30,9 +32,13 @@ export function streamAggregateProcessor<K, V, A>(
         const old = store.get(record.key);
         const next = aggregator(record.key, record.value, old ? old.value : initializer());
         const timestamp = old ? Math.max(old.timestamp, record.timestamp) : record.timestamp;
-        store.put(record.key, { value: next, timestamp });
-        const update = { key: record.key, value: change(next, old?.value ?? null), timestamp };
-        if (cached) ctx.forwardCached(update);
+        const putReturnCode = store.put(record.key, next, timestamp);
+        if (putReturnCode === PUT_RETURN_CODE_NOT_PUT) {
+          ctx.recordDropped(`older than the history retention of versioned store '${storeName}'`);
+          return;
+        }
+        const update = { key: record.key, value: change(next, old?.value ?? null, putReturnCode === PUT_RETURN_CODE_IS_LATEST), timestamp };
+        if (cached && !store.versioned) ctx.forwardCached(update);
         else ctx.forward(update);
       },
     };

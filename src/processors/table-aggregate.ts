@@ -1,6 +1,6 @@
-import type { KeyValueStore, ValueAndTimestamp } from '../state/store.ts';
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 import { change, isLatestChange, type Change } from './change.ts';
+import { keyValueStoreWrapper, PUT_RETURN_CODE_IS_LATEST, PUT_RETURN_CODE_NOT_PUT, type KeyValueStoreWrapper } from './key-value-store-wrapper.ts';
 
 /**
  * Re-keys table changes for `KTable.groupBy`: the old row's mapping is forwarded (to be
@@ -35,7 +35,9 @@ export function tableRepartitionMapProcessor<K, V, K2, V2>(selector: (key: K, va
 
 /**
  * The grouped-table aggregation: subtracts the old value, then adds the new one, and emits once.
- * A change with only an old value (a tombstone upstream) only subtracts.
+ * A change with only an old value (a tombstone upstream) only subtracts. In a versioned store
+ * (Kafka Streams' KTableAggregate over `KeyValueStoreWrapper`) a put the store refuses as older
+ * than its history retention is not forwarded, and forwards are not cached.
  */
 export function tableAggregateProcessor<K, V, A>(
   storeName: string,
@@ -45,11 +47,11 @@ export function tableAggregateProcessor<K, V, A>(
 ): ProcessorSupplier {
   return () => {
     let ctx: ProcessorContext;
-    let store: KeyValueStore<K, ValueAndTimestamp<A>>;
+    let store: KeyValueStoreWrapper<K, A>;
     return {
       init(context) {
         ctx = context;
-        store = context.getStateStore(storeName);
+        store = keyValueStoreWrapper(context, storeName);
       },
       process(record: StreamRecord<K, Change<V>>) {
         if (record.key == null) {
@@ -61,8 +63,14 @@ export function tableAggregateProcessor<K, V, A>(
         if (record.value.oldValue !== null) aggregate = subtractor(record.key, record.value.oldValue, aggregate);
         if (record.value.newValue !== null) aggregate = adder(record.key, record.value.newValue, aggregate);
         const timestamp = old ? Math.max(old.timestamp, record.timestamp) : record.timestamp;
-        store.put(record.key, { value: aggregate, timestamp });
-        ctx.forwardCached({ ...record, timestamp, value: change(aggregate, old?.value ?? null) });
+        const putReturnCode = store.put(record.key, aggregate, timestamp);
+        if (putReturnCode === PUT_RETURN_CODE_NOT_PUT) {
+          ctx.recordDropped(`older than the history retention of versioned store '${storeName}'`);
+          return;
+        }
+        const update = { ...record, timestamp, value: change(aggregate, old?.value ?? null, putReturnCode === PUT_RETURN_CODE_IS_LATEST) };
+        if (store.versioned) ctx.forward(update);
+        else ctx.forwardCached(update);
       },
     };
   };

@@ -1,5 +1,5 @@
 import { isVersionedStore, PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UNDEFINED, type KeyValueStore, type StateStore, type ValueAndTimestamp, type VersionedKeyValueStore } from '../state/store.ts';
-import type { ProcessorContext, StreamRecord } from './api.ts';
+import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 import { change, isLatestChange, type Change } from './change.ts';
 
 /** Stores a derived table's new row for the record that produced it and forwards the change. */
@@ -39,5 +39,25 @@ export function tableRowWriter<K, V>(context: ProcessorContext, storeName: strin
     }
     rows.put(record.key, newValue === null ? null : { value: newValue, timestamp: record.timestamp });
     context.forward({ key: record.key, value: change(newValue, old) });
+  };
+}
+
+/**
+ * The result node of a foreign-key join (Kafka Streams' KTableSource over the result store): each
+ * joined row is stored and forwarded with the store's latest value as the old one, as
+ * {@link tableRowWriter} does; in a versioned store an out-of-order result only changes the
+ * history and goes on with `isLatest: false`, and one older than the retention is dropped.
+ */
+export function tableSourceResultProcessor<K, V>(storeName: string): ProcessorSupplier {
+  return () => {
+    let write: TableRowWriter<K, V>;
+    return {
+      init(context) {
+        write = tableRowWriter<K, V>(context, storeName, false);
+      },
+      process(record: StreamRecord<K, Change<V>>) {
+        write(record, record.value.newValue);
+      },
+    };
   };
 }

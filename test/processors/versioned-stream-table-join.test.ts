@@ -105,10 +105,12 @@ describe('KStream-KTable join with a grace period (ported from KStreamKTableJoin
     expect(topology.describe()).toContain('Processor: Grace (stores: [tableTopic2-STATE-STORE-0000000001, Grace-Buffer])');
   });
 
-  it('an aggregation materialized as a versioned store fails fast with what to change', () => {
+  it('an aggregation materialized as a versioned store is accepted, as in Kafka Streams, and a grace join reads its history', () => {
     const builder = newBuilder();
     const grouped = builder.table('topic2', consumed).groupBy((k, v) => [k, v] as const);
-    expect(() => grouped.count({ storeName: 'counts', versioned: { historyRetention: '1m' } })).toThrow(/a versioned store can materialize a source table \(builder.table, KStream.toTable\), a filter, filterNot, mapValues or transformValues of a table, or a table-table join's result only, not an aggregation/);
+    const counts = grouped.count({ storeName: 'counts', versioned: { historyRetention: '1m' } });
+    builder.stream<number, string>('topic1', consumed).join(counts, (v, n) => `${v}${n}`, { name: 'G', gracePeriod: '1m' }).to('out');
+    expect(builder.build().describe()).toContain('Processor: G (stores: [counts, G-Buffer])');
   });
 });
 
