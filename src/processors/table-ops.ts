@@ -1,24 +1,6 @@
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 import type { Change } from './change.ts';
-import { tableRowWriter, type TableRowWriter } from './table-row-writer.ts';
-
-/**
- * A table-to-table step that computes each new row from the parent's change, then stores and
- * forwards it as {@link tableRowWriter} does (`passOutOfOrder`: below an unmaterialized versioned table).
- */
-function tableStep<K, V, V2>(storeName: string, compute: (key: K, value: V | null) => V2 | null, passOutOfOrder: boolean): ProcessorSupplier {
-  return () => {
-    let write: TableRowWriter<K, V2>;
-    return {
-      init(context) {
-        write = tableRowWriter<K, V2>(context, storeName, passOutOfOrder);
-      },
-      process(record: StreamRecord<K, Change<V>>) {
-        write(record, compute(record.key, record.value.newValue));
-      },
-    };
-  };
-}
+import { tableStep } from './table-row-writer.ts';
 
 /** Keeps rows matching `predicate`; other rows are forwarded as tombstones, even keys never present (as Kafka Streams does). */
 export function tableFilterProcessor<K, V>(storeName: string, predicate: (key: K, value: V) => boolean, negate: boolean, passOutOfOrder = false): ProcessorSupplier {

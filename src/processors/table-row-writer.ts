@@ -43,21 +43,29 @@ export function tableRowWriter<K, V>(context: ProcessorContext, storeName: strin
 }
 
 /**
- * The result node of a foreign-key join (Kafka Streams' KTableSource over the result store): each
- * joined row is stored and forwarded with the store's latest value as the old one, as
- * {@link tableRowWriter} does; in a versioned store an out-of-order result only changes the
- * history and goes on with `isLatest: false`, and one older than the retention is dropped.
+ * A table-to-table step that computes each new row from the parent's change, then stores and
+ * forwards it as {@link tableRowWriter} does (`passOutOfOrder`: below an unmaterialized versioned table).
  */
-export function tableSourceResultProcessor<K, V>(storeName: string): ProcessorSupplier {
+export function tableStep<K, V, V2>(storeName: string, compute: (key: K, value: V | null) => V2 | null, passOutOfOrder: boolean): ProcessorSupplier {
   return () => {
-    let write: TableRowWriter<K, V>;
+    let write: TableRowWriter<K, V2>;
     return {
       init(context) {
-        write = tableRowWriter<K, V>(context, storeName, false);
+        write = tableRowWriter<K, V2>(context, storeName, passOutOfOrder);
       },
       process(record: StreamRecord<K, Change<V>>) {
-        write(record, record.value.newValue);
+        write(record, compute(record.key, record.value.newValue));
       },
     };
   };
+}
+
+/**
+ * The result node of a foreign-key join (Kafka Streams' KTableSource over the result store): each
+ * joined row is stored and forwarded with the store's latest value as the old one; in a versioned
+ * store an out-of-order result only changes the history and goes on with `isLatest: false`, and
+ * one older than the retention is dropped.
+ */
+export function tableSourceResultProcessor<K, V>(storeName: string): ProcessorSupplier {
+  return tableStep<K, V, V>(storeName, (_key, value) => value, false);
 }

@@ -54,3 +54,14 @@ export function take<T>(captured: T[]): T[] {
 
 /** The four keys every Kafka join test uses. */
 export const expectedKeys = [0, 1, 2, 3];
+
+/** The changes a table node forwards, with `isLatest` (absent when true), as Kafka's MockApiProcessor records them. */
+export function captureAll<K, V>(builder: StreamsBuilder, table: KTable<K, V>): { key: K; value: Change<V>; timestamp: number }[] {
+  const captured: { key: K; value: Change<V>; timestamp: number }[] = [];
+  builder.internal.addProcessor(builder.internal.newName('CAPTURE-'), [table.nodeName], () => ({
+    process: (record: StreamRecord<unknown, unknown>) => {
+      captured.push({ key: record.key as K, value: record.value as Change<V>, timestamp: record.timestamp });
+    },
+  }));
+  return captured;
+}

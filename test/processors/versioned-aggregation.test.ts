@@ -10,8 +10,8 @@
  * versioned-semantics cases, ported here as behaviour); the expected values follow from that code.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Joined, Materialized, Serdes, Stores, Suppressed, TimeWindows, TopologyTestDriver, type Change, type KTable, type StreamRecord, type StreamsBuilder } from 'tributary';
-import { consumed, drain, intKeys, kvt, newBuilder, nullableIntKeys, nullableStrings, strings, toStringJoiner } from './join-test-utils.ts';
+import { Joined, Materialized, Serdes, Stores, Suppressed, TimeWindows, TopologyTestDriver } from 'tributary';
+import { captureAll, consumed, drain, intKeys, kvt, newBuilder, nullableIntKeys, nullableStrings, strings, toStringJoiner } from './join-test-utils.ts';
 
 let driver: TopologyTestDriver | undefined;
 afterEach(async () => {
@@ -21,17 +21,6 @@ afterEach(async () => {
 
 const longs = Serdes.int64();
 const versioned = <V>(name: string, retention: Parameters<typeof Stores.persistentVersionedKeyValueStore>[1] = '1h') => Materialized.as<number, V>(Stores.persistentVersionedKeyValueStore(name, retention));
-
-/** The changes a table node forwards, with `isLatest` (absent when true), as Kafka's MockApiProcessor records them. */
-function captureAll<K, V>(builder: StreamsBuilder, table: KTable<K, V>): { key: K; value: Change<V>; timestamp: number }[] {
-  const captured: { key: K; value: Change<V>; timestamp: number }[] = [];
-  builder.internal.addProcessor(builder.internal.newName('CAPTURE-'), [table.nodeName], () => ({
-    process: (record: StreamRecord<unknown, unknown>) => {
-      captured.push({ key: record.key as K, value: record.value as Change<V>, timestamp: record.timestamp });
-    },
-  }));
-  return captured;
-}
 
 describe('a grouped stream aggregated into a versioned store', () => {
   it('count: each update is a version at max(record, previous) time, so as-of reads give the count at any time', async () => {

@@ -10,8 +10,8 @@
  * Kafka test cases that cover them are ported in versioned-join-scenarios.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Joined, Materialized, Stores, TopologyTestDriver, type Change, type KTable, type StreamRecord, type StreamsBuilder } from 'tributary';
-import { consumed, drain, intKeys, kvt, newBuilder, nullableIntKeys, nullableStrings, strings, toStringJoiner } from './join-test-utils.ts';
+import { Joined, Materialized, Stores, TopologyTestDriver } from 'tributary';
+import { captureAll, consumed, drain, intKeys, kvt, newBuilder, nullableIntKeys, nullableStrings, strings, toStringJoiner } from './join-test-utils.ts';
 
 let driver: TopologyTestDriver | undefined;
 afterEach(async () => {
@@ -20,17 +20,6 @@ afterEach(async () => {
 });
 
 const versioned = (name: string, retention: Parameters<typeof Stores.persistentVersionedKeyValueStore>[1] = '1h') => Materialized.as<number, string>(Stores.persistentVersionedKeyValueStore(name, retention));
-
-/** The changes a table node forwards, with `isLatest` (absent when true), as Kafka's MockApiProcessor records them. */
-function captureAll<K, V>(builder: StreamsBuilder, table: KTable<K, V>): { key: K; value: Change<V>; timestamp: number }[] {
-  const captured: { key: K; value: Change<V>; timestamp: number }[] = [];
-  builder.internal.addProcessor(builder.internal.newName('CAPTURE-'), [table.nodeName], () => ({
-    process: (record: StreamRecord<unknown, unknown>) => {
-      captured.push({ key: record.key as K, value: record.value as Change<V>, timestamp: record.timestamp });
-    },
-  }));
-  return captured;
-}
 
 describe('a derived table materialized as a versioned store', () => {
   it('filter: an out-of-order update goes into the history and is forwarded with isLatest false and the latest value as old value', async () => {
