@@ -10,7 +10,8 @@ import { versionedTableSourceProcessor } from '../processors/versioned-table-sou
 import { versionedSource } from '../processors/versioned-read-through.ts';
 import { GlobalKTable } from './global-ktable.ts';
 import { KStream } from './kstream.ts';
-import { addTableStore, KTable } from './ktable.ts';
+import { addTableStore, isNamed, KTable } from './ktable.ts';
+import { OldValues } from '../processors/old-values.ts';
 import type { Consumed, Materialized } from './options.ts';
 
 /**
@@ -75,10 +76,11 @@ export class StreamsBuilder {
     const stream = this.stream<K, V>(topic, consumed);
     const storeName = addTableStore(this.internal, materialized, `${topic}-STATE-STORE-`, consumed.keySerde, consumed.valueSerde);
     const name = this.internal.newName('KTABLE-SOURCE-');
-    const processor = materialized?.versioned ? versionedTableSourceProcessor(storeName) : tableSourceProcessor(storeName);
+    const oldValues = OldValues.source(isNamed(materialized));
+    const processor = materialized?.versioned ? versionedTableSourceProcessor(storeName, oldValues) : tableSourceProcessor(storeName, oldValues);
     this.internal.addProcessor(name, [stream.nodeName], processor, [storeName]);
     const readThrough = materialized?.versioned ? versionedSource<K, V>(storeName) : undefined;
-    return new KTable<K, V>(this.internal, name, materialized?.keySerde ?? consumed.keySerde, materialized?.valueSerde ?? consumed.valueSerde, storeName, readThrough);
+    return new KTable<K, V>(this.internal, name, materialized?.keySerde ?? consumed.keySerde, materialized?.valueSerde ?? consumed.valueSerde, storeName, readThrough, oldValues);
   }
 
   /** A table replicated in full to every instance (no co-partitioning needed to join it). */

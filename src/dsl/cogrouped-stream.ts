@@ -1,4 +1,5 @@
 import { streamAggregateProcessor } from '../processors/aggregate.ts';
+import { OldValues } from '../processors/old-values.ts';
 import type { ProcessorSupplier } from '../processors/api.ts';
 import { cachedPassThroughProcessor, passThroughProcessor } from '../processors/stateless.ts';
 import { versionedSource } from '../processors/versioned-read-through.ts';
@@ -123,7 +124,8 @@ export class CogroupedKStream<K, VOut> {
     const keySerde = cogroupKeySerde(this.inputs, materialized);
     const storeName = addTableStore(builder, materialized, 'COGROUPKSTREAM-AGGREGATE-STATE-STORE-', keySerde, materialized?.valueSerde);
     const versioned = materialized?.versioned !== undefined;
-    const mergeName = buildCogroup(this.inputs, storeName, named, (aggregator) => streamAggregateProcessor(storeName, initializer, aggregator, false), undefined, versioned);
-    return new KTable<K, VOut>(builder, mergeName, keySerde, materialized?.valueSerde, storeName, versioned ? versionedSource<K, VOut>(storeName) : undefined);
+    const oldValues = OldValues.onRequest();
+    const mergeName = buildCogroup(this.inputs, storeName, named, (aggregator) => streamAggregateProcessor(storeName, initializer, aggregator, false, oldValues), undefined, versioned);
+    return new KTable<K, VOut>(builder, mergeName, keySerde, materialized?.valueSerde, storeName, versioned ? versionedSource<K, VOut>(storeName) : undefined, oldValues);
   }
 }

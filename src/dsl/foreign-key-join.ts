@@ -7,7 +7,8 @@ import { combinedKeySerde, subscriptionResponseSerde, subscriptionWrapperSerde, 
 import { keyId } from '../state/key-id.ts';
 import type { StreamPartitioner } from '../topology/nodes.ts';
 import { TopologyError } from '../topology/errors.ts';
-import { addTableStore, KTable } from './ktable.ts';
+import { addTableStore, isNamed, KTable } from './ktable.ts';
+import { OldValues } from '../processors/old-values.ts';
 import type { Materialized, Named } from './options.ts';
 
 /**
@@ -65,6 +66,10 @@ export function joinOnForeignKey<K, V, FK, VO, VR>(
   const hasher = (value: V): string => createHash('md5').update(leftValueSerde.serialize(value, `${registrationTopic}-vh`) ?? Buffer.alloc(0)).digest('hex');
   const sameForeignKey = (a: FK | null, b: FK | null): boolean => (a === null || b === null ? a === b : keyId(a) === keyId(b));
 
+  // Old values must flow from both tables: the left's to retract a subscription when its foreign
+  // key changes, the right's to skip updates that change nothing (Kafka's doJoinOnForeignKey).
+  right.oldValues.enable(true);
+  left.oldValues.enable(true);
   const send = named('-subscription-registration-processor', 'KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-');
   builder.addProcessor(send, [left.nodeName], subscriptionSendProcessor<K, V, FK>(extractor, sameForeignKey, hasher, leftJoin));
   const otherPartitioner = tableJoined.otherPartitioner;
@@ -107,7 +112,8 @@ export function joinOnForeignKey<K, V, FK, VO, VR>(
   // The result may be a versioned store, as Kafka Streams' doJoinOnForeignKey allows (its KTableSource puts through KeyValueStoreWrapper).
   const storeName = addTableStore(builder, materialized, 'KTABLE-FK-JOIN-OUTPUT-STATE-STORE-', left.keySerde, materialized?.valueSerde);
   const result = named('-result', 'KTABLE-FK-JOIN-OUTPUT-');
-  builder.addProcessor(result, [resolver], tableSourceResultProcessor<K, VR>(storeName), [storeName]);
+  const oldValues = OldValues.source(isNamed(materialized));
+  builder.addProcessor(result, [resolver], tableSourceResultProcessor<K, VR>(storeName, oldValues), [storeName]);
   const readThrough = materialized?.versioned ? versionedSource<K, VR>(storeName) : undefined;
-  return new KTable<K, VR>(builder, result, materialized?.keySerde ?? left.keySerde, materialized?.valueSerde, storeName, readThrough);
+  return new KTable<K, VR>(builder, result, materialized?.keySerde ?? left.keySerde, materialized?.valueSerde, storeName, readThrough, oldValues);
 }

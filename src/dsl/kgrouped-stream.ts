@@ -3,6 +3,7 @@ import type { Serde } from '../serdes/serde.ts';
 import { Serdes } from '../serdes/serdes.ts';
 import type { KStream } from './kstream.ts';
 import { addTableStore, KTable } from './ktable.ts';
+import { OldValues } from '../processors/old-values.ts';
 import type { Grouped, Materialized } from './options.ts';
 import { SessionWindowedKStream } from './session-windowed-stream.ts';
 import { TimeWindowedKStream } from './time-windowed-stream.ts';
@@ -70,7 +71,8 @@ export class KGroupedStream<K, V> {
     const keySerde = (materialized?.keySerde ?? input.keySerde) as Serde<K> | undefined;
     addTableStore(builder, { ...materialized, storeName }, '', keySerde, materialized?.valueSerde);
     const name = builder.newName('KSTREAM-AGGREGATE-');
-    builder.addProcessor(name, [input.nodeName], streamAggregateProcessor(storeName, initializer, aggregator), [storeName]);
-    return new KTable<K, A>(builder, name, keySerde, materialized?.valueSerde, storeName, materialized?.versioned ? versionedSource<K, A>(storeName) : undefined);
+    const oldValues = OldValues.onRequest();
+    builder.addProcessor(name, [input.nodeName], streamAggregateProcessor(storeName, initializer, aggregator, true, oldValues), [storeName]);
+    return new KTable<K, A>(builder, name, keySerde, materialized?.valueSerde, storeName, materialized?.versioned ? versionedSource<K, A>(storeName) : undefined, oldValues);
   }
 }

@@ -4,6 +4,7 @@ import type { ChangeValue } from '../serdes/change.ts';
 import { Serdes } from '../serdes/serdes.ts';
 import type { InternalBuilder } from './internal-builder.ts';
 import { addTableStore, KTable } from './ktable.ts';
+import { OldValues } from '../processors/old-values.ts';
 import type { Materialized } from './options.ts';
 import { versionedSource } from '../processors/versioned-read-through.ts';
 
@@ -57,7 +58,8 @@ export class KGroupedTable<K, V> {
     });
     addTableStore(this.builder, { ...materialized, storeName }, '', this.keySerde, materialized?.valueSerde);
     const name = this.builder.newName('KTABLE-AGGREGATE-');
-    this.builder.addProcessor(name, [sourceName], tableAggregateProcessor(storeName, initializer, adder, subtractor), [storeName]);
-    return new KTable<K, A>(this.builder, name, this.keySerde, materialized?.valueSerde, storeName, materialized?.versioned ? versionedSource<K, A>(storeName) : undefined);
+    const oldValues = OldValues.onRequest();
+    this.builder.addProcessor(name, [sourceName], tableAggregateProcessor(storeName, initializer, adder, subtractor, oldValues), [storeName]);
+    return new KTable<K, A>(this.builder, name, this.keySerde, materialized?.valueSerde, storeName, materialized?.versioned ? versionedSource<K, A>(storeName) : undefined, oldValues);
   }
 }

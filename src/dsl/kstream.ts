@@ -14,7 +14,8 @@ import { predictProcessor, type PredictOptions } from '../processors/predict.ts'
 import type { Model, Prediction } from '../ml/model.ts';
 import type { InternalBuilder } from './internal-builder.ts';
 import { KGroupedStream } from './kgrouped-stream.ts';
-import { addTableStore, KTable } from './ktable.ts';
+import { addTableStore, isNamed, KTable } from './ktable.ts';
+import { OldValues } from '../processors/old-values.ts';
 import type { Grouped, Materialized, Named, Produced, Repartitioned } from './options.ts';
 import type { GlobalKTable } from './global-ktable.ts';
 import type { JoinWindows } from './join-windows.ts';
@@ -177,8 +178,9 @@ export class KStream<K, V> {
     const storeName = addTableStore(this.builder, materialized, 'KSTREAM-TOTABLE-STATE-STORE-', this.keySerde, this.valueSerde);
     const name = this.builder.newName('KSTREAM-TOTABLE-');
     const versioned = materialized?.versioned !== undefined;
-    this.builder.addProcessor(name, [this.nodeName], versioned ? versionedTableSourceProcessor(storeName) : tableSourceProcessor(storeName), [storeName]);
-    return new KTable<K, V>(this.builder, name, materialized?.keySerde ?? this.keySerde, materialized?.valueSerde ?? this.valueSerde, storeName, versioned ? versionedSource<K, V>(storeName) : undefined);
+    const oldValues = OldValues.source(isNamed(materialized));
+    this.builder.addProcessor(name, [this.nodeName], versioned ? versionedTableSourceProcessor(storeName, oldValues) : tableSourceProcessor(storeName, oldValues), [storeName]);
+    return new KTable<K, V>(this.builder, name, materialized?.keySerde ?? this.keySerde, materialized?.valueSerde ?? this.valueSerde, storeName, versioned ? versionedSource<K, V>(storeName) : undefined, oldValues);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { ProcessorSupplier } from '../processors/api.ts';
+import { OldValues } from '../processors/old-values.ts';
 import { tableFilterProcessor, tableMapValuesProcessor, tableToStreamProcessor } from '../processors/table-ops.ts';
 import { tableRepartitionMapProcessor } from '../processors/table-aggregate.ts';
 import type { Serde } from '../serdes/serde.ts';
@@ -39,6 +40,11 @@ export function addTableStore<K, V>(builder: InternalBuilder, materialized: Mate
   return storeName;
 }
 
+/** @internal Whether a table is materialized under a name of the user's (Kafka Streams' `queryableStoreName() != null`), which decides when it may send old values. */
+export function isNamed<K, V>(materialized: Materialized<K, V> | undefined): boolean {
+  return materialized?.storeName !== undefined || materialized?.versioned !== undefined;
+}
+
 /** Whether a foreign-key join's fourth argument is a `Materialized` (Kafka Streams' `join(other, fk, joiner, materialized)`) rather than a `TableJoined`. */
 function isMaterialized<K, VR>(value: object | undefined): value is Materialized<K, VR> {
   if (value === undefined || 'name' in value || 'partitioner' in value || 'otherPartitioner' in value) return false;
@@ -70,6 +76,8 @@ export class KTable<K, V> {
      * to its history.
      */
     readonly versionedReadThrough?: VersionedReadThrough<K, V>,
+    /** @internal Whether its changes carry old values, and how a downstream operator asks for them. */
+    readonly oldValues: OldValues = OldValues.always(),
   ) {}
 
   /**
@@ -87,16 +95,17 @@ export class KTable<K, V> {
   }
 
   /** @internal A child table computed by a processor with its own store (see {@link childHistory}). */
-  protected deriveTable<V2>(prefix: string, materialized: Materialized<K, V2> | undefined, make: (storeName: string, passOutOfOrder: boolean) => ProcessorSupplier, valueSerde: Serde<V2> | undefined, step: (key: K, value: V) => V2 | null): KTable<K, V2> {
+  protected deriveTable<V2>(prefix: string, materialized: Materialized<K, V2> | undefined, make: (storeName: string, passOutOfOrder: boolean, oldValues: OldValues) => ProcessorSupplier, valueSerde: Serde<V2> | undefined, step: (key: K, value: V) => V2 | null, oldValues = OldValues.derived(this.oldValues, isNamed(materialized))): KTable<K, V2> {
     const name = this.builder.newName(prefix);
     const storeName = addTableStore(this.builder, materialized, 'KTABLE-STATE-STORE-', this.keySerde, valueSerde);
     const { passOutOfOrder, readThrough } = this.childHistory(materialized, storeName, step);
-    this.builder.addProcessor(name, [this.nodeName], make(storeName, passOutOfOrder), [storeName]);
-    return new KTable<K, V2>(this.builder, name, this.keySerde, materialized?.valueSerde ?? valueSerde, storeName, readThrough);
+    this.builder.addProcessor(name, [this.nodeName], make(storeName, passOutOfOrder, oldValues), [storeName]);
+    return new KTable<K, V2>(this.builder, name, this.keySerde, materialized?.valueSerde ?? valueSerde, storeName, readThrough, oldValues);
   }
 
   /**
-   * Keeps rows for which `predicate` is true; other rows become tombstones downstream. Without a
+   * Keeps rows for which `predicate` is true; other rows become tombstones downstream, except a
+   * rejected row of a key that had none once old values are sent (see {@link filterTable}). Without a
    * store name in `materialized`, the filter of a versioned table is versioned too: a join reads
    * the source's history and applies `predicate` to the value as of the time. With
    * `Materialized.as(Stores.persistentVersionedKeyValueStore(name, retention))` it keeps a history
@@ -104,12 +113,24 @@ export class KTable<K, V> {
    * `isLatest: false`, one older than the retention is dropped.
    */
   filter(predicate: (key: K, value: V) => boolean, materialized?: Materialized<K, V>): KTable<K, V> {
-    return this.deriveTable('KTABLE-FILTER-', materialized, (store, passOutOfOrder) => tableFilterProcessor(store, predicate, false, passOutOfOrder), this.valueSerde, (key, value) => (predicate(key, value) ? value : null));
+    return this.filterTable(predicate, false, materialized);
   }
 
   /** Keeps rows for which `predicate` is false (versioned, or materialized as a versioned store, as `filter` is). */
   filterNot(predicate: (key: K, value: V) => boolean, materialized?: Materialized<K, V>): KTable<K, V> {
-    return this.deriveTable('KTABLE-FILTER-', materialized, (store, passOutOfOrder) => tableFilterProcessor(store, predicate, true, passOutOfOrder), this.valueSerde, (key, value) => (predicate(key, value) ? null : value));
+    return this.filterTable(predicate, true, materialized);
+  }
+
+  /**
+   * KTableFilter: sends old values from the start if this table already does (it asks without
+   * forcing), and then, below a non-versioned table, drops a rejected row of a key that had none
+   * instead of forwarding a needless tombstone; below a versioned table every update goes on.
+   */
+  private filterTable(predicate: (key: K, value: V) => boolean, negate: boolean, materialized: Materialized<K, V> | undefined): KTable<K, V> {
+    const dropAbsentToAbsent = this.versionedReadThrough === undefined;
+    const oldValues = OldValues.derived(this.oldValues, isNamed(materialized), this.oldValues.enable(false));
+    const step = (key: K, value: V): V | null => (predicate(key, value) !== negate ? value : null);
+    return this.deriveTable('KTABLE-FILTER-', materialized, (store, passOutOfOrder, sends) => tableFilterProcessor(store, predicate, negate, passOutOfOrder, sends, dropAbsentToAbsent), this.valueSerde, step, oldValues);
   }
 
   /**
@@ -118,7 +139,7 @@ export class KTable<K, V> {
    * source's value as of the time); it may also be materialized as a versioned store, as `filter`.
    */
   mapValues<V2>(mapper: (value: V, key: K) => V2, materialized?: Materialized<K, V2>): KTable<K, V2> {
-    return this.deriveTable<V2>('KTABLE-MAPVALUES-', materialized, (store, passOutOfOrder) => tableMapValuesProcessor(store, mapper, passOutOfOrder), undefined, (key, value) => mapper(value, key) ?? null);
+    return this.deriveTable<V2>('KTABLE-MAPVALUES-', materialized, (store, passOutOfOrder, oldValues) => tableMapValuesProcessor(store, mapper, passOutOfOrder, oldValues), undefined, (key, value) => mapper(value, key) ?? null);
   }
 
   /**
@@ -134,8 +155,9 @@ export class KTable<K, V> {
     // Unmaterialized below a versioned table, as-of reads run a transformer of their own on the
     // historical value (Kafka Streams' KTableTransformValuesGetter).
     const readThrough = own ?? (passOutOfOrder && this.versionedReadThrough ? transformedReadThrough(this.versionedReadThrough, supplier, storeNames) : undefined);
-    this.builder.addProcessor(name, [this.nodeName], tableTransformValuesProcessor(storeName, supplier, passOutOfOrder), [storeName, ...storeNames]);
-    return new KTable<K, VR>(this.builder, name, this.keySerde, materialized?.valueSerde, storeName, readThrough);
+    const oldValues = OldValues.derived(this.oldValues, isNamed(materialized));
+    this.builder.addProcessor(name, [this.nodeName], tableTransformValuesProcessor(storeName, supplier, passOutOfOrder, oldValues), [storeName, ...storeNames]);
+    return new KTable<K, VR>(this.builder, name, this.keySerde, materialized?.valueSerde, storeName, readThrough, oldValues);
   }
 
   /** The name of the store that holds this table, for interactive queries (`app.store(name)`); every Tributary table has one. */
@@ -211,6 +233,8 @@ export class KTable<K, V> {
   /** Re-keys the table for an aggregation: `groupBy((k, v) => [k2, v2])`. Always repartitions. */
   groupBy<K2, V2>(selector: (key: K, value: V) => KeyValuePair<K2, V2>, grouped: Grouped<K2, V2> = {}): KGroupedTable<K2, V2> {
     const selectName = this.builder.newName('KTABLE-SELECT-');
+    // The repartition carries the old row's pair so the aggregate can subtract it.
+    this.oldValues.enable(true);
     this.builder.addProcessor(selectName, [this.nodeName], tableRepartitionMapProcessor(selector));
     return new KGroupedTable<K2, V2>(this.builder, selectName, grouped.keySerde, grouped.valueSerde, grouped.name, changeSerde);
   }

@@ -103,6 +103,8 @@ export function suppressTable<K, V>(table: KTable<K, V>, suppressed: Suppressed)
     ...(keySerde ? { keySerde: keySerde as Serde<unknown> } : {}),
     ...(valueSerde ? { valueSerde: suppressBufferSerde(valueSerde) as Serde<unknown> } : {}),
   });
+  // The buffer keeps each key's prior value to forward with the result (KTableSuppressProcessorSupplier asks for it).
+  table.oldValues.enable(true);
   builder.addProcessor(name, [table.nodeName], suppressProcessor<K, V>({
     bufferStoreName: storeName,
     waitMs,

@@ -1,5 +1,6 @@
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 import { change } from './change.ts';
+import { oldValueIfSent, type OldValues } from './old-values.ts';
 import { keyValueStoreWrapper, PUT_RETURN_CODE_IS_LATEST, PUT_RETURN_CODE_NOT_PUT, type KeyValueStoreWrapper } from './key-value-store-wrapper.ts';
 
 /**
@@ -15,6 +16,8 @@ export function streamAggregateProcessor<K, V, A>(
   aggregator: (key: K, value: V, aggregate: A) => A,
   /** Forward through the record cache (false when a cogroup's merge node caches for all its inputs). */
   cached = true,
+  /** Whether updates carry the previous aggregate (absent: always). */
+  oldValues?: OldValues,
 ): ProcessorSupplier {
   return () => {
     let ctx: ProcessorContext;
@@ -37,7 +40,7 @@ export function streamAggregateProcessor<K, V, A>(
           ctx.recordDropped(`older than the history retention of versioned store '${storeName}'`);
           return;
         }
-        const update = { key: record.key, value: change(next, old?.value ?? null, putReturnCode === PUT_RETURN_CODE_IS_LATEST), timestamp };
+        const update = { key: record.key, value: change(next, oldValueIfSent(oldValues, old?.value ?? null), putReturnCode === PUT_RETURN_CODE_IS_LATEST), timestamp };
         if (cached && !store.versioned) ctx.forwardCached(update);
         else ctx.forward(update);
       },

@@ -1,5 +1,6 @@
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 import { change, isLatestChange, type Change } from './change.ts';
+import { oldValueIfSent, type OldValues } from './old-values.ts';
 import { keyValueStoreWrapper, PUT_RETURN_CODE_IS_LATEST, PUT_RETURN_CODE_NOT_PUT, type KeyValueStoreWrapper } from './key-value-store-wrapper.ts';
 
 /**
@@ -44,6 +45,8 @@ export function tableAggregateProcessor<K, V, A>(
   initializer: () => A,
   adder: (key: K, value: V, aggregate: A) => A,
   subtractor: (key: K, value: V, aggregate: A) => A,
+  /** Whether updates carry the previous aggregate (absent: always). */
+  oldValues?: OldValues,
 ): ProcessorSupplier {
   return () => {
     let ctx: ProcessorContext;
@@ -68,7 +71,7 @@ export function tableAggregateProcessor<K, V, A>(
           ctx.recordDropped(`older than the history retention of versioned store '${storeName}'`);
           return;
         }
-        const update = { ...record, timestamp, value: change(aggregate, old?.value ?? null, putReturnCode === PUT_RETURN_CODE_IS_LATEST) };
+        const update = { ...record, timestamp, value: change(aggregate, oldValueIfSent(oldValues, old?.value ?? null), putReturnCode === PUT_RETURN_CODE_IS_LATEST) };
         if (store.versioned) ctx.forward(update);
         else ctx.forwardCached(update);
       },

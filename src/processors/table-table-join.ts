@@ -2,6 +2,7 @@ import { isVersionedStore, PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UND
 import { tableValueGetter, type TableValueGetter } from './table-value-getter.ts';
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 import { change, isLatestChange, type Change } from './change.ts';
+import { oldValueIfSent, type OldValues } from './old-values.ts';
 
 /** Which rows a table-table join keeps: both sides present, the left side present, or either. */
 export type TableJoinKind = 'inner' | 'left' | 'outer';
@@ -64,9 +65,9 @@ export function tableTableJoinProcessor<K, V1, V2, VR>(
 /**
  * Materializes a table-table join's result in its own store, so that the result is a KTable like
  * any other: each change is stored (a `null` value deletes) and forwarded with the value it
- * replaces as `oldValue`.
+ * replaces as `oldValue` (while `oldValues` sends them; absent: always).
  */
-export function tableJoinResultProcessor<K, VR>(storeName: string): ProcessorSupplier {
+export function tableJoinResultProcessor<K, VR>(storeName: string, oldValues?: OldValues): ProcessorSupplier {
   return () => {
     let ctx: ProcessorContext;
     let store: KeyValueStore<K, ValueAndTimestamp<VR>>;
@@ -87,10 +88,10 @@ export function tableJoinResultProcessor<K, VR>(storeName: string): ProcessorSup
             ctx.recordDropped(`older than the history retention of versioned store '${storeName}'`);
             return;
           }
-          ctx.forward({ ...record, value: change(value, record.value.oldValue, validTo === PUT_RETURN_CODE_VALID_TO_UNDEFINED) });
+          ctx.forward({ ...record, value: change(value, oldValueIfSent(oldValues, record.value.oldValue), validTo === PUT_RETURN_CODE_VALID_TO_UNDEFINED) });
           return;
         }
-        const old = store.get(record.key)?.value ?? null;
+        const old = oldValueIfSent(oldValues, store.get(record.key)?.value ?? null);
         store.put(record.key, value === null ? null : { value, timestamp: record.timestamp });
         ctx.forward({ ...record, value: change(value, old) });
       },

@@ -1,5 +1,6 @@
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 import type { Change } from './change.ts';
+import type { OldValues } from './old-values.ts';
 import { tableRowWriter, type TableRowWriter } from './table-row-writer.ts';
 
 /** Kafka Streams' `ValueTransformerWithKey`: a new value per key and value, with the task's stores through `init`'s context. */
@@ -19,13 +20,13 @@ export type ValueTransformerWithKeySupplier<K, V, VR> = () => ValueTransformerWi
  * own at the record's timestamp, or, below an unmaterialized versioned table (`passOutOfOrder`),
  * out-of-order updates passed on with `isLatest: false` (Kafka Streams' KTableTransformValues, KIP-914).
  */
-export function tableTransformValuesProcessor<K, V, VR>(storeName: string, supplier: ValueTransformerWithKeySupplier<K, V, VR>, passOutOfOrder = false): ProcessorSupplier {
+export function tableTransformValuesProcessor<K, V, VR>(storeName: string, supplier: ValueTransformerWithKeySupplier<K, V, VR>, passOutOfOrder = false, oldValues?: OldValues): ProcessorSupplier {
   return () => {
     const transformer = supplier();
     let write: TableRowWriter<K, VR>;
     return {
       init(context) {
-        write = tableRowWriter<K, VR>(context, storeName, passOutOfOrder);
+        write = tableRowWriter<K, VR>(context, storeName, passOutOfOrder, oldValues);
         transformer.init?.(context as unknown as ProcessorContext<K, VR>);
       },
       process(record: StreamRecord<K, Change<V>>) {

@@ -1,6 +1,7 @@
 import { PUT_RETURN_CODE_NOT_PUT, PUT_RETURN_CODE_VALID_TO_UNDEFINED, type VersionedKeyValueStore } from '../state/store.ts';
 import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 import { change } from './change.ts';
+import { oldValueIfSent, type OldValues } from './old-values.ts';
 
 /**
  * Materializes a changelog into a versioned table (Kafka Streams' `KTableSource` over a versioned
@@ -9,7 +10,7 @@ import { change } from './change.ts';
  * dropped. Every other record is forwarded as `Change(new, old)`; an out-of-order one (older than
  * the key's latest version) is marked `isLatest: false`: downstream joins and groupBy drop it.
  */
-export function versionedTableSourceProcessor<K, V>(storeName: string): ProcessorSupplier {
+export function versionedTableSourceProcessor<K, V>(storeName: string, oldValues?: OldValues): ProcessorSupplier {
   return () => {
     let ctx: ProcessorContext;
     let store: VersionedKeyValueStore<K, V>;
@@ -31,8 +32,8 @@ export function versionedTableSourceProcessor<K, V>(storeName: string): Processo
           return;
         }
         // Kafka Streams' KTableSource (KIP-914): out-of-order updates are forwarded too, marked
-        // isLatest = false, with the key's latest value as the old value.
-        ctx.forward({ key: record.key, value: change(value, old?.value ?? null, validTo === PUT_RETURN_CODE_VALID_TO_UNDEFINED) });
+        // isLatest = false, with the key's latest value as the old value (while old values are sent).
+        ctx.forward({ key: record.key, value: change(value, oldValueIfSent(oldValues, old?.value ?? null), validTo === PUT_RETURN_CODE_VALID_TO_UNDEFINED) });
       },
     };
   };

@@ -33,10 +33,21 @@ export function newBuilder(): StreamsBuilder {
 }
 
 /**
+ * `sendOldValues`: ask the table for old values, as Kafka's tests do with
+ * `((KTableImpl) table).enableSendingOldValues(true)` (an operator downstream that needs them, such
+ * as groupBy or a join, asks the same way); without it a change carries them only if the table
+ * already sends them.
+ */
+export interface CaptureOptions {
+  sendOldValues?: boolean;
+}
+
+/**
  * Captures the `Change`s a table node forwards (new and old value), like the `MockApiProcessor`
  * the Kafka tests attach to a KTable's node.
  */
-export function captureChanges<K, V>(builder: StreamsBuilder, table: KTable<K, V>): KeyValueTimestamp<K, Change<V>>[] {
+export function captureChanges<K, V>(builder: StreamsBuilder, table: KTable<K, V>, options: CaptureOptions = {}): KeyValueTimestamp<K, Change<V>>[] {
+  if (options.sendOldValues) table.oldValues.enable(true);
   const captured: KeyValueTimestamp<K, Change<V>>[] = [];
   builder.internal.addProcessor(builder.internal.newName('CAPTURE-'), [table.nodeName], () => ({
     process: (record: StreamRecord<unknown, unknown>) => {
@@ -56,7 +67,8 @@ export function take<T>(captured: T[]): T[] {
 export const expectedKeys = [0, 1, 2, 3];
 
 /** The changes a table node forwards, with `isLatest` (absent when true), as Kafka's MockApiProcessor records them. */
-export function captureAll<K, V>(builder: StreamsBuilder, table: KTable<K, V>): { key: K; value: Change<V>; timestamp: number }[] {
+export function captureAll<K, V>(builder: StreamsBuilder, table: KTable<K, V>, options: CaptureOptions = {}): { key: K; value: Change<V>; timestamp: number }[] {
+  if (options.sendOldValues) table.oldValues.enable(true);
   const captured: { key: K; value: Change<V>; timestamp: number }[] = [];
   builder.internal.addProcessor(builder.internal.newName('CAPTURE-'), [table.nodeName], () => ({
     process: (record: StreamRecord<unknown, unknown>) => {

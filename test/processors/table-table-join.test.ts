@@ -94,7 +94,8 @@ for (const kind of ['inner', 'left', 'outer'] as const) {
 
     it(`${testName[kind]}.testSendingOldValue${kind === 'inner' ? 's' : ''}: each change carries the result it replaces`, async () => {
       const builder = newBuilder();
-      const captured = captureChanges(builder, join(kind, builder.table(topic1, consumed), builder.table(topic2, consumed)));
+      // Kafka's test: ((KTableImpl) joined).enableSendingOldValues(true)
+      const captured = captureChanges(builder, join(kind, builder.table(topic1, consumed), builder.table(topic2, consumed)), { sendOldValues: true });
       driver = new TopologyTestDriver(builder.build());
       for (let i = 0; i < steps.length; i++) {
         await pipe(driver, steps[i]!);

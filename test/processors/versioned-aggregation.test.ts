@@ -26,7 +26,7 @@ describe('a grouped stream aggregated into a versioned store', () => {
   it('count: each update is a version at max(record, previous) time, so as-of reads give the count at any time', async () => {
     const builder = newBuilder();
     const counts = builder.stream<number, string>('input', consumed).groupByKey().count(versioned<number>('C'));
-    const changes = captureAll(builder, counts);
+    const changes = captureAll(builder, counts, { sendOldValues: true });
     driver = new TopologyTestDriver(builder.build());
     const input = driver.createInputTopic('input', intKeys, strings);
     await input.pipeInput(1, 'a', 10);
@@ -49,7 +49,7 @@ describe('a grouped stream aggregated into a versioned store', () => {
   it('a new key\'s first record older than the history retention is refused by the store: not counted, not forwarded, counted as dropped', async () => {
     const builder = newBuilder();
     const counts = builder.stream<number, string>('input', consumed).groupByKey().count(versioned<number>('C', 10));
-    const changes = captureAll(builder, counts);
+    const changes = captureAll(builder, counts, { sendOldValues: true });
     driver = new TopologyTestDriver(builder.build());
     const input = driver.createInputTopic('input', intKeys, strings);
     await input.pipeInput(1, 'a', 100);
@@ -102,7 +102,7 @@ describe('a grouped table aggregated into a versioned store', () => {
   it('count: updates are versions; a tombstone upstream subtracts and the result stays latest', async () => {
     const builder = newBuilder();
     const counts = builder.table<number, string>('input', consumed).groupBy((_k, v) => [v.length, v] as const, { keySerde: intKeys, valueSerde: strings }).count(versioned<number>('C'));
-    const changes = captureAll(builder, counts);
+    const changes = captureAll(builder, counts, { sendOldValues: true });
     driver = new TopologyTestDriver(builder.build());
     const input = driver.createInputTopic('input', intKeys, nullableStrings);
     await input.pipeInput(1, 'a', 10);
@@ -146,7 +146,7 @@ describe('a cogroup aggregated into a versioned store', () => {
       .cogroup<string>((_k, v, agg) => `${agg}c${v}`)
       .cogroup(buys, (_k, v, agg) => `${agg}b${v}`)
       .aggregate(() => '', versioned<string>('S'));
-    const changes = captureAll(builder, summary);
+    const changes = captureAll(builder, summary, { sendOldValues: true });
     driver = new TopologyTestDriver(builder.build(), { cacheMaxEntries: 100 } as never);
     await driver.createInputTopic('clicks', intKeys, strings).pipeInput(1, '1', 10);
     await driver.createInputTopic('buys', intKeys, strings).pipeInput(1, '2', 20);
@@ -161,7 +161,7 @@ describe('a foreign-key join result materialized as a versioned store', () => {
     const left = builder.table<number, string>('left', consumed);
     const right = builder.table<number, string>('right', consumed);
     const joined = left.join(right, (v) => Number(v.split('|')[0]), (v, o) => `${v}+${o}`, versioned<string>('FK'));
-    const changes = captureAll(builder, joined);
+    const changes = captureAll(builder, joined, { sendOldValues: true });
     driver = new TopologyTestDriver(builder.build());
     const leftIn = driver.createInputTopic('left', intKeys, strings);
     await driver.createInputTopic('right', intKeys, strings).pipeInput(7, 'r', 0);
