@@ -6,7 +6,8 @@ import { keyValueStoreWrapper, PUT_RETURN_CODE_IS_LATEST, PUT_RETURN_CODE_NOT_PU
 /**
  * The grouped-stream aggregation behind `count`, `reduce` and `aggregate`: records with a `null`
  * key or value are dropped; the result's timestamp is the max of the record's and the previous
- * aggregate's. Forwards `Change(new, old)` for every update. In a versioned store (Kafka Streams'
+ * aggregate's. Forwards `Change(new, old)` for every update; a key's first old value is the
+ * initializer's (KStreamAggregate; `null` for `reduce`, which has none). In a versioned store (Kafka Streams'
  * KStreamAggregate over `KeyValueStoreWrapper`) a put the store refuses as older than its history
  * retention is neither aggregated nor forwarded, and forwards are not cached.
  */
@@ -33,14 +34,15 @@ export function streamAggregateProcessor<K, V, A>(
           return;
         }
         const old = store.get(record.key);
-        const next = aggregator(record.key, record.value, old ? old.value : initializer());
+        const previous = old ? old.value : initializer();
+        const next = aggregator(record.key, record.value, previous);
         const timestamp = old ? Math.max(old.timestamp, record.timestamp) : record.timestamp;
         const putReturnCode = store.put(record.key, next, timestamp);
         if (putReturnCode === PUT_RETURN_CODE_NOT_PUT) {
           ctx.recordDropped(`older than the history retention of versioned store '${storeName}'`);
           return;
         }
-        const update = { key: record.key, value: change(next, oldValueIfSent(oldValues, old?.value ?? null), putReturnCode === PUT_RETURN_CODE_IS_LATEST), timestamp };
+        const update = { key: record.key, value: change(next, oldValueIfSent(oldValues, previous ?? null), putReturnCode === PUT_RETURN_CODE_IS_LATEST), timestamp };
         if (cached && !store.versioned) ctx.forwardCached(update);
         else ctx.forward(update);
       },

@@ -35,8 +35,12 @@ export function tableRepartitionMapProcessor<K, V, K2, V2>(selector: (key: K, va
 }
 
 /**
- * The grouped-table aggregation: subtracts the old value, then adds the new one, and emits once.
- * A change with only an old value (a tombstone upstream) only subtracts. In a versioned store
+ * The grouped-table aggregation, as Kafka Streams' KTableAggregate: subtracts the old value from
+ * the key's aggregate if it has one, then adds the new value (to the initializer's value when there
+ * is no aggregate), and emits once. A change with only an old value (a tombstone upstream) only
+ * subtracts; with no aggregate to subtract from, the key stays without one (a tombstone is
+ * forwarded). The result's timestamp is the record's, or the max with the previous aggregate's
+ * once that one was used. In a versioned store
  * (Kafka Streams' KTableAggregate over `KeyValueStoreWrapper`) a put the store refuses as older
  * than its history retention is not forwarded, and forwards are not cached.
  */
@@ -62,10 +66,11 @@ export function tableAggregateProcessor<K, V, A>(
           return;
         }
         const old = store.get(record.key);
-        let aggregate: A = old ? old.value : initializer();
-        if (record.value.oldValue !== null) aggregate = subtractor(record.key, record.value.oldValue, aggregate);
-        if (record.value.newValue !== null) aggregate = adder(record.key, record.value.newValue, aggregate);
-        const timestamp = old ? Math.max(old.timestamp, record.timestamp) : record.timestamp;
+        const { newValue, oldValue } = record.value;
+        const usesOld = old !== undefined && (oldValue !== null || newValue !== null);
+        const intermediate = old !== undefined && oldValue !== null ? subtractor(record.key, oldValue, old.value) : (old?.value ?? null);
+        const aggregate = newValue !== null ? adder(record.key, newValue, intermediate ?? initializer()) : intermediate;
+        const timestamp = usesOld ? Math.max(old.timestamp, record.timestamp) : record.timestamp;
         const putReturnCode = store.put(record.key, aggregate, timestamp);
         if (putReturnCode === PUT_RETURN_CODE_NOT_PUT) {
           ctx.recordDropped(`older than the history retention of versioned store '${storeName}'`);

@@ -34,10 +34,10 @@ describe('a grouped stream aggregated into a versioned store', () => {
     await input.pipeInput(1, 'c', 15); // out of order: the aggregate's time stays 20
     await input.pipeInput(2, 'x', 12);
     expect(changes).toEqual([
-      kvt(1, { newValue: 1, oldValue: null }, 10),
+      kvt(1, { newValue: 1, oldValue: 0 }, 10), // a key's first old value is the initializer's, as KStreamAggregate forwards
       kvt(1, { newValue: 2, oldValue: 1 }, 20),
       kvt(1, { newValue: 3, oldValue: 2 }, 20),
-      kvt(2, { newValue: 1, oldValue: null }, 12),
+      kvt(2, { newValue: 1, oldValue: 0 }, 12),
     ]);
     const store = driver.getVersionedKeyValueStore<number, number>('C')!;
     expect(store.get(1)).toEqual({ value: 3, timestamp: 20 });
@@ -57,8 +57,8 @@ describe('a grouped stream aggregated into a versioned store', () => {
     await input.pipeInput(3, 'y', 89); // 89 < 100 - 10: NOT_PUT
     await input.pipeInput(1, 'b', 50); // an existing key: put at max(50, 100), accepted
     expect(changes).toEqual([
-      kvt(1, { newValue: 1, oldValue: null }, 100),
-      kvt(2, { newValue: 1, oldValue: null }, 95),
+      kvt(1, { newValue: 1, oldValue: 0 }, 100),
+      kvt(2, { newValue: 1, oldValue: 0 }, 95),
       kvt(1, { newValue: 2, oldValue: 1 }, 100),
     ]);
     expect(driver.metrics().dropped).toBe(1);
@@ -150,7 +150,7 @@ describe('a cogroup aggregated into a versioned store', () => {
     driver = new TopologyTestDriver(builder.build(), { cacheMaxEntries: 100 } as never);
     await driver.createInputTopic('clicks', intKeys, strings).pipeInput(1, '1', 10);
     await driver.createInputTopic('buys', intKeys, strings).pipeInput(1, '2', 20);
-    expect(changes).toEqual([kvt(1, { newValue: 'c1', oldValue: null }, 10), kvt(1, { newValue: 'c1b2', oldValue: 'c1' }, 20)]);
+    expect(changes).toEqual([kvt(1, { newValue: 'c1', oldValue: '' }, 10), kvt(1, { newValue: 'c1b2', oldValue: 'c1' }, 20)]);
     expect(driver.getVersionedKeyValueStore<number, string>('S')!.get(1, 15)?.value).toBe('c1');
   });
 });
