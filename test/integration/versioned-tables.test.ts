@@ -4,12 +4,14 @@
  * the grace buffer come back from Redis), gives exactly what the test driver gives for the same
  * input, and the restored history answers `app.versionedStore(name)`'s as-of and multi-version
  * reads; the same through a derived table (mapValues of an unversioned table) materialized as a
- * versioned store, whose history also answers the HTTP interactive query; and Kafka's
+ * versioned store, whose history also answers the HTTP interactive query; the same through a
+ * stream's count materialized as a versioned store (its restored history compared with the
+ * driver's, read by read), and a table groupBy count through its repartition topic; and Kafka's
  * VersionedKeyValueStoreIntegrationTest.shouldRestore.
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Materialized, Serdes, Stores, StreamsBuilder, TopologyTestDriver, type KafkaStreams, type Topology } from 'tributary';
+import { Materialized, Serdes, Stores, StreamsBuilder, TopologyTestDriver, type KafkaStreams, type ReadOnlyVersionedKeyValueStore, type Topology } from 'tributary';
 import { queryRoutes } from '../../src/runtime/query-server.ts';
 import { DataTracker, DELETE_VALUE_KEYWORD, versionedStoreContentChecker } from '../processors/versioned-store-checker.ts';
 import { createTopic, freePort, produce, readAll, testApps, unique, waitUntil, type TestMessage } from './kafka-helpers.ts';
@@ -70,6 +72,95 @@ async function driverOutput(topology: Topology): Promise<Row[]> {
   const out = driver.createOutputTopic('out', Serdes.string(), Serdes.string()).readRecordsToList().map(({ key, value, timestamp }) => ({ key, value, timestamp }));
   await driver.close();
   return out;
+}
+
+/** `events.groupByKey().count(Materialized.as(Stores.persistentVersionedKeyValueStore('counts', 1h)))`, and orders joined with it as of each order's time, with a grace period. */
+function countedOrders(events: string, orders: string, output: string): Topology {
+  const builder = new StreamsBuilder();
+  const counts = builder.stream<string, string>(events, strings).groupByKey().count(Materialized.as(Stores.persistentVersionedKeyValueStore('counts', '1h')));
+  builder.stream<string, string>(orders, strings)
+    .leftJoin(counts, (order, count) => `${order}#${count}`, { name: 'counted', gracePeriod: 100 })
+    .to(output, strings);
+  return builder.build();
+}
+
+// Events, some out of order (apple's 2 000 after its 3 000: the count's time stays 3 000); the orders are firstOrders and secondOrders.
+const firstEvents: TestMessage[] = [
+  { key: 'apple', value: 'e', timestamp: 1_000 }, { key: 'apple', value: 'e', timestamp: 3_000 }, { key: 'apple', value: 'e', timestamp: 2_000 },
+  { key: 'pear', value: 'e', timestamp: 1_500 }, { key: 'pear', value: 'e', timestamp: 2_500 }, { key: 'pear', value: 'e', timestamp: 1_800 },
+  { key: 'plum', value: 'e', timestamp: 500 },
+];
+// After the restart: kiwi's first event arrives after its waiting order, within the grace; fig's is older than every count; apple's is newer.
+const lateEvents: TestMessage[] = [
+  { key: 'kiwi', value: 'e', timestamp: 3_950 }, { key: 'fig', value: 'e', timestamp: 100 }, { key: 'apple', value: 'e', timestamp: 6_000 },
+];
+
+/** Every as-of read (at each of `times`) and the whole history of `keys`, as a versioned store answers them. */
+function historyReads<K extends string, V>(store: ReadOnlyVersionedKeyValueStore<K, V>, keys: K[], times: number[]): Record<string, unknown> {
+  const reads: Record<string, unknown> = {};
+  for (const key of keys) {
+    reads[key] = store.get(key);
+    reads[`${key} versions`] = store.getVersions(key, { order: 'ascending' });
+    for (const asOf of times) reads[`${key}@${asOf}`] = store.get(key, asOf);
+  }
+  return reads;
+}
+
+const countHistory = (store: ReadOnlyVersionedKeyValueStore<string, number>): Record<string, unknown> =>
+  historyReads(store, ['apple', 'pear', 'plum', 'kiwi', 'fig', 'none'], [0, 100, 499, 500, 999, 1_000, 1_499, 1_500, 1_800, 2_000, 2_499, 2_500, 2_999, 3_000, 3_949, 3_950, 5_999, 6_000, 1_000_000]);
+
+/** The driver's output for the count join's input, and its count history after the first orders and at the end. */
+async function driverCounts(): Promise<{ output: Row[]; afterFirst: Record<string, unknown>; atEnd: Record<string, unknown> }> {
+  const driver = new TopologyTestDriver(countedOrders('events-in', 'orders-in', 'out'));
+  const events = driver.createInputTopic('events-in', Serdes.string(), Serdes.string());
+  const orders = driver.createInputTopic('orders-in', Serdes.string(), Serdes.string());
+  const counts = driver.getVersionedKeyValueStore<string, number>('counts')!;
+  for (const m of firstEvents) await events.pipeInput(m.key!, m.value!, m.timestamp!);
+  for (const m of firstOrders) await orders.pipeInput(m.key!, m.value!, m.timestamp!);
+  const afterFirst = countHistory(counts);
+  for (const m of lateEvents) await events.pipeInput(m.key!, m.value!, m.timestamp!);
+  for (const m of secondOrders) await orders.pipeInput(m.key!, m.value!, m.timestamp!);
+  await orders.pipeInput('flush', 'f', 1_000_000);
+  const atEnd = countHistory(counts);
+  const output = driver.createOutputTopic('out', Serdes.string(), Serdes.string()).readRecordsToList().map(({ key, value, timestamp }) => ({ key, value, timestamp }));
+  await driver.close();
+  return { output, afterFirst, atEnd };
+}
+
+/** Users per region: `users.groupBy((user, region) => [region, user]).count(...)` into a versioned store (a repartition, and subtract-then-add on a move), written out as strings. */
+function regionCounts(users: string, output: string): Topology {
+  const builder = new StreamsBuilder();
+  builder.table<string, string>(users, strings, { storeName: 'users' })
+    .groupBy((user, region) => [region, user] as const, strings)
+    .count(Materialized.as(Stores.persistentVersionedKeyValueStore('region-counts', '1h')))
+    .toStream()
+    .mapValues((count) => (count === null ? 'deleted' : String(count)))
+    .to(output, strings);
+  return builder.build();
+}
+
+// u1 moves from A to B, u2 is deleted, u4 comes late (A's count stays at 2 500); after the restart u3 moves and C gets a first, older user.
+const firstMoves: TestMessage[] = [
+  { key: 'u1', value: 'A', timestamp: 1_000 }, { key: 'u2', value: 'A', timestamp: 1_500 }, { key: 'u3', value: 'B', timestamp: 1_200 },
+  { key: 'u1', value: 'B', timestamp: 2_000 }, { key: 'u2', value: null, timestamp: 2_500 }, { key: 'u4', value: 'A', timestamp: 1_800 },
+];
+const laterMoves: TestMessage[] = [{ key: 'u3', value: 'A', timestamp: 3_000 }, { key: 'u5', value: 'C', timestamp: 500 }];
+
+const regionHistory = (store: ReadOnlyVersionedKeyValueStore<string, number>): Record<string, unknown> =>
+  historyReads(store, ['A', 'B', 'C', 'D'], [0, 500, 999, 1_000, 1_200, 1_499, 1_500, 1_999, 2_000, 2_499, 2_500, 2_999, 3_000, 1_000_000]);
+
+/** The driver's output and region-count history after the first moves and at the end. */
+async function driverRegions(): Promise<{ output: Row[]; afterFirst: Record<string, unknown>; atEnd: Record<string, unknown> }> {
+  const driver = new TopologyTestDriver(regionCounts('users-in', 'out'));
+  const users = driver.createInputTopic('users-in', Serdes.string(), Serdes.nullable(Serdes.string()));
+  const counts = driver.getVersionedKeyValueStore<string, number>('region-counts')!;
+  for (const m of firstMoves) await users.pipeInput(m.key!, m.value, m.timestamp!);
+  const afterFirst = regionHistory(counts);
+  for (const m of laterMoves) await users.pipeInput(m.key!, m.value, m.timestamp!);
+  const atEnd = regionHistory(counts);
+  const output = driver.createOutputTopic('out', Serdes.string(), Serdes.string()).readRecordsToList().map(({ key, value, timestamp }) => ({ key, value, timestamp }));
+  await driver.close();
+  return { output, afterFirst, atEnd };
 }
 
 describe('versioned tables on Kafka and Redis', () => {
@@ -162,6 +253,78 @@ describe('versioned tables on Kafka and Redis', () => {
     await second.close();
     const actual = (await readAll(output)).map((m) => ({ key: m.key!, value: m.value!, timestamp: m.timestamp }));
     expect(sorted(actual)).toEqual(expected);
+  });
+
+  it.each(['at-least-once', 'exactly-once'] as const)('%s: a count materialized as a versioned store keeps its history across a restart in Redis and answers as-of reads and a grace join as the driver does', async (processingGuarantee) => {
+    const [events, orders, output] = [unique('count-events'), unique('count-orders'), unique('counted')];
+    await Promise.all([createTopic(events, 2), createTopic(orders, 2), createTopic(output, 2)]);
+    const driver = await driverCounts();
+    const expected = sorted(driver.output);
+    // o5 (2 600) meets pear's count of 3 at 2 500 (its 1 800 event came late); o3 (2 050) apple's 1 (the out-of-order 2 000 counts at 3 000); kiwi's late event reaches o8.
+    expect(expected).toContainEqual({ key: 'pear', value: 'o5#3', timestamp: 2_600 });
+    expect(expected).toContainEqual({ key: 'apple', value: 'o3#1', timestamp: 2_050 });
+    expect(expected).toContainEqual({ key: 'kiwi', value: 'o8#1', timestamp: 4_000 });
+    expect(expected).toContainEqual({ key: 'plum', value: 'o6#null', timestamp: 400 });
+    expect(driver.atEnd['apple@5999']).toEqual({ value: 3, timestamp: 3_000, validTo: 6_000 });
+
+    const id = unique('versioned-count-join');
+    const counts = (streams: KafkaStreams) => streams.versionedStore<string, number>('counts');
+    const latestCounts = (streams: KafkaStreams, history: Record<string, unknown>) => ['apple', 'pear', 'plum', 'kiwi', 'fig'].every((key) => JSON.stringify(counts(streams).get(key)) === JSON.stringify(history[key]));
+    await produce(events, firstEvents);
+    const first = apps.app(countedOrders(events, orders, output), id, { processingGuarantee });
+    await first.start();
+    await waitUntil('the first events counted', () => latestCounts(first, driver.afterFirst));
+    await produce(orders, firstOrders);
+    await waitUntil('the first orders joined', async () => (await readAll(output)).length >= 6);
+    await first.close();
+
+    const second = apps.app(countedOrders(events, orders, output), id, { processingGuarantee });
+    await second.start();
+    await waitUntil('the counts restored', () => latestCounts(second, driver.afterFirst));
+    // The history restored from Redis answers every as-of read as the driver's store did at that point.
+    expect(countHistory(counts(second))).toEqual(driver.afterFirst);
+    await produce(events, lateEvents);
+    await waitUntil('the late events counted', () => latestCounts(second, driver.atEnd));
+    expect(countHistory(counts(second))).toEqual(driver.atEnd);
+    await produce(orders, secondOrders);
+    await produce(orders, [0, 1].map((partition) => ({ key: 'flush', value: 'f', timestamp: 1_000_000, partition })));
+    await waitUntil('every order joined', async () => (await readAll(output)).length >= expected.length);
+    await second.close();
+    const actual = (await readAll(output)).map((m) => ({ key: m.key!, value: m.value!, timestamp: m.timestamp }));
+    expect(sorted(actual)).toEqual(expected);
+  });
+
+  it('a table groupBy count materialized as a versioned store: through its repartition topic and a restart, its updates and restored history are the driver\'s', async () => {
+    const [users, output] = [unique('region-users'), unique('region-counts')];
+    // One partition each: the order of the subtract and add records reaching a region (and so its versions' times) is then the driver's.
+    await Promise.all([createTopic(users, 1), createTopic(output, 1)]);
+    const driver = await driverRegions();
+    expect(driver.atEnd['A versions']).toEqual([
+      { value: 1, timestamp: 1_000, validTo: 1_500 }, { value: 2, timestamp: 1_500, validTo: 2_000 }, { value: 1, timestamp: 2_000, validTo: 2_500 },
+      { value: 1, timestamp: 2_500, validTo: 3_000 }, { value: 2, timestamp: 3_000 },
+    ]);
+    expect(driver.atEnd['C@500']).toEqual({ value: 1, timestamp: 500 });
+
+    const id = unique('versioned-region-counts');
+    const counts = (streams: KafkaStreams) => streams.versionedStore<string, number>('region-counts');
+    const latest = (streams: KafkaStreams, history: Record<string, unknown>) => ['A', 'B', 'C'].every((key) => JSON.stringify(counts(streams).get(key)) === JSON.stringify(history[key]));
+    await produce(users, firstMoves);
+    const first = apps.app(regionCounts(users, output), id);
+    await first.start();
+    await waitUntil('the first moves counted', () => latest(first, driver.afterFirst));
+    await first.close();
+
+    const second = apps.app(regionCounts(users, output), id);
+    await second.start();
+    await waitUntil('the region counts restored', () => latest(second, driver.afterFirst));
+    expect(regionHistory(counts(second))).toEqual(driver.afterFirst);
+    await produce(users, laterMoves);
+    await waitUntil('the later moves counted', () => latest(second, driver.atEnd));
+    expect(regionHistory(counts(second))).toEqual(driver.atEnd);
+    await waitUntil('every update written', async () => (await readAll(output)).length >= driver.output.length);
+    await second.close();
+    const actual = (await readAll(output)).map((m) => ({ key: m.key!, value: m.value!, timestamp: m.timestamp }));
+    expect(actual).toEqual(driver.output);
   });
 
   it('VersionedKeyValueStoreIntegrationTest.shouldRestore: a versioned store restored from Redis answers every version put before the restart', async () => {
