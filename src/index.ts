@@ -24,7 +24,7 @@ export { NamedBuilder, GroupedBuilder, ProducedBuilder, ConsumedBuilder } from '
 export { Topology, TopologyError, validateCopartitioning } from './topology/index.ts';
 export type { TimestampExtractor, StreamPartitioner, TopicNameExtractor, TopologyNode, SubTopology } from './topology/index.ts';
 export type {
-  StreamRecord, RecordInit, Processor, ProcessorContext, ProcessorSupplier, PunctuationType, Cancellable, AsyncOperator, ErrorStage,
+  StreamRecord, RecordInit, ForwardCachedOptions, Processor, ProcessorContext, ProcessorSupplier, PunctuationType, Cancellable, AsyncOperator, ErrorStage,
 } from './processors/api.ts';
 export type { Headers } from './util/headers.ts';
 export { toMillis, type Duration } from './util/duration.ts';

@@ -42,9 +42,11 @@ export function streamAggregateProcessor<K, V, A>(
           ctx.recordDropped(`older than the history retention of versioned store '${storeName}'`);
           return;
         }
-        const update = { key: record.key, value: change(next, oldValueIfSent(oldValues, previous ?? null), putReturnCode === PUT_RETURN_CODE_IS_LATEST), timestamp };
-        if (cached && !store.versioned) ctx.forwardCached(update);
-        else ctx.forward(update);
+        const isLatest = putReturnCode === PUT_RETURN_CODE_IS_LATEST;
+        // The old value is the aggregate the update started from (a new key's: the initializer's);
+        // through the cache it is the stored one (none for a new key), as Kafka's caching store sends.
+        if (cached && !store.versioned) ctx.forwardCached({ key: record.key, value: change(next, previous ?? null, isLatest), timestamp }, { sendOldValue: oldValues?.sending !== false, storedOldValue: old?.value ?? null });
+        else ctx.forward({ key: record.key, value: change(next, oldValueIfSent(oldValues, previous ?? null), isLatest), timestamp });
       },
     };
   };

@@ -51,6 +51,23 @@ export interface AsyncOperator {
   isFull?(): boolean;
 }
 
+/** How `forwardCached` sends a table update. */
+export interface ForwardCachedOptions {
+  /**
+   * `false`: the update's `oldValue` is the stored value it replaces, which the cache needs to
+   * tell a deleted row from one that never was, but children receive `null` in its place (the
+   * node does not send old values: Kafka Streams' `sendOldValues` off). Default `true`.
+   */
+  sendOldValue?: boolean;
+  /**
+   * What the store held before the update, where the change's `oldValue` says something else (a
+   * stream aggregate's first update of a key starts from the initializer's value, Kafka's
+   * KStreamAggregate): the cache sends this one, as Kafka's caching store sends what it held.
+   * `null` for a key it did not hold.
+   */
+  storedOldValue?: unknown;
+}
+
 /** What a processor sees of the task running it. */
 export interface ProcessorContext<KOut = unknown, VOut = unknown> {
   readonly applicationId: string;
@@ -65,8 +82,10 @@ export interface ProcessorContext<KOut = unknown, VOut = unknown> {
    * Streams' store caches do: updates of one key within a commit interval merge into one, sent at
    * the commit (or when the cache is full) with the latest new value and the old value of the
    * last update sent. Without a cache (the test driver, `cacheMaxEntries: 0`), forwards at once.
+   * A merged update from no row to no row (`Change(null, null)`) is not sent, as Kafka Streams'
+   * caching store skips a key that is neither in the store nor in the cache.
    */
-  forwardCached(record: RecordInit<KOut, VOut>): void;
+  forwardCached(record: RecordInit<KOut, VOut>, options?: ForwardCachedOptions): void;
   /** Calls `punctuator(time)` every `interval` of stream time or wall-clock time. */
   schedule(interval: Duration, type: PunctuationType, punctuator: (timestamp: number) => void): Cancellable;
   /** A store connected to this processor (named in `process(factory, ...storeNames)` or by the DSL). */

@@ -76,9 +76,9 @@ export function tableAggregateProcessor<K, V, A>(
           ctx.recordDropped(`older than the history retention of versioned store '${storeName}'`);
           return;
         }
-        const update = { ...record, timestamp, value: change(aggregate, oldValueIfSent(oldValues, old?.value ?? null), putReturnCode === PUT_RETURN_CODE_IS_LATEST) };
-        if (store.versioned) ctx.forward(update);
-        else ctx.forwardCached(update);
+        const isLatest = putReturnCode === PUT_RETURN_CODE_IS_LATEST;
+        if (store.versioned) ctx.forward({ ...record, timestamp, value: change(aggregate, oldValueIfSent(oldValues, old?.value ?? null), isLatest) });
+        else ctx.forwardCached({ ...record, timestamp, value: change(aggregate, old?.value ?? null, isLatest) }, { sendOldValue: oldValues?.sending !== false });
       },
     };
   };

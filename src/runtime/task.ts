@@ -1,5 +1,5 @@
 import { Subject } from 'rxjs';
-import type { AsyncOperator, Cancellable, ErrorStage, Processor, ProcessorContext, RecordInit, StreamRecord } from '../processors/api.ts';
+import type { AsyncOperator, Cancellable, ErrorStage, ForwardCachedOptions, Processor, ProcessorContext, RecordInit, StreamRecord } from '../processors/api.ts';
 import type { Serde } from '../serdes/serde.ts';
 import type { StateStore, StoreSpec } from '../state/store.ts';
 import type { ProcessorNode, SinkNode, SourceNode, SubTopology, TopologyNode } from '../topology/nodes.ts';
@@ -15,7 +15,7 @@ import { PunctuationQueue } from './punctuation.ts';
 import { emitModelRecord, type ModelRecord } from '../ml/model-records.ts';
 import { AppliedPositions, POSITION_HEADER, PositionStamper } from './positions.ts';
 import { keyId } from '../state/key-id.ts';
-import type { Change } from '../processors/change.ts';
+import { change, type Change } from '../processors/change.ts';
 
 /** A record inside the runtime: it remembers the bytes it was read as, for the dead-letter topic. */
 export interface SourcedRecord<K = unknown, V = unknown> extends StreamRecord<K, V> {
@@ -83,6 +83,8 @@ interface CacheEntry {
   context: NodeContext;
   id: string;
   record: SourcedRecord;
+  /** False: children get `oldValue: null` (the node does not send old values). */
+  sendOldValue: boolean;
 }
 
 /**
@@ -103,7 +105,7 @@ class RecordCache {
     return this.order.size;
   }
 
-  put(context: NodeContext, record: SourcedRecord): void {
+  put(context: NodeContext, record: SourcedRecord, sendOldValue: boolean): void {
     let entries = this.byNode.get(context);
     if (entries === undefined) this.byNode.set(context, (entries = new Map()));
     const id = keyId(record.key);
@@ -114,7 +116,7 @@ class RecordCache {
       previous.record = { ...record, value: { newValue: update.newValue, oldValue: first.oldValue } };
       return;
     }
-    const entry: CacheEntry = { context, id, record };
+    const entry: CacheEntry = { context, id, record, sendOldValue };
     entries.set(id, entry);
     this.order.add(entry);
     if (this.order.size > this.maxEntries) this.evictOldest();
@@ -129,7 +131,10 @@ class RecordCache {
     const entry = this.order.values().next().value as CacheEntry;
     this.order.delete(entry);
     this.byNode.get(entry.context)!.delete(entry.id);
-    entry.context.forwardComplete(entry.record);
+    const { newValue, oldValue } = entry.record.value as Change<unknown>;
+    // Kafka Streams' CachingKeyValueStore: a key neither stored before nor present now sends nothing.
+    if (newValue === null && oldValue === null) return;
+    entry.context.forwardComplete(entry.sendOldValue ? entry.record : { ...entry.record, value: change(newValue, null) });
   }
 }
 
@@ -178,10 +183,18 @@ class NodeContext implements ProcessorContext {
    */
   cacheable = true;
 
-  forwardCached(record: RecordInit<unknown, unknown>): void {
+  forwardCached(record: RecordInit<unknown, unknown>, options?: ForwardCachedOptions): void {
+    const sendOldValue = options?.sendOldValue !== false;
     const cache = this.task.cache;
-    if (cache === undefined || !this.cacheable) return this.forward(record);
-    cache.put(this, this.complete(record));
+    if (cache !== undefined && this.cacheable) {
+      const complete = this.complete(record);
+      if (options?.storedOldValue === undefined) return cache.put(this, complete, sendOldValue);
+      const { newValue, isLatest } = complete.value as Change<unknown>;
+      return cache.put(this, { ...complete, value: change(newValue, options.storedOldValue, isLatest !== false) }, sendOldValue);
+    }
+    if (sendOldValue) return this.forward(record);
+    const { newValue, isLatest } = record.value as Change<unknown>;
+    this.forward({ ...record, value: change(newValue, null, isLatest !== false) });
   }
 
   /** Sends a complete record to every child (the record cache's flush). */

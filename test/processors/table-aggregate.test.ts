@@ -75,6 +75,38 @@ describe('KTableAggregateTest (KTable.groupBy aggregations)', () => {
     expect(out).toEqual([['1', 1, 8], ['1', 1, 9]]);
   });
 
+  it('a histogram of a stream count: a key\'s first count leaves group 0, which has no aggregate to subtract from, so 0 gets a tombstone (KStreamAggregate\'s initializer old value, KTableAggregate)', async () => {
+    const builder = new StreamsBuilder();
+    const histogram = builder.stream<string, string>('clicks', strings).groupByKey().count()
+      .groupBy((user, n) => [String(n), user] as const, stringGrouped)
+      .count();
+    histogram.toStream().to('output', { keySerde: Serdes.string(), valueSerde: Serdes.nullable(Serdes.int64()) });
+    const driver = new TopologyTestDriver(builder.build());
+    const input = driver.createInputTopic('clicks', Serdes.string(), Serdes.string());
+    await input.pipeInput('alice', 'x', 10);
+    await input.pipeInput('alice', 'y', 20);
+    await input.pipeInput('bob', 'z', 30);
+    const out = driver.createOutputTopic('output', Serdes.string(), Serdes.nullable(Serdes.int64())).readRecordsToList().map((r) => [r.key, r.value, r.timestamp]);
+    await driver.close();
+    expect(out).toEqual([['0', null, 10], ['1', 1, 10], ['1', 0, 20], ['2', 1, 20], ['0', null, 30], ['1', 1, 30]]);
+  });
+
+  it('the same histogram under the record cache: a new key\'s first count carries the stored old value (none), so group 0 is never touched, and updates merge per commit', async () => {
+    const builder = new StreamsBuilder();
+    const histogram = builder.stream<string, string>('clicks', strings).groupByKey().count()
+      .groupBy((user, n) => [String(n), user] as const, stringGrouped)
+      .count();
+    histogram.toStream().to('output', { keySerde: Serdes.string(), valueSerde: Serdes.nullable(Serdes.int64()) });
+    const driver = new TopologyTestDriver(builder.build(), { cacheMaxEntries: 100 });
+    const input = driver.createInputTopic('clicks', Serdes.string(), Serdes.string());
+    await input.pipeInput('alice', 'x', 10);
+    await input.pipeInput('alice', 'y', 20);
+    await input.pipeKeyValueList([{ key: 'bob', value: 'z' }, { key: 'carol', value: 'w' }], 30, 0);
+    const out = driver.createOutputTopic('output', Serdes.string(), Serdes.nullable(Serdes.int64())).readRecordsToList().map((r) => [r.key, r.value, r.timestamp]);
+    await driver.close();
+    expect(out).toEqual([['1', 1, 10], ['1', 0, 20], ['2', 1, 20], ['1', 2, 30]]);
+  });
+
   it('KGroupedTable.reduce(adder, subtractor) keeps a running total per group', async () => {
     const builder = new StreamsBuilder();
     const table = builder.table<string, string>('input', strings)
