@@ -16,7 +16,7 @@ export { KGroupedTable } from './dsl/kgrouped-table.ts';
 export { GlobalKTable } from './dsl/global-ktable.ts';
 export { JoinWindows } from './dsl/join-windows.ts';
 export { TableJoined } from './dsl/foreign-key-join.ts';
-export { Joined, JoinedBuilder, type StreamJoined } from './dsl/joined.ts';
+export { Joined, JoinedBuilder, StreamJoined, StreamJoinedBuilder } from './dsl/joined.ts';
 export type { Change } from './processors/change.ts';
 export type { ValueTransformerWithKey, ValueTransformerWithKeySupplier } from './processors/table-transform-values.ts';
 export { Materialized, Consumed, Produced, Grouped, Named, type Repartitioned } from './dsl/options.ts';

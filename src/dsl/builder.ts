@@ -73,8 +73,9 @@ export class StreamsBuilder {
    * joined with the table meets the value as of each stream record's timestamp.
    */
   table<K = string, V = unknown>(topic: string, consumed: Consumed<K, V> = {}, materialized?: Materialized<K, V>): KTable<K, V> {
-    const stream = this.stream<K, V>(topic, consumed);
+    // The store's name first, then the source's, as Kafka Streams numbers them.
     const storeName = addTableStore(this.internal, materialized, `${topic}-STATE-STORE-`, consumed.keySerde, consumed.valueSerde);
+    const stream = this.stream<K, V>(topic, consumed);
     const name = this.internal.newName('KTABLE-SOURCE-');
     const oldValues = OldValues.source(isNamed(materialized));
     const processor = materialized?.versioned ? versionedTableSourceProcessor(storeName, oldValues) : tableSourceProcessor(storeName, oldValues);

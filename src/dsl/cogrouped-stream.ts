@@ -44,9 +44,11 @@ export function buildCogroup<K, VOut>(
   const sources: KStream<K, unknown>[] = [...inputs.keys()].map((grouped) => {
     if (!grouped.stream.repartitionRequired) return grouped.stream;
     const base = grouped.grouped.name ?? storeName;
-    builder.skipIndexes(3);
     const existing = grouped.repartitioned.get(base);
-    if (existing) return existing;
+    if (existing) {
+      builder.skipIndexes(3); // the names Kafka Streams' createRepartitionedSource takes each time
+      return existing;
+    }
     const keySerde = grouped.grouped.keySerde ?? grouped.stream.keySerde;
     const valueSerde = grouped.grouped.valueSerde ?? grouped.stream.valueSerde;
     const stream = grouped.stream.repartitionForGrouping(base, keySerde, valueSerde);

@@ -32,6 +32,56 @@ export interface StreamJoined<K, V, VO> extends Named {
   storeName?: string;
 }
 
+/** Kafka Streams' `StreamJoined` as a chainable object: `StreamJoined.with(k, v, vo).withStoreName('s').withName('j')`. */
+export class StreamJoinedBuilder<K, V, VO> implements StreamJoined<K, V, VO> {
+  readonly name?: string;
+  readonly keySerde?: Serde<K>;
+  readonly valueSerde?: Serde<V>;
+  readonly otherValueSerde?: Serde<VO>;
+  readonly storeName?: string;
+
+  constructor(fields: StreamJoined<K, V, VO> = {}) {
+    for (const [key, value] of Object.entries(fields)) if (value !== undefined) (this as Record<string, unknown>)[key] = value;
+  }
+
+  private with(fields: StreamJoined<K, V, VO>): StreamJoinedBuilder<K, V, VO> {
+    return new StreamJoinedBuilder<K, V, VO>({ ...this, ...fields });
+  }
+
+  /** Names the join's processors and repartition topics. */
+  withName(name: string): StreamJoinedBuilder<K, V, VO> {
+    return this.with({ name });
+  }
+
+  /** Names the join's stores. */
+  withStoreName(storeName: string): StreamJoinedBuilder<K, V, VO> {
+    return this.with({ storeName });
+  }
+
+  withKeySerde(keySerde: Serde<K>): StreamJoinedBuilder<K, V, VO> {
+    return this.with({ keySerde });
+  }
+
+  withValueSerde(valueSerde: Serde<V>): StreamJoinedBuilder<K, V, VO> {
+    return this.with({ valueSerde });
+  }
+
+  withOtherValueSerde(otherValueSerde: Serde<VO>): StreamJoinedBuilder<K, V, VO> {
+    return this.with({ otherValueSerde });
+  }
+}
+
+/** `StreamJoined.with(keySerde, valueSerde, otherValueSerde)`, `StreamJoined.as(storeName)`, beside the plain `{ name, storeName, ... }`. */
+export const StreamJoined = {
+  with<K, V, VO>(keySerde?: Serde<K>, valueSerde?: Serde<V>, otherValueSerde?: Serde<VO>): StreamJoinedBuilder<K, V, VO> {
+    return new StreamJoinedBuilder<K, V, VO>({ ...(keySerde ? { keySerde } : {}), ...(valueSerde ? { valueSerde } : {}), ...(otherValueSerde ? { otherValueSerde } : {}) });
+  },
+  /** Kafka's `StreamJoined.as(storeName)`: names the stores (not the processors; see `withName`). */
+  as<K = unknown, V = unknown, VO = unknown>(storeName: string): StreamJoinedBuilder<K, V, VO> {
+    return new StreamJoinedBuilder<K, V, VO>({ storeName });
+  },
+};
+
 /** Kafka Streams' `Joined` as a chainable object: `Joined.with(k, v, vo, 'enrich', '10s')`, `.withGracePeriod(d)`. */
 export class JoinedBuilder<K, V, VO> implements Joined<K, V, VO> {
   readonly name?: string;

@@ -27,7 +27,17 @@ export class KGroupedStream<K, V> {
     const keySerde = this.grouped.keySerde ?? this.stream.keySerde;
     const valueSerde = this.grouped.valueSerde ?? this.stream.valueSerde;
     if (!this.stream.repartitionRequired) return this.stream;
-    return this.stream.repartitionForGrouping(this.grouped.name ?? storeName, keySerde, valueSerde);
+    // Under a Grouped name, all aggregations of this grouping share one repartition (Kafka's
+    // GroupedStreamAggregateBuilder), still taking the three names each would.
+    const name = this.grouped.name;
+    const shared = name === undefined ? undefined : this.repartitioned.get(name);
+    if (shared !== undefined) {
+      this.stream.builder.skipIndexes(3);
+      return shared;
+    }
+    const repartitioned = this.stream.repartitionForGrouping(name ?? storeName, keySerde, valueSerde);
+    if (name !== undefined) this.repartitioned.set(name, repartitioned);
+    return repartitioned;
   }
 
   /** Counts records per key (records with a `null` key or value are dropped). */
@@ -37,7 +47,7 @@ export class KGroupedStream<K, V> {
 
   /** Combines the values of each key: the first value is the initial aggregate. */
   reduce(reducer: (aggregate: V, value: V, key: K) => V, materialized?: Materialized<K, V>): KTable<K, V> {
-    const table = this.aggregate<V | undefined>(() => undefined, reduceAggregator(reducer), { valueSerde: this.grouped.valueSerde ?? this.stream.valueSerde, ...materialized } as Materialized<K, V | undefined>);
+    const table = this.aggregateAs<V | undefined>('KSTREAM-REDUCE-', () => undefined, reduceAggregator(reducer), { valueSerde: this.grouped.valueSerde ?? this.stream.valueSerde, ...materialized } as Materialized<K, V | undefined>);
     return table as KTable<K, V>;
   }
 
@@ -65,12 +75,17 @@ export class KGroupedStream<K, V> {
    * than the retention is dropped (as Kafka Streams' KStreamAggregate over a versioned store).
    */
   aggregate<A>(initializer: () => A, aggregator: (key: K, value: V, aggregate: A) => A, materialized?: Materialized<K, A>): KTable<K, A> {
+    return this.aggregateAs('KSTREAM-AGGREGATE-', initializer, aggregator, materialized);
+  }
+
+  /** The aggregation behind count, reduce and aggregate; `prefix` names its store and processor (`KSTREAM-REDUCE-` for reduce), as Kafka Streams does. */
+  private aggregateAs<A>(prefix: string, initializer: () => A, aggregator: (key: K, value: V, aggregate: A) => A, materialized: Materialized<K, A> | undefined): KTable<K, A> {
     const builder = this.stream.builder;
-    const storeName = materialized?.storeName ?? builder.newName('KSTREAM-AGGREGATE-STATE-STORE-');
+    const storeName = materialized?.storeName ?? builder.newName(`${prefix}STATE-STORE-`);
+    const name = builder.newName(prefix); // before the repartition, as Kafka Streams names them
     const input = this.source(storeName);
     const keySerde = (materialized?.keySerde ?? input.keySerde) as Serde<K> | undefined;
     addTableStore(builder, { ...materialized, storeName }, '', keySerde, materialized?.valueSerde);
-    const name = builder.newName('KSTREAM-AGGREGATE-');
     const oldValues = OldValues.onRequest();
     builder.addProcessor(name, [input.nodeName], streamAggregateProcessor(storeName, initializer, aggregator, true, oldValues), [storeName]);
     return new KTable<K, A>(builder, name, keySerde, materialized?.valueSerde, storeName, materialized?.versioned ? versionedSource<K, A>(storeName) : undefined, oldValues);

@@ -20,6 +20,9 @@ export class KGroupedTable<K, V> {
     private readonly changeSerdeOf: <T>(inner: Serde<T>) => Serde<ChangeValue<T>>,
   ) {}
 
+  /** The repartition's source once a named grouping created it. */
+  private sharedSource: string | undefined;
+
   /** Counts rows per new key (an update moves a row from its old key to its new one). */
   count(materialized?: Materialized<K, number>): KTable<K, number> {
     return this.aggregate(() => 0, (_k, _v, n) => n + 1, (_k, _v, n) => n - 1, { valueSerde: Serdes.int64(), ...materialized });
@@ -27,7 +30,8 @@ export class KGroupedTable<K, V> {
 
   /** Combines rows per key: `adder(aggregate, value)` on insert, `subtractor(aggregate, old)` on removal. */
   reduce(adder: (aggregate: V, value: V, key: K) => V, subtractor: (aggregate: V, value: V, key: K) => V, materialized?: Materialized<K, V>): KTable<K, V> {
-    const table = this.aggregate<V | undefined>(
+    const table = this.aggregateAs<V | undefined>(
+      'KTABLE-REDUCE-',
       () => undefined,
       (key, value, aggregate) => (aggregate === undefined ? value : adder(aggregate, value, key)),
       (key, value, aggregate) => (aggregate === undefined ? undefined : subtractor(aggregate, value, key)),
@@ -41,25 +45,42 @@ export class KGroupedTable<K, V> {
    * as a versioned store, as `KGroupedStream.aggregate` (Kafka Streams' KTableAggregate).
    */
   aggregate<A>(initializer: () => A, adder: (key: K, value: V, aggregate: A) => A, subtractor: (key: K, value: V, aggregate: A) => A, materialized?: Materialized<K, A>): KTable<K, A> {
+    return this.aggregateAs('KTABLE-AGGREGATE-', initializer, adder, subtractor, materialized);
+  }
+
+  /**
+   * The aggregation behind count, reduce and aggregate, named as Kafka Streams' KGroupedTableImpl
+   * names it: the store, then the repartition's sink and source, then the processor (`prefix`).
+   */
+  private aggregateAs<A>(prefix: string, initializer: () => A, adder: (key: K, value: V, aggregate: A) => A, subtractor: (key: K, value: V, aggregate: A) => A, materialized: Materialized<K, A> | undefined): KTable<K, A> {
     const storeName = materialized?.storeName ?? this.builder.newName('KTABLE-AGGREGATE-STATE-STORE-');
     const base = this.groupName ?? storeName;
+    const sinkName = this.builder.newName('KSTREAM-SINK-');
+    const generatedSource = this.builder.newName('KSTREAM-SOURCE-');
+    const name = this.builder.newName(prefix);
+    const sourceName = this.sharedSource ?? this.repartition(base, sinkName, generatedSource);
+    // Under a Grouped name, all aggregations of this grouping read one repartition (Kafka's KGroupedTableImpl).
+    if (this.groupName !== undefined) this.sharedSource = sourceName;
+    addTableStore(this.builder, { ...materialized, storeName }, '', this.keySerde, materialized?.valueSerde);
+    const oldValues = OldValues.onRequest();
+    this.builder.addProcessor(name, [sourceName], tableAggregateProcessor(storeName, initializer, adder, subtractor, oldValues), [storeName]);
+    return new KTable<K, A>(this.builder, name, this.keySerde, materialized?.valueSerde, storeName, materialized?.versioned ? versionedSource<K, A>(storeName) : undefined, oldValues);
+  }
+
+  /** The re-keyed changes' way to the aggregation: a sink to `<base>-repartition` and a source reading it back. */
+  private repartition(base: string, sinkName: string, sourceName: string): string {
     const valueSerde = this.valueSerde ?? (this.builder.defaults.valueSerde as Serde<V> | null) ?? undefined;
     const repartitionSerde = valueSerde ? (this.changeSerdeOf(valueSerde) as Serde<unknown>) : undefined;
     this.builder.addSink({
-      name: `${base}-repartition-sink`, parents: [this.selectNode], topic: `${base}-repartition`, internal: true,
+      name: sinkName, parents: [this.selectNode], topic: `${base}-repartition`, internal: true,
       ...(this.keySerde ? { keySerde: this.keySerde as Serde<unknown> } : {}),
       ...(repartitionSerde ? { valueSerde: repartitionSerde } : {}),
     });
-    const sourceName = `${base}-repartition-source`;
     this.builder.addSource({
       name: sourceName, topics: [`${base}-repartition`], internal: true,
       ...(this.keySerde ? { keySerde: this.keySerde as Serde<unknown> } : {}),
       ...(repartitionSerde ? { valueSerde: repartitionSerde } : {}),
     });
-    addTableStore(this.builder, { ...materialized, storeName }, '', this.keySerde, materialized?.valueSerde);
-    const name = this.builder.newName('KTABLE-AGGREGATE-');
-    const oldValues = OldValues.onRequest();
-    this.builder.addProcessor(name, [sourceName], tableAggregateProcessor(storeName, initializer, adder, subtractor, oldValues), [storeName]);
-    return new KTable<K, A>(this.builder, name, this.keySerde, materialized?.valueSerde, storeName, materialized?.versioned ? versionedSource<K, A>(storeName) : undefined, oldValues);
+    return sourceName;
   }
 }

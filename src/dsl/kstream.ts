@@ -45,6 +45,9 @@ export class KStream<K, V> {
     /** @internal True after a key-changing operator: a later grouping or join repartitions first. */ readonly repartitionRequired: boolean,
   ) {}
 
+  /** @internal The repartition an unnamed join inserted after this stream, which the next unnamed join of it reuses (Kafka Streams' `repartitionNode`). */
+  private joinRepartition: KStream<K, V> | undefined;
+
   /** @internal A child stream of a new processor node. */
   protected derive<K2, V2>(prefix: string, named: Named | undefined, supplier: ProcessorSupplier, keySerde: Serde<K2> | undefined, valueSerde: Serde<V2> | undefined, repartitionRequired: boolean, stores: string[] = []): KStream<K2, V2> {
     const name = this.builder.name(named?.name, prefix);
@@ -140,23 +143,46 @@ export class KStream<K, V> {
     return new KStream<K, V>(this.builder, sourceName, keySerde, valueSerde, false);
   }
 
-  /** @internal The repartition a grouping inserts after a key change: drop null keys, then `<base>-repartition`. */
+  /**
+   * @internal The repartition a grouping or a join inserts after a key change: drop null keys, then
+   * `<base>-repartition`. As Kafka Streams' `createRepartitionedSource`, it always takes three
+   * generated names (sink, filter, source) to keep later names where Kafka has them, and uses them
+   * when `base` is itself generated (`KSTREAM-...-0000000007`); a user's base names the nodes
+   * `<topic>-filter`, `<topic>-sink` and `<topic>-source`.
+   */
   repartitionForGrouping(base: string, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined): KStream<K, V> {
-    const filterName = `${base}-repartition-filter`;
+    const topic = base.endsWith('-repartition') ? base : `${base}-repartition`;
+    const generated = { sink: this.builder.newName('KSTREAM-SINK-'), filter: this.builder.newName('KSTREAM-FILTER-'), source: this.builder.newName('KSTREAM-SOURCE-') };
+    const names = /^KSTREAM.*-[0-9]{10}$/.test(base) ? generated : { sink: `${topic}-sink`, filter: `${topic}-filter`, source: `${topic}-source` };
+    const filterName = names.filter;
     this.builder.addProcessor(filterName, [this.nodeName], keepNonNullKeys((key) => key != null, false));
-    const topic = `${base}-repartition`;
     this.builder.addSink({
-      name: `${base}-repartition-sink`, parents: [filterName], topic, internal: true,
+      name: names.sink, parents: [filterName], topic, internal: true,
       ...(keySerde ? { keySerde: keySerde as Serde<unknown> } : {}),
       ...(valueSerde ? { valueSerde: valueSerde as Serde<unknown> } : {}),
     });
-    const sourceName = `${base}-repartition-source`;
+    const sourceName = names.source;
     this.builder.addSource({
       name: sourceName, topics: [topic], internal: true,
       ...(keySerde ? { keySerde: keySerde as Serde<unknown> } : {}),
       ...(valueSerde ? { valueSerde: valueSerde as Serde<unknown> } : {}),
     });
     return new KStream<K, V>(this.builder, sourceName, keySerde, valueSerde, false);
+  }
+
+  /**
+   * @internal The repartition before a join (Kafka Streams' `repartitionForJoin`): named `name`
+   * (the join's name, or this node's for an unnamed join); an unnamed join reuses the one an
+   * earlier unnamed join of this stream inserted, still taking its three names.
+   */
+  repartitionForJoin(name: string | undefined, keySerde: Serde<K> | undefined, valueSerde: Serde<V> | undefined): KStream<K, V> {
+    if (name === undefined && this.joinRepartition !== undefined) {
+      this.builder.skipIndexes(3);
+      return this.joinRepartition;
+    }
+    const repartitioned = this.repartitionForGrouping(name ?? this.nodeName, keySerde, valueSerde);
+    if (name === undefined) this.joinRepartition = repartitioned;
+    return repartitioned;
   }
 
   /** Groups by the current key (repartitioning first if an earlier operator changed the key). */

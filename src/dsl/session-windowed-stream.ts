@@ -48,6 +48,7 @@ export class SessionWindowedKStream<K, V> {
       (key, a, b) => (a === undefined ? b : b === undefined ? a : reducer(a, b, key)),
       { ...materialized, ...(valueSerde ? { valueSerde } : {}) } as Materialized<K, V | undefined>,
       true,
+      'KSTREAM-REDUCE-',
     );
     return table as KTable<Windowed<K>, V>;
   }
@@ -68,9 +69,12 @@ export class SessionWindowedKStream<K, V> {
     merger: (key: K, aggregate1: A, aggregate2: A) => A,
     materialized: Materialized<K, A> | undefined,
     dropNullValues: boolean,
+    /** The store's and processor's, `KSTREAM-REDUCE-` for reduce, as Kafka Streams names them. */
+    prefix = 'KSTREAM-AGGREGATE-',
   ): KTable<Windowed<K>, A> {
     const builder = this.grouped.stream.builder;
-    const storeName = materialized?.storeName ?? builder.newName('KSTREAM-AGGREGATE-STATE-STORE-');
+    const storeName = materialized?.storeName ?? builder.newName(`${prefix}STATE-STORE-`);
+    const name = builder.newName(prefix); // before the repartition, as Kafka Streams names them
     const { input, keySerde, windowedKeySerde } = windowedInput(this.grouped, storeName, materialized);
     const { inactivityGapMs, graceMs } = this.windows;
     builder.addStore({
@@ -82,7 +86,6 @@ export class SessionWindowedKStream<K, V> {
       ...(keySerde ? { keySerde: keySerde as Serde<unknown> } : {}),
       ...(materialized?.valueSerde ? { valueSerde: materialized.valueSerde as Serde<unknown> } : {}),
     });
-    const name = builder.newName('KSTREAM-AGGREGATE-');
     builder.addProcessor(name, [input.nodeName], sessionAggregateProcessor<K, V, A>({
       storeName, inactivityGapMs, graceMs, emit: this.emit, initializer, aggregator, merger, dropNullValues,
     }), [storeName]);

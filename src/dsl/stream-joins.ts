@@ -41,10 +41,11 @@ export function streamJoin<K>(stream: KStream<K, unknown>, kind: JoinKind, other
 /** A KStream-KTable join: a processor that looks up the table's store; the stream is repartitioned first if its key changed. */
 function joinStreamTable<K, V, VT, VR>(stream: KStream<K, V>, table: KTable<K, VT>, joiner: StreamTableJoiner<K, V, VT, VR>, leftJoin: boolean, options: Joined<K, V, VT>): KStream<K, VR> {
   const builder = stream.builder;
-  const name = builder.name(options.name, 'KSTREAM-JOIN-');
   const keySerde = options.keySerde ?? stream.keySerde ?? table.keySerde;
   const valueSerde = options.valueSerde ?? stream.valueSerde;
-  const input = stream.repartitionRequired ? stream.repartitionForGrouping(name, keySerde, valueSerde) : stream;
+  // Kafka Streams repartitions first (named after the join, or after the node before it), then names the join.
+  const input = stream.repartitionRequired ? stream.repartitionForJoin(options.name, keySerde, valueSerde) : stream;
+  const name = builder.name(options.name, 'KSTREAM-JOIN-');
   const grace = options.gracePeriod === undefined ? undefined : graceBuffer(builder, table, name, toMillis(options.gracePeriod, `gracePeriod of join '${name}'`), keySerde, valueSerde);
   // A versioned table, or an unmaterialized filter/mapValues/transformValues of one, is read as of each record's time in the source's store.
   const readThrough = table.versionedReadThrough;
@@ -99,12 +100,13 @@ function joinStreams<K, V, VO, VR>(
   left: KStream<K, V>, right: KStream<K, VO>, joiner: StreamStreamJoiner<K, V, VO, VR>, windows: JoinWindows, kind: JoinKind, options: StreamJoined<K, V, VO>,
 ): KStream<K, VR> {
   const builder = left.builder;
-  const name = builder.name(options.name, 'KSTREAM-JOIN-');
   const keySerde = options.keySerde ?? left.keySerde ?? right.keySerde;
   const leftValueSerde = options.valueSerde ?? left.valueSerde;
   const rightValueSerde = options.otherValueSerde ?? right.valueSerde;
-  const leftInput = left.repartitionRequired ? left.repartitionForGrouping(`${name}-left`, keySerde, leftValueSerde) : left;
-  const rightInput = right.repartitionRequired ? right.repartitionForGrouping(`${name}-right`, keySerde, rightValueSerde) : right;
+  // As Kafka Streams' doJoin: `<name>-left`/`-right`, or after each side's node when unnamed.
+  const leftInput = left.repartitionRequired ? left.repartitionForJoin(options.name === undefined ? undefined : `${options.name}-left`, keySerde, leftValueSerde) : left;
+  const rightInput = right.repartitionRequired ? right.repartitionForJoin(options.name === undefined ? undefined : `${options.name}-right`, keySerde, rightValueSerde) : right;
+  const name = builder.name(options.name, 'KSTREAM-JOIN-');
 
   const storeBase = options.storeName ?? name;
   const thisStore = `${storeBase}-this-join-store`;

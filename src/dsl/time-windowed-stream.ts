@@ -85,7 +85,7 @@ export class TimeWindowedKStream<K, V> {
   /** Combines the values of each key in each window; the first value is the initial aggregate. */
   reduce(reducer: (aggregate: V, value: V, key: K) => V, materialized?: Materialized<K, V>): KTable<Windowed<K>, V> {
     const valueSerde = materialized?.valueSerde ?? this.grouped.grouped.valueSerde ?? this.grouped.stream.valueSerde;
-    const table = this.build<V | undefined>(() => undefined, reduceAggregator(reducer), { ...materialized, ...(valueSerde ? { valueSerde } : {}) } as Materialized<K, V | undefined>, true);
+    const table = this.build<V | undefined>(() => undefined, reduceAggregator(reducer), { ...materialized, ...(valueSerde ? { valueSerde } : {}) } as Materialized<K, V | undefined>, true, 'KSTREAM-REDUCE-');
     return table as KTable<Windowed<K>, V>;
   }
 
@@ -94,12 +94,13 @@ export class TimeWindowedKStream<K, V> {
     return this.build(initializer, aggregator, materialized, false);
   }
 
-  private build<A>(initializer: () => A, aggregator: (key: K, value: V, aggregate: A) => A, materialized: Materialized<K, A> | undefined, dropNullValues: boolean): KTable<Windowed<K>, A> {
+  /** `prefix`: the store's and processor's, `KSTREAM-REDUCE-` for reduce, as Kafka Streams names them. */
+  private build<A>(initializer: () => A, aggregator: (key: K, value: V, aggregate: A) => A, materialized: Materialized<K, A> | undefined, dropNullValues: boolean, prefix = 'KSTREAM-AGGREGATE-'): KTable<Windowed<K>, A> {
     const builder = this.grouped.stream.builder;
-    const storeName = materialized?.storeName ?? builder.newName('KSTREAM-AGGREGATE-STATE-STORE-');
+    const storeName = materialized?.storeName ?? builder.newName(`${prefix}STATE-STORE-`);
+    const name = builder.newName(prefix); // before the repartition, as Kafka Streams names them
     const { input, keySerde, windowedKeySerde } = windowedInput(this.grouped, storeName, materialized);
     addTimeWindowStore(builder, storeName, this.windows, this.emit, materialized, keySerde);
-    const name = builder.newName('KSTREAM-AGGREGATE-');
     builder.addProcessor(name, [input.nodeName], timeWindowedSupplier<K, V, A>(storeName, this.windows, this.emit, initializer, aggregator, dropNullValues, true), [storeName]);
     builder.windowCloseDelays.set(name, this.windows.gracePeriodMs());
     return new KTable<Windowed<K>, A>(builder, name, windowedKeySerde, materialized?.valueSerde, storeName);

@@ -14,44 +14,57 @@ function topicLabel(node: TopologyNode & { kind: 'sink' }): string {
   return typeof node.topic === 'string' ? node.topic : 'extractor';
 }
 
-/** The topology in Kafka Streams' `TopologyDescription` text format. */
+/**
+ * The topology in Kafka Streams' `TopologyDescription` text format, byte for byte: sub-topologies
+ * by id, each followed by a blank line; within one, and in each node's `-->`/`<--` lists, nodes
+ * with the larger sub-tree first (a node counts itself and, once per path, every node below it),
+ * then by name (Kafka's NODE_COMPARATOR); global stores last, with their source and processor.
+ */
 export function describeTopology(subTopologies: SubTopology[], globalSources: TopologyNode[], allNodes: TopologyNode[], stores: Map<string, StoreSpec>): string {
   const children = childrenOf(allNodes);
-  const lines = ['Topologies:'];
+  const sizes = new Map<string, number>();
+  const size = (name: string): number => {
+    let known = sizes.get(name);
+    if (known === undefined) {
+      known = 1;
+      for (const child of children.get(name) ?? []) known += size(child);
+      sizes.set(name, known);
+    }
+    return known;
+  };
+  const inOrder = (names: readonly string[]): string[] => [...names].sort((a, b) => size(b) - size(a) || (a < b ? -1 : a > b ? 1 : 0));
+  const describe = (node: TopologyNode): string => describeNode(node, inOrder(children.get(node.name) ?? []), node.kind === 'source' ? [] : inOrder(node.parents));
+  let text = 'Topologies:\n ';
   for (const sub of subTopologies) {
-    lines.push(`   Sub-topology: ${sub.id}`);
-    for (const node of sub.nodes) lines.push(...describeNode(node, children));
+    text += `  Sub-topology: ${sub.id}\n`;
+    const byName = new Map(sub.nodes.map((node) => [node.name, node]));
+    for (const name of inOrder([...byName.keys()])) text += `    ${describe(byName.get(name)!)}\n`;
+    text += '\n';
   }
+  let globalId = subTopologies.length;
   for (const source of globalSources) {
     if (source.kind !== 'source') continue;
-    lines.push(`   Sub-topology: ${subTopologies.length} for global store (will not generate tasks)`);
-    lines.push(...describeNode(source, children));
+    text += `  Sub-topology: ${globalId++} for global store (will not generate tasks)\n    ${describe(source)}\n`;
     for (const child of children.get(source.name) ?? []) {
       const node = allNodes.find((n) => n.name === child);
-      if (node) lines.push(...describeNode(node, children));
+      if (node) text += `    ${describe(node)}\n`;
     }
   }
   void stores;
-  return lines.join('\n') + '\n';
+  return text;
 }
 
-function describeNode(node: TopologyNode, children: Map<string, string[]>): string[] {
-  const out: string[] = [];
-  const kids = children.get(node.name) ?? [];
+/** One node as Kafka Streams' Source/Processor/Sink `toString()`: its line, then its children (`-->`) and parents (`<--`). */
+function describeNode(node: TopologyNode, kids: readonly string[], parents: readonly string[]): string {
+  const names = (list: readonly string[]): string => (list.length ? list.join(', ') : 'none');
   switch (node.kind) {
     case 'source':
-      out.push(`    Source: ${node.name} (topics: ${node.pattern ? node.pattern.source : `[${node.topics.join(', ')}]`})`);
-      break;
+      return `Source: ${node.name} (topics: ${node.pattern ? node.pattern.source : `[${node.topics.join(', ')}]`})\n      --> ${names(kids)}`;
     case 'processor':
-      out.push(`    Processor: ${node.name} (stores: [${node.stores.join(', ')}])`);
-      break;
+      return `Processor: ${node.name} (stores: [${node.stores.join(', ')}])\n      --> ${names(kids)}\n      <-- ${names(parents)}`;
     case 'sink':
-      out.push(`    Sink: ${node.name} (topic: ${topicLabel(node)})`);
-      break;
+      return `Sink: ${node.name} (topic: ${topicLabel(node)})\n      <-- ${names(parents)}`;
   }
-  if (node.kind !== 'sink') out.push(`      --> ${kids.length ? kids.join(', ') : 'none'}`);
-  if (node.kind !== 'source') out.push(`      <-- ${node.parents.join(', ')}`);
-  return out;
 }
 
 /** The topology as a Mermaid flowchart: one subgraph per sub-topology, topics as stadiums, stores as cylinders. */

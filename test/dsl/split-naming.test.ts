@@ -12,7 +12,7 @@ describe('split() branch names in describe, as Kafka Streams names them', () => 
     branches['size-large']!.to('large');
     branches['size-0']!.to('small');
     const description = builder.build().describe();
-    expect(description).toContain('    Processor: size- (stores: [])\n      --> size-large, size-2, size-0\n      <-- KSTREAM-SOURCE-0000000000\n');
+    expect(description).toContain('    Processor: size- (stores: [])\n      --> size-0, size-large, size-2\n      <-- KSTREAM-SOURCE-0000000000\n');
     expect(description).toContain('    Processor: size-large (stores: [])\n      --> KSTREAM-SINK-0000000005\n      <-- size-\n');
     expect(description).toContain('    Processor: size-2 (stores: [])\n      --> none\n      <-- size-\n');
     expect(description).toContain('    Sink: KSTREAM-SINK-0000000006 (topic: small)\n      <-- size-0\n');

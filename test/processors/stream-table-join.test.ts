@@ -110,6 +110,54 @@ describe('KStream-KTable inner join (ported from KStreamKTableJoinTest)', () => 
     expect(s.driver.metrics().dropped).toBe(1);
   });
 
+  it('KStreamKTableJoinTest.shouldReuseRepartitionTopicWithGeneratedName: two unnamed joins of one re-keyed stream share one repartition topic named after the map', () => {
+    const builder = newBuilder();
+    const streamA = builder.stream<string, string>('topic', { keySerde: strings, valueSerde: strings });
+    const tableB = builder.table<string, string>('topic2', { keySerde: strings, valueSerde: strings });
+    const tableC = builder.table<string, string>('topic3', { keySerde: strings, valueSerde: strings });
+    const rekeyed = streamA.map((k, v) => [v, k] as const);
+    rekeyed.join(tableB, (v1, v2) => v1 + v2).to('out-one');
+    rekeyed.join(tableC, (v1, v2) => v1 + v2).to('out-two');
+    expect(builder.build().describe()).toBe(
+      'Topologies:\n'
+      + '   Sub-topology: 0\n'
+      + '    Source: KSTREAM-SOURCE-0000000000 (topics: [topic])\n'
+      + '      --> KSTREAM-MAP-0000000007\n'
+      + '    Processor: KSTREAM-MAP-0000000007 (stores: [])\n'
+      + '      --> KSTREAM-FILTER-0000000009\n'
+      + '      <-- KSTREAM-SOURCE-0000000000\n'
+      + '    Processor: KSTREAM-FILTER-0000000009 (stores: [])\n'
+      + '      --> KSTREAM-SINK-0000000008\n'
+      + '      <-- KSTREAM-MAP-0000000007\n'
+      + '    Sink: KSTREAM-SINK-0000000008 (topic: KSTREAM-MAP-0000000007-repartition)\n'
+      + '      <-- KSTREAM-FILTER-0000000009\n'
+      + '\n'
+      + '  Sub-topology: 1\n'
+      + '    Source: KSTREAM-SOURCE-0000000010 (topics: [KSTREAM-MAP-0000000007-repartition])\n'
+      + '      --> KSTREAM-JOIN-0000000011, KSTREAM-JOIN-0000000016\n'
+      + '    Processor: KSTREAM-JOIN-0000000011 (stores: [topic2-STATE-STORE-0000000001])\n'
+      + '      --> KSTREAM-SINK-0000000012\n'
+      + '      <-- KSTREAM-SOURCE-0000000010\n'
+      + '    Processor: KSTREAM-JOIN-0000000016 (stores: [topic3-STATE-STORE-0000000004])\n'
+      + '      --> KSTREAM-SINK-0000000017\n'
+      + '      <-- KSTREAM-SOURCE-0000000010\n'
+      + '    Source: KSTREAM-SOURCE-0000000002 (topics: [topic2])\n'
+      + '      --> KTABLE-SOURCE-0000000003\n'
+      + '    Source: KSTREAM-SOURCE-0000000005 (topics: [topic3])\n'
+      + '      --> KTABLE-SOURCE-0000000006\n'
+      + '    Sink: KSTREAM-SINK-0000000012 (topic: out-one)\n'
+      + '      <-- KSTREAM-JOIN-0000000011\n'
+      + '    Sink: KSTREAM-SINK-0000000017 (topic: out-two)\n'
+      + '      <-- KSTREAM-JOIN-0000000016\n'
+      + '    Processor: KTABLE-SOURCE-0000000003 (stores: [topic2-STATE-STORE-0000000001])\n'
+      + '      --> none\n'
+      + '      <-- KSTREAM-SOURCE-0000000002\n'
+      + '    Processor: KTABLE-SOURCE-0000000006 (stores: [topic3-STATE-STORE-0000000004])\n'
+      + '      --> none\n'
+      + '      <-- KSTREAM-SOURCE-0000000005\n\n',
+    );
+  });
+
   it('KStreamKTableJoinTest.shouldCreateRepartitionTopicsWithUserProvidedName: a re-keyed stream is repartitioned through <name>-repartition', async () => {
     const builder = newBuilder();
     const rekeyed = builder.stream<string, string>('topic', { keySerde: strings, valueSerde: strings }).map((k, v) => [v, k] as const);

@@ -144,7 +144,7 @@ describe('a derived table of a versioned table reads through to its history (por
         };
       }, 'suffixes');
     stream.join(table, toStringJoiner, { name: 'j', gracePeriod: 0 }).to('output', { keySerde: intKeys, valueSerde: strings });
-    expect(builder.build().describe()).toContain('Processor: j (stores: [tableTopic2-STATE-STORE-0000000001, suffixes, j-Buffer])');
+    expect(builder.build().describe()).toContain('Processor: j (stores: [tableTopic2-STATE-STORE-0000000000, suffixes, j-Buffer])');
     driver = new TopologyTestDriver(builder.build());
     await driver.createInputTopic('tableTopic2', intKeys, strings).pipeInput(0, 'v', 0);
     await driver.createInputTopic('streamTopic', intKeys, strings).pipeInput(0, 'x', 10);
@@ -163,6 +163,6 @@ describe('a derived table of a versioned table reads through to its history (por
     const source = builder.table('topic2', consumed, { versioned: { historyRetention: '5m' } });
     const mapped = source.mapValues((v) => v.length, Materialized.with(intKeys, intKeys));
     builder.stream('topic', consumed).join(mapped, (a, b) => `${a}${b}`, { name: 'j', gracePeriod: 6 }).to('out');
-    expect(builder.build().describe()).toContain('Processor: j (stores: [topic2-STATE-STORE-0000000001, j-Buffer])');
+    expect(builder.build().describe()).toContain('Processor: j (stores: [topic2-STATE-STORE-0000000000, j-Buffer])');
   });
 });

@@ -102,7 +102,7 @@ describe('KStream-KTable join with a grace period (ported from KStreamKTableJoin
     const table = builder.table(tableTopic, consumed, { versioned: { historyRetention: '5m' } });
     builder.stream(streamTopic, consumed).join(table, toStringJoiner, { name: 'Grace', gracePeriod: 2 }).to('output');
     const topology = builder.build();
-    expect(topology.describe()).toContain('Processor: Grace (stores: [tableTopic2-STATE-STORE-0000000001, Grace-Buffer])');
+    expect(topology.describe()).toContain('Processor: Grace (stores: [tableTopic2-STATE-STORE-0000000000, Grace-Buffer])');
   });
 
   it('an aggregation materialized as a versioned store is accepted, as in Kafka Streams, and a grace join reads its history', () => {
