@@ -160,16 +160,60 @@ describe('KStream-KTable inner join (ported from KStreamKTableJoinTest)', () => 
 
   it('KStreamKTableJoinTest.shouldCreateRepartitionTopicsWithUserProvidedName: a re-keyed stream is repartitioned through <name>-repartition', async () => {
     const builder = newBuilder();
-    const rekeyed = builder.stream<string, string>('topic', { keySerde: strings, valueSerde: strings }).map((k, v) => [v, k] as const);
+    const streamA = builder.stream<string, string>('topic', { keySerde: strings, valueSerde: strings });
     const tableB = builder.table<string, string>('topic2', { keySerde: strings, valueSerde: strings });
     const tableC = builder.table<string, string>('topic3', { keySerde: strings, valueSerde: strings });
+    const rekeyed = streamA.map((k, v) => [v, k] as const);
     rekeyed.join(tableB, (v1, v2) => v1 + v2, { name: 'first-join' }).to('out-one');
     rekeyed.join(tableC, (v1, v2) => v1 + v2, { name: 'second-join' }).to('out-two');
     const topology = builder.build();
-    const description = topology.describe();
-    expect(description).toContain('Sink: first-join-repartition-sink (topic: first-join-repartition)');
-    expect(description).toContain('Sink: second-join-repartition-sink (topic: second-join-repartition)');
-    expect(description).toContain('Processor: first-join (stores: [');
+    expect(topology.describe()).toBe(
+      'Topologies:\n'
+      + '   Sub-topology: 0\n'
+      + '    Source: KSTREAM-SOURCE-0000000000 (topics: [topic])\n'
+      + '      --> KSTREAM-MAP-0000000007\n'
+      + '    Processor: KSTREAM-MAP-0000000007 (stores: [])\n'
+      + '      --> first-join-repartition-filter, second-join-repartition-filter\n'
+      + '      <-- KSTREAM-SOURCE-0000000000\n'
+      + '    Processor: first-join-repartition-filter (stores: [])\n'
+      + '      --> first-join-repartition-sink\n'
+      + '      <-- KSTREAM-MAP-0000000007\n'
+      + '    Processor: second-join-repartition-filter (stores: [])\n'
+      + '      --> second-join-repartition-sink\n'
+      + '      <-- KSTREAM-MAP-0000000007\n'
+      + '    Sink: first-join-repartition-sink (topic: first-join-repartition)\n'
+      + '      <-- first-join-repartition-filter\n'
+      + '    Sink: second-join-repartition-sink (topic: second-join-repartition)\n'
+      + '      <-- second-join-repartition-filter\n'
+      + '\n'
+      + '  Sub-topology: 1\n'
+      + '    Source: first-join-repartition-source (topics: [first-join-repartition])\n'
+      + '      --> first-join\n'
+      + '    Source: KSTREAM-SOURCE-0000000002 (topics: [topic2])\n'
+      + '      --> KTABLE-SOURCE-0000000003\n'
+      + '    Processor: first-join (stores: [topic2-STATE-STORE-0000000001])\n'
+      + '      --> KSTREAM-SINK-0000000012\n'
+      + '      <-- first-join-repartition-source\n'
+      + '    Sink: KSTREAM-SINK-0000000012 (topic: out-one)\n'
+      + '      <-- first-join\n'
+      + '    Processor: KTABLE-SOURCE-0000000003 (stores: [topic2-STATE-STORE-0000000001])\n'
+      + '      --> none\n'
+      + '      <-- KSTREAM-SOURCE-0000000002\n'
+      + '\n'
+      + '  Sub-topology: 2\n'
+      + '    Source: second-join-repartition-source (topics: [second-join-repartition])\n'
+      + '      --> second-join\n'
+      + '    Source: KSTREAM-SOURCE-0000000005 (topics: [topic3])\n'
+      + '      --> KTABLE-SOURCE-0000000006\n'
+      + '    Processor: second-join (stores: [topic3-STATE-STORE-0000000004])\n'
+      + '      --> KSTREAM-SINK-0000000017\n'
+      + '      <-- second-join-repartition-source\n'
+      + '    Sink: KSTREAM-SINK-0000000017 (topic: out-two)\n'
+      + '      <-- second-join\n'
+      + '    Processor: KTABLE-SOURCE-0000000006 (stores: [topic3-STATE-STORE-0000000004])\n'
+      + '      --> none\n'
+      + '      <-- KSTREAM-SOURCE-0000000005\n\n',
+    );
     expect(topology.copartitionGroups()).toEqual([['first-join-repartition', 'topic2'], ['second-join-repartition', 'topic3']]);
 
     driver = new TopologyTestDriver(topology, { applicationId: 'app' });
