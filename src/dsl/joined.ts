@@ -20,10 +20,13 @@ export interface Joined<K, V, VO> extends Named {
 }
 
 /**
- * Options of a KStream-KStream join. `name` names the join's processors (`<name>-this-join`,
- * `<name>-other-join`, `<name>-merge`) and repartition topics (`<name>-left-repartition`,
- * `<name>-right-repartition`); `storeName` names its stores (`<storeName>-this-join-store`,
- * `<storeName>-other-join-store`, `<storeName>-outer-shared-join-store`), default `name`.
+ * Options of a KStream-KStream join, named as Kafka Streams' StreamJoined names them. `name` names
+ * the join's processors (`<name>-this-windowed`, `<name>-other-windowed`, `<name>-this-join`,
+ * `<name>-other-join` — `-outer-this-join`/`-outer-other-join` on an emitting side — and
+ * `<name>-merge`) and repartition topics (`<name>-left-repartition`, `<name>-right-repartition`);
+ * `storeName` names its stores (`<storeName>-this-join-store`, `<storeName>-other-join-store`,
+ * with the same `-outer-` infix, and `<storeName>-outer-shared-join-store` or
+ * `-left-shared-join-store`); without it they are named after the generated join nodes.
  */
 export interface StreamJoined<K, V, VO> extends Named {
   keySerde?: Serde<K>;

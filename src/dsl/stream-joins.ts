@@ -1,6 +1,6 @@
 import { passThroughProcessor } from '../processors/stateless.ts';
 import { streamGlobalJoinProcessor, type GlobalKeySelector, type StreamGlobalJoiner } from '../processors/stream-global-join.ts';
-import { sharedJoinTime, streamStreamJoinProcessor, type StreamStreamJoiner } from '../processors/stream-stream-join.ts';
+import { joinWindowProcessor, sharedJoinTime, streamStreamJoinProcessor, type StreamStreamJoiner } from '../processors/stream-stream-join.ts';
 import { GRACE_NEEDS_VERSIONED_TABLE, streamTableJoinProcessor, type StreamTableGrace, type StreamTableJoiner } from '../processors/stream-table-join.ts';
 import { graceBufferValueSerde } from '../serdes/grace-buffer.ts';
 import { TopologyError } from '../topology/errors.ts';
@@ -106,11 +106,25 @@ function joinStreams<K, V, VO, VR>(
   // As Kafka Streams' doJoin: `<name>-left`/`-right`, or after each side's node when unnamed.
   const leftInput = left.repartitionRequired ? left.repartitionForJoin(options.name === undefined ? undefined : `${options.name}-left`, keySerde, leftValueSerde) : left;
   const rightInput = right.repartitionRequired ? right.repartitionForJoin(options.name === undefined ? undefined : `${options.name}-right`, keySerde, rightValueSerde) : right;
-  const name = builder.name(options.name, 'KSTREAM-JOIN-');
+  // Kafka Streams' KStreamImplJoin names: per side a windowed node that keeps the side's records in
+  // its window store and a join node that looks up the other side's; then a merge node.
+  const named = options.name;
+  const leftOuter = kind !== 'inner';
+  const rightOuter = kind === 'outer';
+  const thisWindowed = builder.name(named === undefined ? undefined : `${named}-this-windowed`, 'KSTREAM-WINDOWED-');
+  const otherWindowed = builder.name(named === undefined ? undefined : `${named}-other-windowed`, 'KSTREAM-WINDOWED-');
+  const thisPrefix = rightOuter ? 'KSTREAM-OUTERTHIS-' : 'KSTREAM-JOINTHIS-';
+  const joinThisGenerated = builder.newName(thisPrefix);
+  const joinOtherGenerated = builder.newName(leftOuter ? 'KSTREAM-OUTEROTHER-' : 'KSTREAM-JOINOTHER-');
+  const joinThisSuffix = rightOuter ? '-outer-this-join' : '-this-join';
+  const joinOtherSuffix = leftOuter ? '-outer-other-join' : '-other-join';
+  const thisJoin = named === undefined ? joinThisGenerated : `${named}${joinThisSuffix}`;
+  const otherJoin = named === undefined ? joinOtherGenerated : `${named}${joinOtherSuffix}`;
+  const merge = builder.name(named === undefined ? undefined : `${named}-merge`, 'KSTREAM-MERGE-');
 
-  const storeBase = options.storeName ?? name;
-  const thisStore = `${storeBase}-this-join-store`;
-  const otherStore = `${storeBase}-other-join-store`;
+  const storeBase = options.storeName;
+  const thisStore = `${storeBase === undefined ? joinThisGenerated : `${storeBase}${joinThisSuffix}`}-store`;
+  const otherStore = `${storeBase === undefined ? joinOtherGenerated : `${storeBase}${joinOtherSuffix}`}-store`;
   const windowStore = (storeName: string, valueSerde: Serde<unknown> | undefined): void =>
     builder.addStore({
       name: storeName, type: 'window', retentionMs: windows.retentionMs(), windowSizeMs: windows.size(), retainDuplicates: true,
@@ -120,8 +134,11 @@ function joinStreams<K, V, VO, VR>(
   windowStore(thisStore, leftValueSerde as Serde<unknown> | undefined);
   windowStore(otherStore, rightValueSerde as Serde<unknown> | undefined);
   let outerStore: string | undefined;
-  if (kind !== 'inner') {
-    outerStore = `${storeBase}-outer-shared-join-store`;
+  if (leftOuter) {
+    // OuterStreamJoinStoreFactory: `<storeName>-outer-shared-join-store` (`-left-shared-join-store` for a
+    // left join), or KSTREAM-OUTERSHARED- with the this-side join's number.
+    const shared = storeBase === undefined ? `KSTREAM-OUTERSHARED-${joinThisGenerated.slice(thisPrefix.length)}` : `${storeBase}${rightOuter ? '-outer-shared-join' : '-left-shared-join'}`;
+    outerStore = `${shared}-store`;
     const ks = (keySerde as Serde<unknown> | undefined) ?? builder.defaults.keySerde;
     const ls = (leftValueSerde as Serde<unknown> | undefined) ?? builder.defaults.valueSerde;
     const rs = (rightValueSerde as Serde<unknown> | undefined) ?? builder.defaults.valueSerde;
@@ -134,12 +151,11 @@ function joinStreams<K, V, VO, VR>(
 
   const time = sharedJoinTime();
   const common = { beforeMs: windows.beforeMs, afterMs: windows.afterMs, graceMs: windows.graceMs, joiner, time, ...(outerStore ? { outerStoreName: outerStore } : {}) };
-  const stores = outerStore ? [thisStore, otherStore, outerStore] : [thisStore, otherStore];
-  const thisJoin = `${name}-this-join`;
-  const otherJoin = `${name}-other-join`;
-  builder.addProcessor(thisJoin, [leftInput.nodeName], streamStreamJoinProcessor({ ...common, side: 'left', outer: kind !== 'inner', thisStoreName: thisStore, otherStoreName: otherStore }), stores);
-  builder.addProcessor(otherJoin, [rightInput.nodeName], streamStreamJoinProcessor({ ...common, side: 'right', outer: kind === 'outer', thisStoreName: otherStore, otherStoreName: thisStore }), [...stores]);
-  const merge = `${name}-merge`;
+  const withOuter = (store: string): string[] => (outerStore ? [store, outerStore] : [store]);
+  builder.addProcessor(thisWindowed, [leftInput.nodeName], joinWindowProcessor(thisStore), [thisStore]);
+  builder.addProcessor(otherWindowed, [rightInput.nodeName], joinWindowProcessor(otherStore), [otherStore]);
+  builder.addProcessor(thisJoin, [thisWindowed], streamStreamJoinProcessor({ ...common, side: 'left', outer: leftOuter, otherStoreName: otherStore }), withOuter(otherStore));
+  builder.addProcessor(otherJoin, [otherWindowed], streamStreamJoinProcessor({ ...common, side: 'right', outer: rightOuter, otherStoreName: thisStore }), withOuter(thisStore));
   builder.addProcessor(merge, [thisJoin, otherJoin], passThroughProcessor());
   builder.copartition([leftInput.nodeName, rightInput.nodeName]);
   return new KStream<K, VR>(builder, merge, keySerde, undefined, false);

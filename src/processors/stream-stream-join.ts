@@ -16,20 +16,21 @@ export interface JoinTime {
 
 /** Hands both sides of one join, in one task, the same `JoinTime`. */
 export interface SharedJoinTime {
-  /** The time of the task that owns `leftStore` (the left side's window store, which both sides open). */
-  of(leftStore: StateStore): JoinTime;
+  /** The time of the task that owns `store` (the outer buffer, which both sides of a left or outer join open). */
+  of(store: StateStore): JoinTime;
 }
 
 /**
- * One `JoinTime` per task instance for one join (the DSL makes one per join). It is keyed by the
- * task's own left window store, so two tasks never share it, even with equal task ids.
+ * One `JoinTime` per task instance for one join (the DSL makes one per join). It is keyed by a
+ * store of the task's own, so two tasks never share it, even with equal task ids; an inner join,
+ * which has no outer buffer, keys each side by the other side's store (its time is not read).
  */
 export function sharedJoinTime(): SharedJoinTime {
   const byTask = new WeakMap<StateStore, JoinTime>();
   return {
-    of(leftStore) {
-      let time = byTask.get(leftStore);
-      if (!time) byTask.set(leftStore, (time = { streamTime: -1, minTime: Number.POSITIVE_INFINITY }));
+    of(store) {
+      let time = byTask.get(store);
+      if (!time) byTask.set(store, (time = { streamTime: -1, minTime: Number.POSITIVE_INFINITY }));
       return time;
     },
   };
@@ -44,7 +45,7 @@ export interface StreamStreamJoinSide<K, V1, V2, VR> {
   beforeMs: number;
   afterMs: number;
   graceMs: number;
-  thisStoreName: string;
+  /** The other side's window store (this side's is kept by its {@link joinWindowProcessor}). */
   otherStoreName: string;
   /** The buffer of unmatched records (left and outer joins). */
   outerStoreName?: string;
@@ -56,7 +57,8 @@ export interface StreamStreamJoinSide<K, V1, V2, VR> {
  * One side of a KStream-KStream join. A record at `t` is joined with every record of the other
  * side's window store whose timestamp is in `[t - before, t + after]` (seen from the left; the
  * right side mirrors it), both ends inclusive; each match emits `joiner(left, right)` at
- * `max(tl, tr)`. Then the record is buffered in this side's window store (duplicates kept).
+ * `max(tl, tr)`. The windowed node before it keeps the record in this side's window store once
+ * the join is done (Kafka Streams' KStreamJoinWindow then KStreamKStreamJoin).
  *
  * Left/outer joins buffer unmatched records in the outer store and emit `joiner(l, null)` at the
  * record's own timestamp once its window has closed (`t + after + grace < streamTime`, the
@@ -76,7 +78,6 @@ export function streamStreamJoinProcessor<K, V1, V2, VR>(config: StreamStreamJoi
   return () => {
     let ctx: ProcessorContext;
     let time: JoinTime;
-    let thisStore: WindowStore<K, unknown>;
     let otherStore: WindowStore<K, unknown>;
     let outerStore: KeyValueStore<JoinBufferKey<K>, JoinBufferValue> | undefined;
 
@@ -110,10 +111,9 @@ export function streamStreamJoinProcessor<K, V1, V2, VR>(config: StreamStreamJoi
     return {
       init(context) {
         ctx = context;
-        thisStore = context.getStateStore(config.thisStoreName);
         otherStore = context.getStateStore(config.otherStoreName);
-        time = config.time.of(isLeft ? thisStore : otherStore);
         outerStore = config.outerStoreName === undefined ? undefined : context.getStateStore<KeyValueStore<JoinBufferKey<K>, JoinBufferValue>>(config.outerStoreName);
+        time = config.time.of(outerStore ?? otherStore);
       },
       process(record: StreamRecord<K, unknown>) {
         const ts = record.timestamp;
@@ -144,7 +144,28 @@ export function streamStreamJoinProcessor<K, V1, V2, VR>(config: StreamStreamJoi
             outerStore.put(bufferKey, { side: config.side, values: [...(buffered?.values ?? []), record.value] });
           }
         }
-        thisStore.put(record.key, record.value, ts);
+      },
+    };
+  };
+}
+
+/**
+ * The windowed node of one side of a stream-stream join (Kafka Streams' KStreamJoinWindow): forwards
+ * each record to the side's join node, then keeps it in the side's window store (duplicates kept),
+ * unless its key or value is `null`, which no later record can join.
+ */
+export function joinWindowProcessor<K>(storeName: string): ProcessorSupplier {
+  return () => {
+    let ctx: ProcessorContext;
+    let store: WindowStore<K, unknown>;
+    return {
+      init(context) {
+        ctx = context;
+        store = context.getStateStore(storeName);
+      },
+      process(record: StreamRecord<K, unknown>) {
+        ctx.forward(record);
+        if (record.key != null && record.value != null) store.put(record.key, record.value, record.timestamp);
       },
     };
   };

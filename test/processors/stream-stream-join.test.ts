@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JoinWindows, Serdes, TopologyTestDriver } from 'tributary';
+import { JoinWindows, Serdes, StreamJoined, StreamsBuilder, TopologyTestDriver } from 'tributary';
 import { consumed, kvt, newBuilder, toStringJoiner } from './join-test-utils.ts';
 import { JoinHarness, topic1, topic2 } from './stream-stream-test-utils.ts';
 
@@ -12,6 +13,14 @@ afterEach(async () => {
   driver = undefined;
 });
 
+/** A topology Kafka's KStreamKStreamJoinTest expects, as its test has the text (test/fixtures/kafka-describe). */
+const kafkaDescribe = (name: string): string => readFileSync(new URL(`../fixtures/kafka-describe/${name}.txt`, import.meta.url), 'utf8');
+/**
+ * The description with the names in each `-->`/`<--` list sorted: Kafka orders those lists by the
+ * nodes' sub-tree sizes at the moment it connected them, in Java hash order, where Tributary orders
+ * them by the final sizes; everything else must be equal.
+ */
+const listsSorted = (text: string): string => text.replace(/^( {6}(?:-->|<--) )(.*)$/gm, (_m, arrow: string, list: string) => arrow + list.split(', ').sort().join(', '));
 const inner = (windows: JoinWindows): JoinHarness => (harness = new JoinHarness('inner', windows));
 
 describe('KStream-KStream inner join (ported from KStreamKStreamJoinTest)', () => {
@@ -184,23 +193,61 @@ describe('KStream-KStream inner join (ported from KStreamKStreamJoinTest)', () =
   it('KStreamKStreamJoinTest.shouldCreateRepartitionTopicsWithUserProvidedName: a re-keyed side goes through <name>-left-repartition', async () => {
     const builder = newBuilder();
     const stringsConsumed = { keySerde: Serdes.string(), valueSerde: Serdes.string() };
-    const newStream = builder.stream('topic', stringsConsumed).map((k, v) => [v, k] as const);
+    const stream1 = builder.stream('topic', stringsConsumed);
     const stream2 = builder.stream('topic2', stringsConsumed);
     const stream3 = builder.stream('topic3', stringsConsumed);
+    const newStream = stream1.map((k, v) => [v, k] as const);
     const windows = JoinWindows.ofTimeDifferenceWithNoGrace(100);
     newStream.join(stream2, (v1, v2) => v1 + v2, windows, { name: 'first-join' }).to('out-one');
     newStream.join(stream3, (v1, v2) => v1 + v2, windows, { name: 'second-join' }).to('out-two');
     const topology = builder.build();
-    const description = topology.describe();
-    expect(description).toContain('Sink: first-join-left-repartition-sink (topic: first-join-left-repartition)');
-    expect(description).toContain('Sink: second-join-left-repartition-sink (topic: second-join-left-repartition)');
-    expect(description).toContain('Processor: first-join-this-join (stores: [first-join-this-join-store, first-join-other-join-store])');
+    expect(listsSorted(topology.describe())).toBe(listsSorted(kafkaDescribe('kstream-kstream-user-named-repartition')));
     expect(topology.copartitionGroups()).toEqual([['first-join-left-repartition', 'topic2'], ['second-join-left-repartition', 'topic3']]);
 
     driver = new TopologyTestDriver(topology, { applicationId: 'app' });
     await driver.createInputTopic('topic2', Serdes.string(), Serdes.string()).pipeInput('v', 'x', 10);
     await driver.createInputTopic('topic', Serdes.string(), Serdes.string()).pipeInput('k', 'v', 20);
     expect(driver.createOutputTopic('out-one', Serdes.string(), Serdes.string()).readRecordsToList().map(({ key, value, timestamp }) => kvt(key, value, timestamp))).toEqual([kvt('v', 'kx', 20)]);
+  });
+
+  it('KStreamKStreamJoinTest.shouldReuseRepartitionTopicWithGeneratedName: two unnamed joins of one re-keyed stream share its repartition; Kafka\'s windowed, join and merge nodes and store names', () => {
+    const builder = new StreamsBuilder();
+    const strings = { keySerde: Serdes.string(), valueSerde: Serdes.string() };
+    const stream1 = builder.stream<string, string>('topic', strings);
+    const stream2 = builder.stream<string, string>('topic2', strings);
+    const stream3 = builder.stream<string, string>('topic3', strings);
+    const newStream = stream1.map((k, v) => [v, k] as const);
+    newStream.join(stream2, (v1, v2) => v1 + v2, JoinWindows.ofTimeDifferenceWithNoGrace(100)).to('out-one');
+    newStream.join(stream3, (v1, v2) => v1 + v2, JoinWindows.ofTimeDifferenceWithNoGrace(100)).to('out-to');
+    expect(listsSorted(builder.build().describe())).toBe(listsSorted(kafkaDescribe('kstream-kstream-generated-repartition')));
+  });
+
+  it('StreamJoined.with(...).withName names the join\'s nodes as Kafka\'s builder does (KStreamKStreamJoinTest\'s user-named topology)', () => {
+    const builder = new StreamsBuilder();
+    const strings = { keySerde: Serdes.string(), valueSerde: Serdes.string() };
+    const stream1 = builder.stream<string, string>('topic', strings);
+    const stream2 = builder.stream<string, string>('topic2', strings);
+    const stream3 = builder.stream<string, string>('topic3', strings);
+    const newStream = stream1.map((k, v) => [v, k] as const);
+    const streamJoined = StreamJoined.with(Serdes.string(), Serdes.string(), Serdes.string());
+    newStream.join(stream2, (v1, v2) => v1 + v2, JoinWindows.ofTimeDifferenceWithNoGrace(100), streamJoined.withName('first-join')).to('out-one');
+    newStream.join(stream3, (v1, v2) => v1 + v2, JoinWindows.ofTimeDifferenceWithNoGrace(100), streamJoined.withName('second-join')).to('out-two');
+    expect(listsSorted(builder.build().describe())).toBe(listsSorted(kafkaDescribe('kstream-kstream-user-named-repartition')));
+  });
+
+  it('store names as KStreamImplJoin gives them: <storeName>-outer-this-join-store and -outer-other-join-store with a shared -outer-shared-join-store (outer), -left-shared-join-store (left), KSTREAM-OUTERSHARED-<n>-store unnamed', () => {
+    const storesOf = (kind: 'leftJoin' | 'outerJoin', storeName?: string): string[] => {
+      const builder = newBuilder();
+      const left = builder.stream(topic1, consumed);
+      const right = builder.stream(topic2, consumed);
+      const options = storeName === undefined ? {} : { storeName };
+      const windows = JoinWindows.ofTimeDifferenceWithNoGrace(10);
+      (kind === 'leftJoin' ? left.leftJoin(right, toStringJoiner, windows, options) : left.outerJoin(right, toStringJoiner, windows, options)).to('output');
+      return [...new TopologyTestDriver(builder.build()).getAllStateStores().keys()].sort();
+    };
+    expect(storesOf('outerJoin', 's')).toEqual(['s-outer-other-join-store', 's-outer-shared-join-store', 's-outer-this-join-store']);
+    expect(storesOf('leftJoin', 's')).toEqual(['s-left-shared-join-store', 's-outer-other-join-store', 's-this-join-store']);
+    expect(storesOf('outerJoin')).toEqual(['KSTREAM-OUTEROTHER-0000000005-store', 'KSTREAM-OUTERSHARED-0000000004-store', 'KSTREAM-OUTERTHIS-0000000004-store']);
   });
 
   it('reference rule: records with a null key are skipped by an inner join', async () => {
