@@ -60,6 +60,18 @@ const secondOrders: TestMessage[] = [
   { key: 'kiwi', value: 'o9', timestamp: 5_000 }, { key: 'apple', value: 'o10', timestamp: 4_990 }, { key: 'plum', value: 'o11', timestamp: 6_000 },
 ];
 
+/**
+ * Ends a grace-join run: a record far ahead on each order partition releases every waiting order,
+ * then, once `output` holds as many records as `expected`, closes `app` and compares them.
+ */
+async function flushAndCompare(orders: string, output: string, app: KafkaStreams, expected: Row[]): Promise<void> {
+  await produce(orders, [0, 1].map((partition) => ({ key: 'flush', value: 'f', timestamp: 1_000_000, partition })));
+  await waitUntil('every order joined', async () => (await readAll(output)).length >= expected.length);
+  await app.close();
+  const actual = (await readAll(output)).map((m) => ({ key: m.key!, value: m.value!, timestamp: m.timestamp }));
+  expect(sorted(actual)).toEqual(expected);
+}
+
 async function driverOutput(topology: Topology): Promise<Row[]> {
   const driver = new TopologyTestDriver(topology);
   const prices = driver.createInputTopic('prices-in', Serdes.string(), Serdes.nullable(Serdes.string()));
@@ -197,11 +209,7 @@ describe('versioned tables on Kafka and Redis', () => {
     expect(history.getVersions('pear', { fromTime: 2_500 })).toEqual([]);
     expect(() => second.versionedStore('priced-Buffer')).toThrow(/is a window store/);
     await produce(orders, secondOrders);
-    await produce(orders, [0, 1].map((partition) => ({ key: 'flush', value: 'f', timestamp: 1_000_000, partition })));
-    await waitUntil('every order joined', async () => (await readAll(output)).length >= expected.length);
-    await second.close();
-    const actual = (await readAll(output)).map((m) => ({ key: m.key!, value: m.value!, timestamp: m.timestamp }));
-    expect(sorted(actual)).toEqual(expected);
+    await flushAndCompare(orders, output, second, expected);
   });
 
   it('a mapValues materialized as a versioned store: its history survives a restart in Redis, a grace join reads it as the driver does, and the HTTP query answers ?asOf', async () => {
@@ -248,11 +256,7 @@ describe('versioned tables on Kafka and Redis', () => {
     }
 
     await produce(orders, secondOrders);
-    await produce(orders, [0, 1].map((partition) => ({ key: 'flush', value: 'f', timestamp: 1_000_000, partition })));
-    await waitUntil('every order joined', async () => (await readAll(output)).length >= expected.length);
-    await second.close();
-    const actual = (await readAll(output)).map((m) => ({ key: m.key!, value: m.value!, timestamp: m.timestamp }));
-    expect(sorted(actual)).toEqual(expected);
+    await flushAndCompare(orders, output, second, expected);
   });
 
   it.each(['at-least-once', 'exactly-once'] as const)('%s: a count materialized as a versioned store keeps its history across a restart in Redis and answers as-of reads and a grace join as the driver does', async (processingGuarantee) => {
@@ -287,11 +291,7 @@ describe('versioned tables on Kafka and Redis', () => {
     await waitUntil('the late events counted', () => latestCounts(second, driver.atEnd));
     expect(countHistory(counts(second))).toEqual(driver.atEnd);
     await produce(orders, secondOrders);
-    await produce(orders, [0, 1].map((partition) => ({ key: 'flush', value: 'f', timestamp: 1_000_000, partition })));
-    await waitUntil('every order joined', async () => (await readAll(output)).length >= expected.length);
-    await second.close();
-    const actual = (await readAll(output)).map((m) => ({ key: m.key!, value: m.value!, timestamp: m.timestamp }));
-    expect(sorted(actual)).toEqual(expected);
+    await flushAndCompare(orders, output, second, expected);
   });
 
   it('a table groupBy count materialized as a versioned store: through its repartition topic and a restart, its updates and restored history are the driver\'s', async () => {

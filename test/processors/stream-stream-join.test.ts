@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JoinWindows, Serdes, StreamJoined, StreamsBuilder, TopologyTestDriver } from 'tributary';
+import { JoinWindows, Serdes, StreamJoined, TopologyTestDriver, type Topology } from 'tributary';
 import { consumed, kvt, newBuilder, toStringJoiner } from './join-test-utils.ts';
 import { JoinHarness, topic1, topic2 } from './stream-stream-test-utils.ts';
 
@@ -21,6 +21,18 @@ const kafkaDescribe = (name: string): string => readFileSync(new URL(`../fixture
  * them by the final sizes; everything else must be equal.
  */
 const listsSorted = (text: string): string => text.replace(/^( {6}(?:-->|<--) )(.*)$/gm, (_m, arrow: string, list: string) => arrow + list.split(', ').sort().join(', '));
+/** KStreamKStreamJoinTest's naming topology: `topic` re-keyed, joined with `topic2` and with `topic3`, built in Kafka's order. */
+function twoJoinsOfRekeyedStream(options: [StreamJoined<string, string, string>, StreamJoined<string, string, string>], outputs: [string, string]): Topology {
+  const builder = newBuilder();
+  const strings = { keySerde: Serdes.string(), valueSerde: Serdes.string() };
+  const stream1 = builder.stream<string, string>('topic', strings);
+  const stream2 = builder.stream<string, string>('topic2', strings);
+  const stream3 = builder.stream<string, string>('topic3', strings);
+  const newStream = stream1.map((k, v) => [v, k] as const);
+  newStream.join(stream2, (v1, v2) => v1 + v2, JoinWindows.ofTimeDifferenceWithNoGrace(100), options[0]).to(outputs[0]);
+  newStream.join(stream3, (v1, v2) => v1 + v2, JoinWindows.ofTimeDifferenceWithNoGrace(100), options[1]).to(outputs[1]);
+  return builder.build();
+}
 const inner = (windows: JoinWindows): JoinHarness => (harness = new JoinHarness('inner', windows));
 
 describe('KStream-KStream inner join (ported from KStreamKStreamJoinTest)', () => {
@@ -191,16 +203,7 @@ describe('KStream-KStream inner join (ported from KStreamKStreamJoinTest)', () =
   });
 
   it('KStreamKStreamJoinTest.shouldCreateRepartitionTopicsWithUserProvidedName: a re-keyed side goes through <name>-left-repartition', async () => {
-    const builder = newBuilder();
-    const stringsConsumed = { keySerde: Serdes.string(), valueSerde: Serdes.string() };
-    const stream1 = builder.stream('topic', stringsConsumed);
-    const stream2 = builder.stream('topic2', stringsConsumed);
-    const stream3 = builder.stream('topic3', stringsConsumed);
-    const newStream = stream1.map((k, v) => [v, k] as const);
-    const windows = JoinWindows.ofTimeDifferenceWithNoGrace(100);
-    newStream.join(stream2, (v1, v2) => v1 + v2, windows, { name: 'first-join' }).to('out-one');
-    newStream.join(stream3, (v1, v2) => v1 + v2, windows, { name: 'second-join' }).to('out-two');
-    const topology = builder.build();
+    const topology = twoJoinsOfRekeyedStream([{ name: 'first-join' }, { name: 'second-join' }], ['out-one', 'out-two']);
     expect(listsSorted(topology.describe())).toBe(listsSorted(kafkaDescribe('kstream-kstream-user-named-repartition')));
     expect(topology.copartitionGroups()).toEqual([['first-join-left-repartition', 'topic2'], ['second-join-left-repartition', 'topic3']]);
 
@@ -211,28 +214,14 @@ describe('KStream-KStream inner join (ported from KStreamKStreamJoinTest)', () =
   });
 
   it('KStreamKStreamJoinTest.shouldReuseRepartitionTopicWithGeneratedName: two unnamed joins of one re-keyed stream share its repartition; Kafka\'s windowed, join and merge nodes and store names', () => {
-    const builder = new StreamsBuilder();
-    const strings = { keySerde: Serdes.string(), valueSerde: Serdes.string() };
-    const stream1 = builder.stream<string, string>('topic', strings);
-    const stream2 = builder.stream<string, string>('topic2', strings);
-    const stream3 = builder.stream<string, string>('topic3', strings);
-    const newStream = stream1.map((k, v) => [v, k] as const);
-    newStream.join(stream2, (v1, v2) => v1 + v2, JoinWindows.ofTimeDifferenceWithNoGrace(100)).to('out-one');
-    newStream.join(stream3, (v1, v2) => v1 + v2, JoinWindows.ofTimeDifferenceWithNoGrace(100)).to('out-to');
-    expect(listsSorted(builder.build().describe())).toBe(listsSorted(kafkaDescribe('kstream-kstream-generated-repartition')));
+    const topology = twoJoinsOfRekeyedStream([{}, {}], ['out-one', 'out-to']);
+    expect(listsSorted(topology.describe())).toBe(listsSorted(kafkaDescribe('kstream-kstream-generated-repartition')));
   });
 
   it('StreamJoined.with(...).withName names the join\'s nodes as Kafka\'s builder does (KStreamKStreamJoinTest\'s user-named topology)', () => {
-    const builder = new StreamsBuilder();
-    const strings = { keySerde: Serdes.string(), valueSerde: Serdes.string() };
-    const stream1 = builder.stream<string, string>('topic', strings);
-    const stream2 = builder.stream<string, string>('topic2', strings);
-    const stream3 = builder.stream<string, string>('topic3', strings);
-    const newStream = stream1.map((k, v) => [v, k] as const);
     const streamJoined = StreamJoined.with(Serdes.string(), Serdes.string(), Serdes.string());
-    newStream.join(stream2, (v1, v2) => v1 + v2, JoinWindows.ofTimeDifferenceWithNoGrace(100), streamJoined.withName('first-join')).to('out-one');
-    newStream.join(stream3, (v1, v2) => v1 + v2, JoinWindows.ofTimeDifferenceWithNoGrace(100), streamJoined.withName('second-join')).to('out-two');
-    expect(listsSorted(builder.build().describe())).toBe(listsSorted(kafkaDescribe('kstream-kstream-user-named-repartition')));
+    const topology = twoJoinsOfRekeyedStream([streamJoined.withName('first-join'), streamJoined.withName('second-join')], ['out-one', 'out-two']);
+    expect(listsSorted(topology.describe())).toBe(listsSorted(kafkaDescribe('kstream-kstream-user-named-repartition')));
   });
 
   it('store names as KStreamImplJoin gives them: <storeName>-outer-this-join-store and -outer-other-join-store with a shared -outer-shared-join-store (outer), -left-shared-join-store (left), KSTREAM-OUTERSHARED-<n>-store unnamed', () => {
