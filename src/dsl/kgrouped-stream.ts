@@ -42,6 +42,8 @@ export class KGroupedStream<K, V> {
 
   /** Counts records per key (records with a `null` key or value are dropped). */
   count(materialized?: Materialized<K, number>): KTable<K, number> {
+    // Kafka Streams' count(Materialized) takes one name more when the store is unnamed ("for compatibility"); so do we.
+    if (materialized !== undefined && materialized.storeName === undefined) this.stream.builder.skipIndexes(1);
     return this.aggregate(() => 0, (_k, _v, n) => n + 1, { valueSerde: Serdes.int64(), ...materialized });
   }
 

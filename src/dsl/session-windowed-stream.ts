@@ -36,6 +36,8 @@ export class SessionWindowedKStream<K, V> {
 
   /** Counts the records of each session (records with a `null` key are dropped). */
   count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
+    // Kafka Streams' count(Materialized) takes one name more when the store is unnamed ("for compatibility"); so do we.
+    if (materialized !== undefined && materialized.storeName === undefined) this.grouped.stream.builder.skipIndexes(1);
     return this.build(() => 0, (_k, _v, n: number) => n + 1, (_k, a, b) => a + b, { valueSerde: Serdes.int64(), ...materialized }, false);
   }
 

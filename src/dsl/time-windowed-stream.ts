@@ -79,6 +79,8 @@ export class TimeWindowedKStream<K, V> {
 
   /** Counts the records of each key in each window (records with a `null` key are dropped). */
   count(materialized?: Materialized<K, number>): KTable<Windowed<K>, number> {
+    // Kafka Streams' TimeWindowedKStream.count(Materialized) takes one name more when the store is unnamed ("for compatibility"); its sliding windows do not.
+    if (materialized !== undefined && materialized.storeName === undefined && !(this.windows instanceof SlidingWindows)) this.grouped.stream.builder.skipIndexes(1);
     return this.build(() => 0, (_k, _v, n: number) => n + 1, { valueSerde: Serdes.int64(), ...materialized }, false);
   }
 

@@ -3,11 +3,13 @@
  * repartition topic's name whatever operators come before it; one KGroupedStream/KGroupedTable
  * grouped under a name repartitions once for all its aggregations, unnamed it repartitions per
  * aggregation; two groupings or joins that give the same repartition name fail the build.
- * (shouldReuseFirstRepartitionTopicNameWhenOptimizing and the ...OptimizationsOn/...Optimized
- * cases need topology optimization, which Tributary does not do; see the porting page.)
+ * shouldReuseFirstRepartitionTopicNameWhenOptimizing is ported for its unoptimized topology, with
+ * Kafka's expected text; its optimized half and the ...OptimizationsOn/...Optimized cases need
+ * topology optimization, which Tributary does not do (see the porting page).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Grouped, JoinWindows, Serdes, SessionWindows, StreamJoined, StreamsBuilder, TimeWindows } from 'tributary';
+import { Grouped, JoinWindows, Materialized, Produced, Serdes, SessionWindows, StreamJoined, StreamsBuilder, TimeWindows } from 'tributary';
 
 const repartitionSinks = (topology: string): number => topology.match(/Sink: .*-repartition/g)?.length ?? 0;
 const kvMapper = (k: string, v: string): string => k + v;
@@ -40,7 +42,33 @@ function buildStreamJoin(includeOtherOperations: boolean): string {
   return builder.build().describe();
 }
 
+/** RepartitionTopicNamingTest.buildTopology(NO_OPTIMIZATION): four named repartitions of one re-keyed stream. */
+function buildTopology(): string {
+  const builder = new StreamsBuilder();
+  const sourceStream = builder.stream<string, string>('input', { keySerde: Serdes.string(), valueSerde: Serdes.string() });
+  const mappedStream = sourceStream.map((k, v) => [k.toUpperCase(), v] as const);
+  mappedStream.filter((k) => k === 'B').mapValues((v) => v.toUpperCase()).process(() => ({ process: () => {} }));
+  const countStream = mappedStream.groupByKey(Grouped.as('count-stream')).count(Materialized.with(Serdes.string(), Serdes.int64())).toStream();
+  countStream.to('outputTopic_0', Produced.with(Serdes.string(), Serdes.nullable(Serdes.int64())));
+  mappedStream.groupByKey(Grouped.as('aggregate-stream')).aggregate(() => 0, (_k, v, agg: number) => agg + v.length, Materialized.with(Serdes.string(), Serdes.int32()))
+    .toStream().to('outputTopic_1', Produced.with(Serdes.string(), Serdes.nullable(Serdes.int32())));
+  mappedStream.filter(() => true).peek(() => {}).groupByKey(Grouped.as('reduced-stream'))
+    .reduce((v1, v2) => `${v1}:${v2}`, Materialized.with(Serdes.string(), Serdes.string()))
+    .toStream().to('outputTopic_2', Produced.with(Serdes.string(), Serdes.nullable(Serdes.string())));
+  mappedStream.filter((k) => k === 'A')
+    .join(countStream, (v1, v2) => `${v1}:${String(v2)}`, JoinWindows.ofTimeDifferenceWithNoGrace(5000),
+      StreamJoined.with(Serdes.string(), Serdes.string(), Serdes.nullable(Serdes.int64())).withStoreName('joined-stream').withName('joined-stream'))
+    .to('outputTopicForJoin');
+  return builder.build().describe();
+}
+
 describe('RepartitionTopicNamingTest', () => {
+  it('shouldReuseFirstRepartitionTopicNameWhenOptimizing (its unoptimized topology): Kafka\'s text, byte for byte', () => {
+    const topology = buildTopology();
+    expect(topology).toBe(readFileSync(new URL('../fixtures/kafka-describe/repartition-topic-naming-unoptimized.txt', import.meta.url), 'utf8'));
+    expect(repartitionSinks(topology)).toBe(4);
+  });
+
   it('shouldFailWithSameRepartitionTopicName', () => {
     const builder = new StreamsBuilder();
     builder.stream<string, string>('topic').selectKey((k) => k).groupByKey(Grouped.as('grouping')).count().toStream();
