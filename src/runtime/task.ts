@@ -13,7 +13,7 @@ import { refusal } from './output-checks.ts';
 import { errorMessage, StreamsError, type ErrorHandling } from './errors.ts';
 import { PunctuationQueue } from './punctuation.ts';
 import { emitModelRecord, type ModelRecord } from '../ml/model-records.ts';
-import { AppliedPositions, POSITION_HEADER, PositionStamper } from './positions.ts';
+import { AppliedPositions, LEGACY_POSITION_HEADER, POSITION_HEADER, PositionStamper } from './positions.ts';
 import { keyId } from '../state/key-id.ts';
 import { change, type Change } from '../processors/change.ts';
 
@@ -318,6 +318,8 @@ export class StreamTask {
       this.stores.set(name, env.createStore(spec, this.id));
     }
     this.wire(subTopology.nodes);
+    // Refuses, before anything is written, source topics whose position ids would clash.
+    for (const topic of this.sources.keys()) this.stamper.register(topic);
   }
 
   private wire(nodes: TopologyNode[]): void {
@@ -421,18 +423,25 @@ export class StreamTask {
   /** The environment's wall clock, read only by the output checks that need it. */
   private readonly clock = (): number => this.env.clock();
 
-  private lastSource = { topic: '', partition: -1, key: '' };
-  /** `topic:partition` of a record's source, built once per run of records from one partition. */
-  private sourceKey(topic: string, partition: number): string {
+  private lastSource = { topic: '', partition: -1, writer: '' };
+  /** The position writer of a record's source partition, built once per run of records from one partition. */
+  private writer(topic: string, partition: number): string {
     const last = this.lastSource;
-    if (last.topic !== topic || last.partition !== partition) this.lastSource = { topic, partition, key: tpKey(topic, partition) };
-    return this.lastSource.key;
+    if (last.topic !== topic || last.partition !== partition) this.lastSource = { topic, partition, writer: this.stamper.writer(topic, partition) };
+    return this.lastSource.writer;
   }
 
-  /** A record's headers with its replay-stable position added (for an internal topic). */
+  /**
+   * A record's headers with its replay-stable position added (for an internal topic). Without a
+   * position, a position header the record already carries (its own, or an upstream app's) is
+   * dropped, so that the reader never takes it for this task's.
+   */
   private positioned(record: SourcedRecord): Headers {
-    const position = record.topic === NO_RECORD_TOPIC ? undefined : this.stamper.stamp(this.sourceKey(record.topic, record.partition), record.offset);
-    return position === undefined ? record.headers : { ...record.headers, [POSITION_HEADER]: position };
+    const position = record.topic === NO_RECORD_TOPIC ? undefined : this.stamper.stamp(this.writer(record.topic, record.partition), record.offset);
+    if (position !== undefined) return { ...record.headers, [POSITION_HEADER]: position };
+    const headers = record.headers;
+    if (headers[POSITION_HEADER] !== undefined) return withoutHeader(headers, POSITION_HEADER);
+    return headers[LEGACY_POSITION_HEADER] !== undefined ? withoutHeader(headers, LEGACY_POSITION_HEADER) : headers;
   }
 
   /** The resolved topics this task reads. */
@@ -445,6 +454,7 @@ export class StreamTask {
     if (this.sources.has(topic)) return true;
     const source = this.patternSources.find((s) => matchesWhole(s.node.pattern!, topic));
     if (source === undefined) return false;
+    this.stamper.register(topic);
     this.sources.set(topic, { ...source, offsetKeys: [] });
     return true;
   }
@@ -485,6 +495,16 @@ export class StreamTask {
           return;
         }
         headers = withoutHeader(headers, POSITION_HEADER);
+      } else {
+        // written before an upgrade, by a version that named the header and the writer in full
+        const legacy = headers[LEGACY_POSITION_HEADER];
+        if (legacy !== undefined) {
+          if (!this.applied.firstTimeLegacy(offsetKey, String(legacy))) {
+            this.metrics.duplicates++;
+            return;
+          }
+          headers = withoutHeader(headers, LEGACY_POSITION_HEADER);
+        }
       }
     }
     let key: unknown;
