@@ -131,10 +131,13 @@ class RecordCache {
     const entry = this.order.values().next().value as CacheEntry;
     this.order.delete(entry);
     this.byNode.get(entry.context)!.delete(entry.id);
-    const { newValue, oldValue } = entry.record.value as Change<unknown>;
-    // Kafka Streams' CachingKeyValueStore: a key neither stored before nor present now sends nothing.
-    if (newValue === null && oldValue === null) return;
-    entry.context.forwardComplete(entry.sendOldValue ? entry.record : { ...entry.record, value: change(newValue, null) });
+    const update = entry.record.value as Change<unknown> | null;
+    if (update !== null && typeof update === 'object') {
+      // Kafka Streams' CachingKeyValueStore: a key neither stored before nor present now sends nothing.
+      if (update.newValue === null && update.oldValue === null) return;
+      if (!entry.sendOldValue) return entry.context.forwardComplete({ ...entry.record, value: change(update.newValue, null) });
+    }
+    entry.context.forwardComplete(entry.record);
   }
 }
 
