@@ -19,7 +19,7 @@ export class KGroupedStream<K, V> {
     /** @internal */ readonly grouped: Grouped<K, V>,
   ) {}
 
-  /** @internal Repartitions cogroups made of this stream, by topic base name: cogroups that name the same topic share it. */
+  /** @internal This grouping's repartitions by topic base name: its named aggregations and the cogroups that name the same topic share one. */
   readonly repartitioned = new Map<string, KStream<K, V>>();
 
   /** @internal The stream to aggregate: repartitioned through `<base>-repartition` when the key changed. */

@@ -1,4 +1,4 @@
-import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
+import type { ForwardCachedOptions, ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 import { change } from './change.ts';
 import { oldValueIfSent, type OldValues } from './old-values.ts';
 import { keyValueStoreWrapper, PUT_RETURN_CODE_IS_LATEST, PUT_RETURN_CODE_NOT_PUT, type KeyValueStoreWrapper } from './key-value-store-wrapper.ts';
@@ -23,10 +23,15 @@ export function streamAggregateProcessor<K, V, A>(
   return () => {
     let ctx: ProcessorContext;
     let store: KeyValueStoreWrapper<K, A>;
+    // Made once (old values are settled when the topology is built), not per record.
+    let existingKey: ForwardCachedOptions;
+    let newKey: ForwardCachedOptions;
     return {
       init(context) {
         ctx = context;
         store = keyValueStoreWrapper(context, storeName);
+        existingKey = { sendOldValue: oldValues?.sending !== false };
+        newKey = { ...existingKey, storedOldValue: null };
       },
       process(record: StreamRecord<K, V>) {
         if (record.key == null || record.value == null) {
@@ -45,7 +50,7 @@ export function streamAggregateProcessor<K, V, A>(
         const isLatest = putReturnCode === PUT_RETURN_CODE_IS_LATEST;
         // The old value is the aggregate the update started from (a new key's: the initializer's);
         // through the cache it is the stored one (none for a new key), as Kafka's caching store sends.
-        if (cached && !store.versioned) ctx.forwardCached({ key: record.key, value: change(next, previous ?? null, isLatest), timestamp }, { sendOldValue: oldValues?.sending !== false, storedOldValue: old?.value ?? null });
+        if (cached && !store.versioned) ctx.forwardCached({ key: record.key, value: change(next, previous ?? null, isLatest), timestamp }, old === undefined ? newKey : existingKey);
         else ctx.forward({ key: record.key, value: change(next, oldValueIfSent(oldValues, previous ?? null), isLatest), timestamp });
       },
     };

@@ -1,4 +1,4 @@
-import type { ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
+import type { ForwardCachedOptions, ProcessorContext, ProcessorSupplier, StreamRecord } from './api.ts';
 import { change, isLatestChange, type Change } from './change.ts';
 import { oldValueIfSent, type OldValues } from './old-values.ts';
 import { keyValueStoreWrapper, PUT_RETURN_CODE_IS_LATEST, PUT_RETURN_CODE_NOT_PUT, type KeyValueStoreWrapper } from './key-value-store-wrapper.ts';
@@ -55,10 +55,12 @@ export function tableAggregateProcessor<K, V, A>(
   return () => {
     let ctx: ProcessorContext;
     let store: KeyValueStoreWrapper<K, A>;
+    let cacheOptions: ForwardCachedOptions;
     return {
       init(context) {
         ctx = context;
         store = keyValueStoreWrapper(context, storeName);
+        cacheOptions = { sendOldValue: oldValues?.sending !== false };
       },
       process(record: StreamRecord<K, Change<V>>) {
         if (record.key == null) {
@@ -78,7 +80,7 @@ export function tableAggregateProcessor<K, V, A>(
         }
         const isLatest = putReturnCode === PUT_RETURN_CODE_IS_LATEST;
         if (store.versioned) ctx.forward({ ...record, timestamp, value: change(aggregate, oldValueIfSent(oldValues, old?.value ?? null), isLatest) });
-        else ctx.forwardCached({ ...record, timestamp, value: change(aggregate, old?.value ?? null, isLatest) }, { sendOldValue: oldValues?.sending !== false });
+        else ctx.forwardCached({ ...record, timestamp, value: change(aggregate, old?.value ?? null, isLatest) }, cacheOptions);
       },
     };
   };
