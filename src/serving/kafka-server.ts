@@ -7,7 +7,7 @@ import type { ModelRegistry } from '../ml/registry.ts';
 import type { Prediction } from '../ml/model.ts';
 import type { RecordValue, RegistryOutput } from '../ml/registry-mapping.ts';
 import { createTopicsAndWait } from '../transport/create-topics.ts';
-import { COLUMNS_CONTENT_TYPE, decodeColumns } from './column-batch.ts';
+import { COLUMNS_CONTENT_TYPE, decodeColumns, encodeColumns } from './column-batch.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { servingDeadLetters, servingRequests } from './metrics.ts';
 import { ModelPool, predictionsOf, type BatchingOptions } from './model-pool.ts';
@@ -35,6 +35,9 @@ export interface ModelKafkaServerOptions extends BatchingOptions {
   log?: (line: string) => void;
 }
 
+/** The `reply-format` values this server writes besides the full reply (the `reply-formats` header of its replies). */
+const REPLY_FORMATS = 'compact,columns';
+
 /** Requests scored and replied to together within one fetched batch. */
 const CHUNK = 1024;
 /** Request bytes answered at once; above it the consumer stops handing over batches (bounded memory). */
@@ -56,6 +59,44 @@ function compactReply(predictions: readonly Prediction<RegistryOutput>[]): Compa
     out[i] = rest;
   }
   return { model, version, predictions: out };
+}
+
+/** The bytes of replies in one produce request: a partition's replies travel as one record batch, which the broker's default `message.max.bytes` (1 MiB) bounds. */
+const MAX_SEND_BYTES = 512 * 1024;
+
+/** An upper bound of what a reply adds to a record batch beyond its value: key, headers, framing. */
+const REPLY_OVERHEAD_BYTES = 512;
+
+/**
+ * The replies of a chunk (by target topic) as produce requests of at most MAX_SEND_BYTES each
+ * (a reply larger than that goes alone). One request for a backlog's 1 024 replies of 30 KB
+ * would be refused by the broker as too large, and answered again, forever.
+ */
+function byteLength(data: string | Buffer | null | undefined): number {
+  return data === null || data === undefined ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+}
+
+function replySends(out: ReadonlyMap<string, Message[]>): TopicMessages[][] {
+  const sends: TopicMessages[][] = [];
+  let current = new Map<string, Message[]>();
+  let bytes = 0;
+  const close = (): void => {
+    if (current.size > 0) sends.push([...current].map(([topic, messages]) => ({ topic, messages })));
+    current = new Map();
+    bytes = 0;
+  };
+  for (const [topic, messages] of out) {
+    for (const message of messages) {
+      const size = REPLY_OVERHEAD_BYTES + byteLength(message.value) + byteLength(message.key);
+      if (bytes > 0 && bytes + size > MAX_SEND_BYTES) close();
+      let list = current.get(topic);
+      if (list === undefined) current.set(topic, (list = []));
+      list.push(message);
+      bytes += size;
+    }
+  }
+  close();
+  return sends;
 }
 
 /** Brokers from `KAFKA_BROKERS`, else `localhost:9092`. */
@@ -264,20 +305,26 @@ export class ModelKafkaServer {
           add(this.deadLetterTopic, { key: message.key, value: message.value, headers: { ...message.headers, [ServingHeaders.error]: reason } });
           return;
         }
-        const { value, version } = await this.reply(message, model);
-        servingRequests.inc({ transport: 'kafka', model: this.pool.label(model), outcome: 'error' in value ? 'error' : 'ok' });
-        const headers: IHeaders = { [ServingHeaders.server]: this.id, [ServingHeaders.accepts]: COLUMNS_CONTENT_TYPE };
+        const { value, version, columns } = await this.reply(message, model);
+        servingRequests.inc({ transport: 'kafka', model: this.pool.label(model), outcome: columns !== undefined || !('error' in value) ? 'ok' : 'error' });
+        const headers: IHeaders = { [ServingHeaders.server]: this.id, [ServingHeaders.accepts]: COLUMNS_CONTENT_TYPE, [ServingHeaders.replyFormats]: REPLY_FORMATS };
         if (correlationId !== undefined) headers[ServingHeaders.correlationId] = correlationId;
         if (model !== undefined) headers[ServingHeaders.model] = model;
         if (version !== undefined) headers[ServingHeaders.version] = version;
-        add(replyTo, { key: message.key, value: JSON.stringify(value), headers });
+        if (columns !== undefined) {
+          // the value holds only the predictions: the model and version that scored them are headers
+          headers[ServingHeaders.contentType] = COLUMNS_CONTENT_TYPE;
+          headers[ServingHeaders.model] = (value as CompactBatchReply<RegistryOutput>).model;
+        }
+        const body = columns === undefined ? JSON.stringify(value) : Buffer.from(columns.buffer, columns.byteOffset, columns.byteLength);
+        add(replyTo, { key: message.key, value: body, headers });
       }),
     );
-    const topicMessages: TopicMessages[] = [...out].map(([target, list]) => ({ topic: target, messages: list }));
-    if (topicMessages.length > 0) await this.producer.sendBatch({ topicMessages, acks: -1 });
+    await Promise.all(replySends(out).map((topicMessages) => this.producer.sendBatch({ topicMessages, acks: -1 })));
   }
 
-  private async reply(message: KafkaMessage, model: string | undefined): Promise<{ value: object; version: string | undefined }> {
+  /** The reply to one request: a JSON value, or (`reply-format: columns`) the predictions as a column batch. */
+  private async reply(message: KafkaMessage, model: string | undefined): Promise<{ value: object; version: string | undefined; columns?: Uint8Array }> {
     const pinned = headerText(message.headers, ServingHeaders.version);
     try {
       if (model === undefined) throw new ServingError(`no ${ServingHeaders.model} header: requests on a shared topic must name their model`, 400);
@@ -303,9 +350,14 @@ export class ModelKafkaServer {
       const predictions = predictionsOf(await this.pool.score(model, pinned, values.map((value) => ({ key, value }))), batch);
       const version = predictions[0]!.version;
       if (!batch) return { value: { prediction: predictions[0]! }, version };
-      if (headerText(message.headers, ServingHeaders.replyFormat) === 'compact') {
+      const format = headerText(message.headers, ServingHeaders.replyFormat);
+      if (format === 'compact' || format === 'columns') {
         const compact = compactReply(predictions);
-        if (compact !== undefined) return { value: compact, version };
+        if (compact !== undefined) {
+          // outputs of different shapes (a model's outputs vary per record) go as the compact JSON reply
+          const columns = format === 'columns' ? encodeColumns(compact.predictions, { arrays: true }) : undefined;
+          return columns === undefined ? { value: compact, version } : { value: compact, version, columns };
+        }
       }
       return { value: { predictions }, version };
     } catch (error) {

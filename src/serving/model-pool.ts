@@ -22,9 +22,24 @@ export interface VersionStatus {
   status: { error_code: 'OK' | 'UNKNOWN'; error_message: string };
 }
 
+/** One request's instances being scored: their outcomes, how many are still to come, and who waits. */
+interface Request {
+  outcomes: ScoreOutcome<RegistryOutput>[];
+  left: number;
+  resolve: (outcomes: ScoreOutcome<RegistryOutput>[]) => void;
+}
+
 interface Item {
   input: ScoreInput<RecordValue>;
-  done: (outcome: ScoreOutcome<RegistryOutput>) => void;
+  slot: number;
+  request: Request;
+}
+
+/** Puts an instance's outcome in its request's slot; the last one answers the request. */
+function settle(item: Item, outcome: ScoreOutcome<RegistryOutput>): void {
+  const { request } = item;
+  request.outcomes[item.slot] = outcome;
+  if (--request.left === 0) request.resolve(request.outcomes);
 }
 
 interface Lane {
@@ -69,7 +84,12 @@ export class ModelPool {
     if (this.closed) throw new ServingError('the server is shutting down', 503);
     this.check(name, version);
     const lane = this.lane(name, version);
-    return Promise.all(inputs.map((input) => new Promise<ScoreOutcome<RegistryOutput>>((done) => lane.batcher.push({ input, done }))));
+    // one promise per request, not per instance: each outcome lands in its slot and the last one resolves
+    return new Promise<ScoreOutcome<RegistryOutput>[]>((resolve) => {
+      const request: Request = { outcomes: new Array<ScoreOutcome<RegistryOutput>>(inputs.length), left: inputs.length, resolve };
+      if (inputs.length === 0) resolve(request.outcomes);
+      for (let i = 0; i < inputs.length; i++) lane.batcher.push({ input: inputs[i]!, slot: i, request });
+    });
   }
 
   /** The status of every version of a model (newest first), or of one: END with the load error for a version that cannot serve. */
@@ -104,8 +124,8 @@ export class ModelPool {
       concurrency: this.options.concurrency ?? 2,
       maxInFlight: Number.MAX_SAFE_INTEGER,
       run: (items) => model.scoreBatch(items.map((item) => item.input)),
-      onResult: (item, outcome) => item.done(outcome),
-      onError: (item, error) => item.done({ ok: false, stage: 'inference', error }),
+      onResult: settle,
+      onError: (item, error) => settle(item, { ok: false, stage: 'inference', error }),
     });
     lane = { model, batcher };
     this.lanes.set(key, lane);

@@ -17,10 +17,18 @@ export const ServingHeaders = {
   /**
    * On a request: `compact` asks for a batch reply that names the model and version once
    * (`CompactBatchReply`) instead of in every prediction. A server that does not know the header
-   * answers a `BatchReply`, which a client that sends it reads too.
+   * answers a `BatchReply`, which a client that sends it reads too. `columns` asks for the
+   * predictions of a batch reply as a column batch (column-batch.ts, with `f64x` columns for
+   * arrays of numbers) with `content-type: application/vnd.tributary.columns`, the model and
+   * version in the reply's headers; an error reply stays JSON.
    */
   replyFormat: 'reply-format',
-  /** On a request: `application/vnd.tributary.columns` for a column batch (column-batch.ts); absent for JSON. */
+  /**
+   * On a reply: the values of `reply-format` the server writes (`compact,columns`), so a client
+   * asks for `columns` only from a server that writes them.
+   */
+  replyFormats: 'reply-formats',
+  /** On a request or a reply: `application/vnd.tributary.columns` for a column batch (column-batch.ts); absent for JSON. */
   contentType: 'content-type',
   /** On a reply: the request content types the server reads besides JSON, so a client can switch to them. */
   accepts: 'accepts',

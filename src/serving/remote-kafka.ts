@@ -8,7 +8,7 @@ import { defaultBrokers } from './kafka-server.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { remoteDuplicates, remoteRetries } from './metrics.ts';
 import { ServingHeaders, type BatchReply, type CompactBatchReply, type ErrorReply } from './protocol.ts';
-import { COLUMNS_CONTENT_TYPE, encodeColumns } from './column-batch.ts';
+import { COLUMNS_CONTENT_TYPE, decodeColumns, encodeColumns } from './column-batch.ts';
 import { requestJson } from './request-json.ts';
 
 /** `remoteModel({ kafka })`: a Kafka-native model server reached through a request and a reply topic. */
@@ -39,12 +39,18 @@ export interface RemoteKafkaOptions {
 interface Exchange {
   id: string;
   replied: boolean;
-  reply: Buffer | null;
+  reply: Reply;
   answered: () => void;
 }
 
-/** What a request got: the reply's value, or why none came. */
-type Answer = { ok: true; value: Buffer | null } | { ok: false; reason: string };
+/** A reply's value, and for a column reply (`reply-format: columns`) the model and version of its headers. */
+interface Reply {
+  value: Buffer | null;
+  columns?: { model: string; version: string };
+}
+
+/** What a request got: the reply, or why none came. */
+type Answer = { ok: true; reply: Reply } | { ok: false; reason: string };
 
 /** One request's value, and its content type when it is not JSON. */
 interface RequestValue {
@@ -62,6 +68,26 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < 0) throw new ModelError(`remoteModel kafka.${name} must be a finite number >= 0, got ${value}`, { model: 'remote' });
   return value;
+}
+
+/** A header's value as text (its first value when repeated). */
+function textHeader(headers: IHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  return (Array.isArray(value) ? value[0] : value)?.toString();
+}
+
+/** A comma-separated header's values, trimmed. */
+function listHeader(headers: IHeaders | undefined, name: string): string[] {
+  return textHeader(headers, name)?.split(',').map((item) => item.trim()) ?? [];
+}
+
+/** A reply's value as the JSON reply it stands for: a column reply becomes the compact reply of its predictions. */
+type ParsedReply<Out> = Partial<BatchReply<Out> & CompactBatchReply<Out> & ErrorReply>;
+
+function parseReply<Out>(reply: Reply): ParsedReply<Out> {
+  const value = reply.value ?? Buffer.alloc(0);
+  if (reply.columns === undefined) return JSON.parse(value.toString('utf8')) as ParsedReply<Out>;
+  return { ...reply.columns, predictions: decodeColumns(value) } as ParsedReply<Out>;
 }
 
 const isStage = (stage: unknown): stage is ScoreStage => stage === 'validate' || stage === 'features' || stage === 'inference';
@@ -88,6 +114,8 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
   private readonly columnHeaders: Record<string, string>;
   /** The server said (an `accepts` header on a reply) that it reads column batches. */
   private columns = false;
+  /** The server said (a `reply-formats` header on a reply) that it writes column replies: requests ask for them. */
+  private columnReplies = false;
   private readonly kafka: Kafka;
   private readonly producer: Producer;
   private readonly consumer: Consumer;
@@ -167,11 +195,11 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
         for (const i of pending) outcomes[i] = failure;
         return;
       }
-      let reply: Partial<BatchReply<Out> & CompactBatchReply<Out> & ErrorReply>;
+      let reply: ParsedReply<Out>;
       try {
-        reply = JSON.parse(answer.value?.toString('utf8') ?? '') as Partial<BatchReply<Out> & CompactBatchReply<Out> & ErrorReply>;
+        reply = parseReply(answer.reply);
       } catch (error) {
-        const failure = this.failure('inference', `the server's reply is not JSON: ${describeError(error)}`);
+        const failure = this.failure('inference', `the server's reply ${answer.reply.columns === undefined ? 'is not JSON' : 'is not a column batch'}: ${describeError(error)}`);
         for (const i of pending) outcomes[i] = failure;
         return;
       }
@@ -212,9 +240,10 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     const waitMs = this.timeoutMs + instances * this.timeoutPerRecordMs;
     let answered!: () => void;
     const done = new Promise<void>((resolve) => (answered = resolve));
-    const exchange: Exchange = { id: randomUUID(), replied: false, reply: null, answered };
+    const exchange: Exchange = { id: randomUUID(), replied: false, reply: { value: null }, answered };
     this.waiting.set(exchange.id, exchange);
     const headers: IHeaders = { ...(request.contentType === undefined ? this.headers : this.columnHeaders), [ServingHeaders.correlationId]: exchange.id, [ServingHeaders.replyTo]: this.options.replyTopic };
+    if (this.columnReplies) headers[ServingHeaders.replyFormat] = 'columns';
     const value = typeof request.value === 'string' ? request.value : Buffer.from(request.value.buffer, request.value.byteOffset, request.value.byteLength);
     const message: Message = { key: exchange.id, value, headers };
     let lastError: unknown;
@@ -233,7 +262,7 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
     } finally {
       this.waiting.delete(exchange.id);
     }
-    if (exchange.replied) return { ok: true, value: exchange.reply };
+    if (exchange.replied) return { ok: true, reply: exchange.reply };
     if (this.closing !== undefined) return { ok: false, reason: 'closed while waiting for a reply' };
     const attempts = this.retries + 1;
     const budget = `${waitMs} ms (timeoutMs ${this.timeoutMs} + ${instances} record(s) × timeoutPerRecordMs ${this.timeoutPerRecordMs})`;
@@ -299,10 +328,14 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
           if (id !== undefined) remoteDuplicates.inc({ model: this.name });
           return;
         }
-        const accepts = message.headers?.[ServingHeaders.accepts];
-        if ((Array.isArray(accepts) ? accepts[0] : accepts)?.toString().split(',').some((type) => type.trim() === COLUMNS_CONTENT_TYPE)) this.columns = true;
+        const headers = message.headers;
+        if (!this.columns && listHeader(headers, ServingHeaders.accepts).includes(COLUMNS_CONTENT_TYPE)) this.columns = true;
+        if (!this.columnReplies && listHeader(headers, ServingHeaders.replyFormats).includes('columns')) this.columnReplies = true;
         exchange.replied = true;
-        exchange.reply = message.value;
+        exchange.reply = { value: message.value };
+        if (textHeader(headers, ServingHeaders.contentType) === COLUMNS_CONTENT_TYPE) {
+          exchange.reply.columns = { model: textHeader(headers, ServingHeaders.model) ?? this.name, version: textHeader(headers, ServingHeaders.version) ?? '' };
+        }
         this.waiting.delete(exchange.id);
         exchange.answered();
       },

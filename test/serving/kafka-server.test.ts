@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Consumer, IHeaders, Producer } from 'kafkajs';
 import { ModelKafkaServer, ModelRegistry, type Prediction, type RegistryOutput } from 'tributary';
-import { encodeColumns } from '../../src/serving/column-batch.ts';
+import { decodeColumns, encodeColumns } from '../../src/serving/column-batch.ts';
 import { createTopicsAndWait } from '../../src/transport/create-topics.ts';
 import { counter, embedded, holdout, kafka, unique, waitFor, withoutLatency, expectSamePredictions } from './helpers.ts';
 
@@ -67,7 +67,11 @@ beforeAll(async () => {
     eachMessage: async ({ message }) => {
       const headers = text(message.headers);
       const list = replies.get(headers['correlation-id']!) ?? [];
-      list.push({ headers, value: JSON.parse(message.value!.toString()) as Reply['value'] });
+      // a column reply holds only the predictions (as columns); its model and version are headers
+      const value = headers['content-type'] === 'application/vnd.tributary.columns'
+        ? { predictions: decodeColumns(message.value!) as unknown as Prediction<RegistryOutput>[] }
+        : (JSON.parse(message.value!.toString()) as Reply['value']);
+      list.push({ headers, value });
       replies.set(headers['correlation-id']!, list);
     },
   });
@@ -123,6 +127,41 @@ describe('ModelKafkaServer', () => {
     expect(malformed!.value).toMatchObject({ stage: 'request' });
     expect(malformed!.value.error).toMatch(/^the request value is not a column batch: /);
   });
+
+  it('with reply-format: columns a batch reply is a column batch of the predictions, the model and version in its headers; replies advertise it in reply-formats', async () => {
+    const records = holdout('2').slice(0, 30);
+    const [columns, single] = await request(requestTopic, [
+      { value: JSON.stringify(records), headers: { 'reply-format': 'columns' } },
+      // one instance (not a batch) is answered as JSON whatever the format
+      { value: JSON.stringify(records[0]), headers: { 'reply-format': 'columns' } },
+    ]);
+    expect(columns!.headers).toMatchObject({ 'content-type': 'application/vnd.tributary.columns', model: 'fraud', version: '2', 'reply-formats': 'compact,columns' });
+    const predictions = columns!.value.predictions!;
+    for (const prediction of predictions) expect(Object.keys(prediction)).toEqual(['label', 'labelIndex', 'score', 'probabilities']);
+    expect(Array.isArray((predictions[0] as { probabilities?: unknown }).probabilities)).toBe(true);
+    expectSamePredictions(predictions.map((p) => ({ ...p, model: 'fraud', version: '2', latencyMs: 0 })), await embedded(registry, '2', records));
+    expect(single!.headers['content-type']).toBeUndefined();
+    expect(single!.value.prediction).toMatchObject({ model: 'fraud', version: '2' });
+  });
+
+  it('a backlog whose replies exceed the broker\'s 1 MiB record batch is answered in several sends, each request once', async () => {
+    // 64 column-batch requests of 256 instances (15 KB each, so a 1 MiB fetch holds them all) get
+    // about 2.6 MB of full JSON replies, in one chunk of a server that starts after them
+    const topic = unique('backlog-requests');
+    const records = holdout('2').slice(0, 256);
+    const value = Buffer.from(encodeColumns(records)!);
+    const ids = Array.from({ length: 64 }, () => randomUUID());
+    await producer.send({ topic, messages: ids.map((id) => ({ key: id, value, headers: { 'correlation-id': id, 'reply-to': replyTopic, 'content-type': 'application/vnd.tributary.columns' } })) });
+    const server = await ModelKafkaServer.start(registry, { groupId: unique('backlog-group'), models: ['fraud'], requestTopic: () => topic, partitions: 1, log: (line) => logged.push(line) });
+    servers.push(server);
+    await waitFor('the backlog\'s replies', () => ids.every((id) => replies.has(id)), 60_000);
+    const expected = await embedded(registry, '2', records);
+    for (const id of ids) {
+      expect(replies.get(id)!.length).toBeLessThanOrEqual(1);
+      expectSamePredictions(replies.get(id)![0]!.value.predictions!, expected);
+    }
+    expect(logged.filter((line) => line.includes(topic))).toEqual([]);
+  }, 90_000);
 
   it('on the shared topic the model header names the model', async () => {
     const [answer] = await request(sharedTopic, [{ value: JSON.stringify(holdout('2')[0]), headers: { model: 'fraud' } }]);

@@ -51,14 +51,20 @@ async function records(topic: string): Promise<number> {
 }
 
 /** The content type of each request record on `topic` ('json' without the header), in the order they were produced. */
-async function contentTypes(topic: string): Promise<string[]> {
+/** The content type of each request record on a topic, in the order they were sent ('json' when it has none). */
+function contentTypes(topic: string): Promise<string[]> {
+  return requestHeaders(topic, 'content-type', 'json');
+}
+
+/** One header of each request record on a topic, in the order they were sent (`absent` when it has none). */
+async function requestHeaders(topic: string, name: string, absent: string): Promise<string[]> {
   const expected = await records(topic);
   const seen: { at: number; type: string }[] = [];
   const consumer = kafka.consumer({ groupId: unique('request-reader'), maxWaitTimeInMs: 50 });
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void seen.push({ at: Number(message.timestamp), type: message.headers?.['content-type']?.toString() ?? 'json' }) });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push({ at: Number(message.timestamp), type: message.headers?.[name]?.toString() ?? absent }) });
     await waitFor('the request records', () => seen.length >= expected);
   } finally {
     await consumer.disconnect();
@@ -139,7 +145,7 @@ describe('remoteModel over Kafka', () => {
     expectSamePredictions(scored.map((r) => r.value.prediction), await embedded(registry, '2', records));
   });
 
-  it('a micro-batch travels as one request record: JSON until a reply says the server reads column batches, then a column batch; one above 512 KiB as several JSON ones; every record is scored once', async () => {
+  it('a micro-batch travels as one request record: JSON until a reply says the server reads column batches, then a column batch (and its reply one); one above 512 KiB as several JSON ones; every record is scored once', async () => {
     const requestTopic = unique('fraud-requests');
     await kafkaServer(unique('group'), requestTopic);
     const small = holdout('2').slice(0, 100);
@@ -157,6 +163,8 @@ describe('remoteModel over Kafka', () => {
     expect(second.scored.map((r) => r.key)).toEqual(large.map((_, i) => `p${i}`));
     expectSamePredictions(second.scored.map((r) => r.value.prediction), await embedded(registry, '2', large));
     expect(await contentTypes(requestTopic)).toEqual(['json', 'application/vnd.tributary.columns']);
+    // the first reply said the server writes column replies: the second request asked for one (and read it: the predictions above)
+    expect(await requestHeaders(requestTopic, 'reply-format', 'none')).toEqual(['compact', 'columns']);
     // above 512 KiB even as columns: JSON requests, each under 512 KiB
     const huge = Array.from({ length: 10_000 }, (_, i) => holdout('2')[i % 200]!);
     const third = await predictThrough(model, huge, { maxBatchSize: 10_000, maxDelayMs: 10_000 });
