@@ -38,6 +38,8 @@ export interface ColumnOptions {
    * replies, which a client gets only when it asked for them.
    */
   arrays?: boolean;
+  /** Keys of every value left out of the batch (a prediction's `model`, `version` and `latencyMs` in a column reply). */
+  omit?: ReadonlySet<string>;
 }
 
 function isPlainRecord(value: unknown): value is Record<string, unknown> {
@@ -86,10 +88,12 @@ export function encodeColumns(values: readonly unknown[], options: ColumnOptions
   const rows = values.length;
   const first = values[0];
   if (rows === 0 || !isPlainRecord(first)) return undefined;
-  const names = Object.keys(first);
+  const keys = Object.keys(first);
+  const omit = options.omit;
+  const names = omit === undefined ? keys : keys.filter((name) => !omit.has(name));
   for (let r = 1; r < rows; r++) {
     const row = values[r];
-    if (!isPlainRecord(row) || Object.keys(row).length !== names.length) return undefined;
+    if (!isPlainRecord(row) || Object.keys(row).length !== keys.length) return undefined;
   }
   const records = values as readonly Record<string, unknown>[];
   const columns = new Array<Column>(names.length);
