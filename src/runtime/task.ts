@@ -8,7 +8,7 @@ import { matchesWhole } from '../topology/topology.ts';
 import { tpKey, type TopicLimits } from '../transport/transport.ts';
 import type { IncomingRecord, OutgoingRecord } from '../transport/types.ts';
 import { toMillis, type Duration } from '../util/duration.ts';
-import { withoutHeader, type Headers } from '../util/headers.ts';
+import { withHeader, withoutHeader, type Headers } from '../util/headers.ts';
 import { refusal } from './output-checks.ts';
 import { errorMessage, StreamsError, type ErrorHandling } from './errors.ts';
 import { PunctuationQueue } from './punctuation.ts';
@@ -78,11 +78,22 @@ export interface TaskMetrics {
 const NO_RECORD_TOPIC = '';
 
 
+/** A record the cache owns until it sends it: updated in place while its key is updated again. */
+type CachedRecord = { -readonly [P in keyof SourcedRecord]: SourcedRecord[P] };
+
+/** The merged update of a key updated more than once: the cache's own, its new value replaced in place. */
+interface MergedChange {
+  newValue: unknown;
+  readonly oldValue: unknown;
+}
+
 /** A cached update: its node, its key's id within the node, the latest record. */
 interface CacheEntry {
   context: NodeContext;
   id: string;
-  record: SourcedRecord;
+  record: CachedRecord;
+  /** Set once the key was updated again: `record.value`, which the next updates change in place. */
+  merged: MergedChange | undefined;
   /** False: children get `oldValue: null` (the node does not send old values). */
   sendOldValue: boolean;
 }
@@ -105,18 +116,30 @@ class RecordCache {
     return this.order.size;
   }
 
-  put(context: NodeContext, record: SourcedRecord, sendOldValue: boolean): void {
+  /**
+   * Caches `update` of `context`'s node; `storedOldValue` (when defined) replaces the old value of a
+   * key's first update. A key already cached is updated in place: most updates of a busy table
+   * (the word count's) allocate nothing here.
+   */
+  put(context: NodeContext, update: RecordInit<unknown, unknown>, storedOldValue: unknown, sendOldValue: boolean): void {
     let entries = this.byNode.get(context);
     if (entries === undefined) this.byNode.set(context, (entries = new Map()));
-    const id = keyId(record.key);
+    const id = keyId(update.key);
     const previous = entries.get(id);
     if (previous !== undefined) {
-      const update = record.value as Change<unknown>;
-      const first = previous.record.value as Change<unknown>;
-      previous.record = { ...record, value: { newValue: update.newValue, oldValue: first.oldValue } };
+      const { newValue } = update.value as Change<unknown>;
+      const record = previous.record;
+      if (previous.merged !== undefined) previous.merged.newValue = newValue;
+      else record.value = previous.merged = { newValue, oldValue: (record.value as Change<unknown>).oldValue };
+      context.fill(record, update);
       return;
     }
-    const entry: CacheEntry = { context, id, record, sendOldValue };
+    const record = context.owned(update);
+    if (storedOldValue !== undefined) {
+      const { newValue, isLatest } = update.value as Change<unknown>;
+      record.value = change(newValue, storedOldValue, isLatest !== false);
+    }
+    const entry: CacheEntry = { context, id, record, merged: undefined, sendOldValue };
     entries.set(id, entry);
     this.order.add(entry);
     if (this.order.size > this.maxEntries) this.evictOldest();
@@ -189,12 +212,7 @@ class NodeContext implements ProcessorContext {
   forwardCached(record: RecordInit<unknown, unknown>, options?: ForwardCachedOptions): void {
     const sendOldValue = options?.sendOldValue !== false;
     const cache = this.task.cache;
-    if (cache !== undefined && this.cacheable) {
-      const complete = this.complete(record);
-      if (options?.storedOldValue === undefined) return cache.put(this, complete, sendOldValue);
-      const { newValue, isLatest } = complete.value as Change<unknown>;
-      return cache.put(this, { ...complete, value: change(newValue, options.storedOldValue, isLatest !== false) }, sendOldValue);
-    }
+    if (cache !== undefined && this.cacheable) return cache.put(this, record, options?.storedOldValue, sendOldValue);
     if (sendOldValue) return this.forward(record);
     const { newValue, isLatest } = record.value as Change<unknown>;
     this.forward({ ...record, value: change(newValue, null, isLatest !== false) });
@@ -209,6 +227,15 @@ class NodeContext implements ProcessorContext {
   private complete(record: RecordInit<unknown, unknown>): SourcedRecord {
     const given = record as Partial<SourcedRecord>;
     if (given.topic !== undefined && given.timestamp !== undefined && given.headers !== undefined) return record as SourcedRecord;
+    return this.owned(record);
+  }
+
+  /** `record` completed (as `complete` does) into a new object, which the caller may change. */
+  owned(record: RecordInit<unknown, unknown>): CachedRecord {
+    const given = record as Partial<SourcedRecord>;
+    if (given.topic !== undefined && given.timestamp !== undefined && given.headers !== undefined) {
+      return { key: record.key, value: record.value, timestamp: given.timestamp, headers: given.headers, topic: given.topic, partition: given.partition!, offset: given.offset!, raw: given.raw };
+    }
     // What the record does not say comes from the record being processed. One object literal of
     // one shape (no spread): the hot path of every stateful operator.
     const current = this.currentRecord;
@@ -225,6 +252,37 @@ class NodeContext implements ProcessorContext {
       offset: current.offset,
       raw: current.raw,
     };
+  }
+
+  /** Overwrites every field of `target` but its value with `record` completed, as `owned` completes it. */
+  fill(target: CachedRecord, record: RecordInit<unknown, unknown>): void {
+    const given = record as Partial<SourcedRecord>;
+    target.key = record.key;
+    if (given.topic !== undefined && given.timestamp !== undefined && given.headers !== undefined) {
+      target.timestamp = given.timestamp;
+      target.headers = given.headers;
+      target.topic = given.topic;
+      target.partition = given.partition!;
+      target.offset = given.offset!;
+      target.raw = given.raw;
+      return;
+    }
+    const current = this.currentRecord;
+    if (current === null) {
+      target.timestamp = record.timestamp ?? this.task.streamTime;
+      target.headers = record.headers ?? {};
+      target.topic = NO_RECORD_TOPIC;
+      target.partition = this.task.partition;
+      target.offset = -1;
+      target.raw = undefined;
+      return;
+    }
+    target.timestamp = record.timestamp ?? current.timestamp;
+    target.headers = record.headers ?? current.headers;
+    target.topic = current.topic;
+    target.partition = current.partition;
+    target.offset = current.offset;
+    target.raw = current.raw;
   }
 
   schedule(interval: Duration, type: 'stream-time' | 'wall-clock', punctuator: (timestamp: number) => void): Cancellable {
@@ -413,12 +471,14 @@ export class StreamTask {
           if (count !== undefined) partition = node.partitioner(record.key, record.value, count);
         }
         const headers = node.internal ? this.positioned(record as SourcedRecord) : record.headers;
-        const refused = refusal({ topic, key, value, headers, timestamp: record.timestamp }, this.env.topicLimits?.get(topic), this.env.maxRecordBytes, this.clock);
+        // One object per output, checked and then sent; `partition: undefined` leaves it to the transport.
+        const output: OutgoingRecord = { topic, partition, key, value, timestamp: record.timestamp, headers };
+        const refused = refusal(output, this.env.topicLimits?.get(topic), this.env.maxRecordBytes, this.clock);
         if (refused) {
           this.handleError(record as SourcedRecord, refused, 'produce', node.name);
           return;
         }
-        this.env.send({ topic, key, value, timestamp: record.timestamp, headers, ...(partition !== undefined ? { partition } : {}) });
+        this.env.send(output);
       },
     };
   }
@@ -441,7 +501,7 @@ export class StreamTask {
    */
   private positioned(record: SourcedRecord): Headers {
     const position = record.topic === NO_RECORD_TOPIC ? undefined : this.stamper.stamp(this.writer(record.topic, record.partition), record.offset);
-    if (position !== undefined) return { ...record.headers, [POSITION_HEADER]: position };
+    if (position !== undefined) return withHeader(record.headers, POSITION_HEADER, position);
     const headers = record.headers;
     if (headers[POSITION_HEADER] !== undefined) return withoutHeader(headers, POSITION_HEADER);
     return headers[LEGACY_POSITION_HEADER] !== undefined ? withoutHeader(headers, LEGACY_POSITION_HEADER) : headers;

@@ -36,7 +36,7 @@ function tombstone(serde: string): never {
 const stringSerde: Serde<string> = {
   name: 'string',
   serialize: (value) => (value == null ? null : Buffer.from(String(value), 'utf8')),
-  deserialize: (bytes) => (bytes == null ? tombstone('string') : bytes.toString('utf8')),
+  deserialize: (bytes) => (bytes == null ? tombstone('string') : bytes.toString()), // UTF-8: toString's default, its fastest call
 };
 
 const bytesSerde: Serde<Buffer> = {

@@ -20,11 +20,17 @@ export class InMemoryKeyValueStore<K, V> implements KeyValueStore<K, V> {
   put(key: K, value: V | null): void {
     const id = keyId(key);
     if (value === null || value === undefined) {
-      if (this.entries.delete(id)) this.changes.record({ id, key, value: null });
+      if (this.entries.delete(id) && this.changes.enabled) this.changes.record({ id, key, value: null });
       return;
     }
-    this.entries.set(id, { key, value });
-    this.changes.record({ id, key, value });
+    // An entry never leaves the store (reads copy it out): a key's update changes it in place.
+    const entry = this.entries.get(id);
+    if (entry === undefined) this.entries.set(id, { key, value });
+    else {
+      entry.key = key;
+      entry.value = value;
+    }
+    if (this.changes.enabled) this.changes.record({ id, key, value });
   }
 
   putIfAbsent(key: K, value: V): V | undefined {

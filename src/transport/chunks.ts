@@ -33,14 +33,23 @@ export interface ChunkLimits {
 export function chunkEnd(records: readonly OutgoingRecord[], start: number, limits: ChunkLimits): number {
   let total = 0;
   const byTopic = new Map<string, number>();
+  // Records of one topic come in runs: its total and limit are kept aside while the run lasts.
+  let topic: string | undefined;
+  let topicTotal = 0;
+  let topicLimit = 0;
   let end = start;
   while (end < records.length && end - start < limits.maxRecords) {
     const record = records[end]!;
+    if (record.topic !== topic) {
+      if (topic !== undefined) byTopic.set(topic, topicTotal);
+      topic = record.topic;
+      topicTotal = byTopic.get(topic) ?? 0;
+      topicLimit = limits.topicBytes(topic);
+    }
     const size = recordSize(record);
-    const topicTotal = (byTopic.get(record.topic) ?? 0) + size;
-    if (end > start && (total + size > limits.maxBytes || topicTotal > limits.topicBytes(record.topic))) break;
+    if (end > start && (total + size > limits.maxBytes || topicTotal + size > topicLimit)) break;
     total += size;
-    byTopic.set(record.topic, topicTotal);
+    topicTotal += size;
     end++;
   }
   return end;

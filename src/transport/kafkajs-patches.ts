@@ -35,9 +35,14 @@
  *
  * 6. **CRC-32C a byte at a time** (`src/protocol/recordBatch/crc32C/index.js`): replaced by
  *    `crc32c` (crc32c.ts), eight bytes at a time, 2.5× faster on a MiB.
+ *
+ * 7. **A BigInt per fetched record in the consumer's `Batch`** (`src/consumer/batch.js`): its class
+ *    is replaced by a subclass (kafkajs-batch.ts) that keeps the same records, comparing their
+ *    offsets as decimal strings.
  */
 import { createRequire } from 'node:module';
 import { crc32c } from './crc32c.ts';
+import { withStringOffsets, type BatchClass } from './kafkajs-batch.ts';
 import { produceRequestV3 } from './kafkajs-produce-request.ts';
 import { decodeRecordBatch } from './kafkajs-record-batch-decoder.ts';
 import { encodeRecord } from './kafkajs-record-encoder.ts';
@@ -148,6 +153,16 @@ function install(): void {
     patched.exports = replacement;
     require.cache[path] = patched;
   }
+  installBatch();
+}
+
+/** Item 7: kafkajs's Batch, loaded (after the filter it requires is ours) and subclassed in its module's exports. */
+function installBatch(): void {
+  const path = kafkajsModulePath('kafkajs/src/consumer/batch.js');
+  if (path === undefined || require.cache[path] !== undefined) return;
+  const Base = require(path) as BatchClass;
+  const Long = require('kafkajs/src/utils/long.js') as { fromValue(value: string): { gte(other: unknown): boolean } };
+  require.cache[path]!.exports = withStringOffsets(Base, (value) => Long.fromValue(value), filterAbortedMessages);
 }
 
 install();

@@ -78,6 +78,8 @@ const TIMESTAMP_TYPE_FLAG_MASK = 0x8;
 const TRANSACTIONAL_FLAG_MASK = 0x10;
 const CONTROL_FLAG_MASK = 0x20;
 const TWO_POW_49 = 2 ** 49;
+/** Header keys up to this many bytes are compared with the last one before being decoded. */
+const SHORT_TEXT = 32;
 
 /** The batch's records: a buffer and a read position moved by the readers below. */
 class Reader {
@@ -144,13 +146,29 @@ class Reader {
     return value;
   }
 
+  /** The last header key read: records mostly carry the same names, compared here rather than decoded again. */
+  private lastText = '';
+
   text(): string | null {
     const length = this.varint();
     if (length < 0) return null;
-    if (this.pos + length > this.end) throw new Error(`record batch: a header key of ${length} bytes runs past the end of its record`);
-    const value = this.buf.toString('utf8', this.pos, this.pos + length);
+    const start = this.pos;
+    if (start + length > this.end) throw new Error(`record batch: a header key of ${length} bytes runs past the end of its record`);
     this.pos += length;
-    return value;
+    const last = this.lastText;
+    if (length === last.length && length <= SHORT_TEXT) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        const b = this.buf[start + i]!;
+        // ASCII only: there, and only there, a byte is its character
+        if (b >= 0x80 || b !== last.charCodeAt(i)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return last;
+    }
+    return (this.lastText = this.buf.toString('utf8', start, start + length));
   }
 }
 

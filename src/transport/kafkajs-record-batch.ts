@@ -21,6 +21,8 @@ export interface BatchMessage {
   timestamp?: string | number | null;
 }
 
+import { utf8Length, writeUtf8 } from '../util/utf8.ts';
+
 const BODY_HEADER_BYTES = 40;
 /** int32 partition, int32 record batch size, int64 first offset, int32 batch length, int32 partition leader epoch, int8 magic, uint32 CRC. */
 const PREFIX_BYTES = 4 + 4 + 8 + 4 + 4 + 1 + 4;
@@ -59,7 +61,7 @@ function writeBytes(buf: Buffer, pos: number, bytes: Buffer): number {
 function lengthOf(value: unknown): number | undefined {
   if (value == null) return -1;
   if (Buffer.isBuffer(value)) return value.length;
-  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (typeof value === 'string') return utf8Length(value);
   return undefined;
 }
 
@@ -68,7 +70,7 @@ function writeField(buf: Buffer, pos: number, value: unknown, length: number): n
   pos = writeUVar(buf, pos, zigzag(length));
   if (length <= 0) return pos;
   if (Buffer.isBuffer(value)) return writeBytes(buf, pos, value);
-  return pos + buf.write(value as string, pos, length, 'utf8');
+  return writeUtf8(buf, pos, value as string, length);
 }
 
 /** Size of a varint-prefixed field of `length` bytes (-1: null). */
@@ -87,7 +89,7 @@ function sizeOfHeaders(headers: unknown, counts: Int32Array, i: number): number 
   for (const name in headers) {
     if (!Object.hasOwn(headers, name)) continue;
     const entry = (headers as Record<string, unknown>)[name];
-    const nameSize = sizeOfField(Buffer.byteLength(name, 'utf8'));
+    const nameSize = sizeOfField(utf8Length(name));
     if (Array.isArray(entry)) {
       for (const item of entry) {
         const length = lengthOf(item);
@@ -113,7 +115,7 @@ function writeHeaders(buf: Buffer, pos: number, headers: unknown, count: number)
   for (const name in headers as object) {
     if (!Object.hasOwn(headers as object, name)) continue;
     const entry = (headers as Record<string, unknown>)[name];
-    const nameLength = Buffer.byteLength(name, 'utf8');
+    const nameLength = utf8Length(name);
     if (Array.isArray(entry)) {
       for (const item of entry) {
         pos = writeField(buf, pos, name, nameLength);
