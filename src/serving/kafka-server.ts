@@ -82,15 +82,16 @@ const MAX_SEND_BYTES = 512 * 1024;
 /** An upper bound of what a reply adds to a record batch beyond its value: key, headers, framing. */
 const REPLY_OVERHEAD_BYTES = 512;
 
+/** A key's or value's bytes. */
+function byteLength(data: string | Buffer | null | undefined): number {
+  return data === null || data === undefined ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+}
+
 /**
  * The replies of a chunk (by target topic) as produce requests of at most MAX_SEND_BYTES each
  * (a reply larger than that goes alone). One request for a backlog's 1 024 replies of 30 KB
  * would be refused by the broker as too large, and answered again, forever.
  */
-function byteLength(data: string | Buffer | null | undefined): number {
-  return data === null || data === undefined ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-}
-
 function replySends(out: ReadonlyMap<string, Message[]>): TopicMessages[][] {
   const sends: TopicMessages[][] = [];
   let current = new Map<string, Message[]>();

@@ -97,7 +97,10 @@ const isStage = (stage: unknown): stage is ScoreStage => stage === 'validate' ||
  * `correlation-id`, keyed by that id so its retries land on the same partition, and a `reply-to`
  * header. The value is a JSON array of the batch's values (split when it would exceed 512 KiB)
  * until a reply's `accepts` header says the server reads column batches; then a column batch
- * (column-batch.ts) when the values share their keys and it fits in 512 KiB. Replies are read
+ * (column-batch.ts) when the values share their keys and it fits in 512 KiB. Requests ask for
+ * `reply-format: compact`, or `columns` (the predictions as a column batch) once a reply's
+ * `reply-formats` header names it; a reply is read as JSON unless its `content-type` says
+ * column batch. Replies are read
  * by a consumer of a unique group from the reply topic's latest offset. A request
  * unanswered after its timeout (`timeoutMs` + `timeoutPerRecordMs` per record) is sent again (same
  * correlation id) up to `retries` times; duplicate replies are ignored. An instance the server
