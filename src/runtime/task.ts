@@ -76,6 +76,8 @@ export interface TaskMetrics {
 }
 
 const NO_RECORD_TOPIC = '';
+/** The placeholder headers of a record `fill` completes. */
+const EMPTY_HEADERS: Headers = Object.freeze({});
 
 
 /** A record the cache owns until it sends it: updated in place while its key is updated again. */
@@ -232,29 +234,14 @@ class NodeContext implements ProcessorContext {
 
   /** `record` completed (as `complete` does) into a new object, which the caller may change. */
   owned(record: RecordInit<unknown, unknown>): CachedRecord {
-    const given = record as Partial<SourcedRecord>;
-    if (given.topic !== undefined && given.timestamp !== undefined && given.headers !== undefined) {
-      return { key: record.key, value: record.value, timestamp: given.timestamp, headers: given.headers, topic: given.topic, partition: given.partition!, offset: given.offset!, raw: given.raw };
-    }
-    // What the record does not say comes from the record being processed. One object literal of
-    // one shape (no spread): the hot path of every stateful operator.
-    const current = this.currentRecord;
-    if (current === null) {
-      return { key: record.key, value: record.value, timestamp: record.timestamp ?? this.task.streamTime, headers: record.headers ?? {}, topic: NO_RECORD_TOPIC, partition: this.task.partition, offset: -1, raw: undefined };
-    }
-    return {
-      key: record.key,
-      value: record.value,
-      timestamp: record.timestamp ?? current.timestamp,
-      headers: record.headers ?? current.headers,
-      topic: current.topic,
-      partition: current.partition,
-      offset: current.offset,
-      raw: current.raw,
-    };
+    // One object literal of one shape (no spread): the hot path of every stateful operator; `fill`
+    // says what the record does not, from the record being processed.
+    const target: CachedRecord = { key: record.key, value: record.value, timestamp: 0, headers: EMPTY_HEADERS, topic: NO_RECORD_TOPIC, partition: 0, offset: -1, raw: undefined };
+    this.fill(target, record);
+    return target;
   }
 
-  /** Overwrites every field of `target` but its value with `record` completed, as `owned` completes it. */
+  /** Overwrites every field of `target` but its value with `record` completed: what it does not say comes from the record being processed (or, between records, the stream time and this task's partition). */
   fill(target: CachedRecord, record: RecordInit<unknown, unknown>): void {
     const given = record as Partial<SourcedRecord>;
     target.key = record.key;
