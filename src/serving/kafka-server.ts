@@ -12,7 +12,7 @@ import { kafkaLogCreator } from './kafka-log.ts';
 import { servingDeadLetters, servingRequests } from './metrics.ts';
 import { ModelPool, predictionsOf, type BatchingOptions } from './model-pool.ts';
 import { PartitionLane } from './partition-lane.ts';
-import { ServingError, ServingHeaders, type CompactBatchReply, type ErrorReply } from './protocol.ts';
+import { headerText, ServingError, ServingHeaders, type CompactBatchReply, type ErrorReply } from './protocol.ts';
 
 export interface ModelKafkaServerOptions extends BatchingOptions {
   /** Default: `KAFKA_BROKERS` (comma-separated) or `localhost:9092`. */
@@ -47,12 +47,6 @@ const CHUNK = 1024;
  * it garbage collection) against 11.5 (bench/model-server.ts).
  */
 const MAX_IN_FLIGHT_BYTES = 2 * 1024 * 1024;
-
-function headerText(headers: IHeaders | undefined, name: string): string | undefined {
-  const value = headers?.[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? undefined : first.toString();
-}
 
 /** What a prediction says besides the model's output: a column reply leaves it out (the model and version are its headers). */
 const PREDICTION_META: ReadonlySet<string> = new Set(['model', 'version', 'latencyMs']);

@@ -1,3 +1,4 @@
+import type { IHeaders } from 'kafkajs';
 import type { Prediction, ScoreStage } from '../ml/model.ts';
 
 /** Header names of the Kafka request/reply protocol (all values are UTF-8 strings). */
@@ -87,4 +88,11 @@ export class ServingError extends Error {
 /** A model stage that is the caller's fault answers 400; a failed inference is the server's (500). */
 export function statusOfStage(stage: ReplyStage): number {
   return stage === 'inference' ? 500 : 400;
+}
+
+/** A Kafka header's value as text (its first value when repeated), or undefined when absent. */
+export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
 }

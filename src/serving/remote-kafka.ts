@@ -7,7 +7,7 @@ import { createTopicsAndWait } from '../transport/create-topics.ts';
 import { defaultBrokers } from './kafka-server.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { remoteDuplicates, remoteRetries } from './metrics.ts';
-import { ServingHeaders, type BatchReply, type CompactBatchReply, type ErrorReply } from './protocol.ts';
+import { headerText, ServingHeaders, type BatchReply, type CompactBatchReply, type ErrorReply } from './protocol.ts';
 import { COLUMNS_CONTENT_TYPE, decodeColumns, encodeColumns } from './column-batch.ts';
 import { requestJson } from './request-json.ts';
 
@@ -70,15 +70,9 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
   return value;
 }
 
-/** A header's value as text (its first value when repeated). */
-function textHeader(headers: IHeaders | undefined, name: string): string | undefined {
-  const value = headers?.[name];
-  return (Array.isArray(value) ? value[0] : value)?.toString();
-}
-
 /** A comma-separated header's values, trimmed. */
 function listHeader(headers: IHeaders | undefined, name: string): string[] {
-  return textHeader(headers, name)?.split(',').map((item) => item.trim()) ?? [];
+  return headerText(headers, name)?.split(',').map((item) => item.trim()) ?? [];
 }
 
 /** A reply's value as the JSON reply it stands for: a column reply becomes the compact reply of its predictions. */
@@ -336,8 +330,8 @@ export class KafkaRemoteModel<In, Out> implements Model<In, Out> {
         if (!this.columnReplies && listHeader(headers, ServingHeaders.replyFormats).includes('columns')) this.columnReplies = true;
         exchange.replied = true;
         exchange.reply = { value: message.value };
-        if (textHeader(headers, ServingHeaders.contentType) === COLUMNS_CONTENT_TYPE) {
-          exchange.reply.columns = { model: textHeader(headers, ServingHeaders.model) ?? this.name, version: textHeader(headers, ServingHeaders.version) ?? '' };
+        if (headerText(headers, ServingHeaders.contentType) === COLUMNS_CONTENT_TYPE) {
+          exchange.reply.columns = { model: headerText(headers, ServingHeaders.model) ?? this.name, version: headerText(headers, ServingHeaders.version) ?? '' };
         }
         this.waiting.delete(exchange.id);
         exchange.answered();
